@@ -1,0 +1,1 @@
+"""Closed forms and integrals: deterministic, no randomness. Each function cites its equation."""

@@ -1,0 +1,212 @@
+"""Frozen, validated parameter sets in SI units.
+
+Every field is checked when the object is built (and again by :func:`dataclasses.replace`):
+a bad value raises :class:`ParameterError`, a ``ValueError`` that names the parameter, the value
+and the valid range. Mappings (config files, CLI ``--set``) go through :func:`from_mapping`, which
+refuses unknown keys instead of silently dropping them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+SPEED_OF_LIGHT = 299_792_458.0
+"""c [m/s]."""
+
+
+class ParameterError(ValueError):
+    """A parameter is missing, of the wrong type, or out of its valid range.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name as the user spells it.
+    value : Any
+        The offending value.
+    valid : str
+        The valid range, in words (e.g. ``"> 2"``, ``"integer >= 1"``).
+    """
+
+    def __init__(self, name: str, value: Any, valid: str, where: str | None = None):
+        self.name, self.value, self.valid, self.where = name, value, valid, where
+        loc = f" ({where})" if where else ""
+        super().__init__(f"{name} = {value!r}{loc} is invalid: must be {valid}")
+
+
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> float:
+    """Return ``value`` as a finite float or raise :class:`ParameterError` naming ``name``."""
+    parts = []
+    if gt is not None:
+        parts.append(f"> {gt:g}")
+    if ge is not None:
+        parts.append(f">= {ge:g}")
+    if lt is not None:
+        parts.append(f"< {lt:g}")
+    if le is not None:
+        parts.append(f"<= {le:g}")
+    valid = "a finite real number" + (" " + " and ".join(parts) if parts else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(name, value, valid)
+    v = float(value)
+    if not math.isfinite(v):
+        raise ParameterError(name, value, valid)
+    if (
+        (gt is not None and not v > gt)
+        or (ge is not None and not v >= ge)
+        or (lt is not None and not v < lt)
+        or (le is not None and not v <= le)
+    ):
+        raise ParameterError(name, value, valid)
+    return v
+
+
+def check_int(name: str, value: Any, *, ge: int = 1, le: int | None = None) -> int:
+    """Return ``value`` as an int or raise :class:`ParameterError` naming ``name``."""
+    valid = f"an integer >= {ge}" + (f" and <= {le}" if le is not None else "")
+    if isinstance(value, bool):
+        raise ParameterError(name, value, valid)
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value) == int(value):
+        v = int(value)
+    else:
+        raise ParameterError(name, value, valid)
+    if v < ge or (le is not None and v > le):
+        raise ParameterError(name, value, valid)
+    return v
+
+
+@dataclass(frozen=True)
+class SongParams:
+    """Distributed MIMO radar of Song et al. (song-distributed-mimo-radar.md), SI units.
+
+    Defaults are the paper's Section III values. The paper does not state the transmit power
+    or the observation time that make up its normalised SNR rho_s; we take
+    ``rho_s = tx_power * obs_time / noise_psd`` with ``obs_time = 1 / bandwidth`` by default,
+    i.e. ``rho_s = P_t / (N0 B)`` with ``P_t = 1 W`` (docs/errata.md, S-7).
+
+    Attributes
+    ----------
+    n_tx_antennas, n_rx_antennas : int
+        M_t, M_r: ULA elements per TX / RX (>= 1).
+    bandwidth : float
+        B [Hz]; sets the default observation time 1/B.
+    carrier_freq : float
+        f_c [Hz].
+    noise_psd : float
+        N0 [W/Hz].
+    eff_bandwidth : float
+        Effective (RMS) bandwidth beta of eq. (7) [Hz]. 0.577 GHz is B/(2 sqrt 3) for B = 2 GHz.
+    rcs : float
+        Radar cross section sigma [m^2]; enters the received *power* linearly (radar
+        equation), see docs/errata.md S-6.
+    gamma : float
+        Path-loss exponent (> 0 for a single layout; the PPP results need > 2).
+    tx_density, rx_density : float
+        lambda_t, lambda_r [m^-2].
+    tx_power : float
+        P_t [W].
+    obs_time : float or None
+        T [s] in rho_s = P_t T / N0; ``None`` means 1/B.
+    """
+
+    n_tx_antennas: int = 4
+    n_rx_antennas: int = 4
+    bandwidth: float = 2e9
+    carrier_freq: float = 30e9
+    noise_psd: float = 5e-22
+    eff_bandwidth: float = 0.577e9
+    rcs: float = 1.0
+    gamma: float = 2.5
+    tx_density: float = 1.0 / 30.0**2
+    rx_density: float = 1.0 / 30.0**2
+    tx_power: float = 1.0
+    obs_time: float | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        s(self, "n_tx_antennas", check_int("n_tx_antennas", self.n_tx_antennas, ge=1))
+        s(self, "n_rx_antennas", check_int("n_rx_antennas", self.n_rx_antennas, ge=1))
+        for name in (
+            "bandwidth",
+            "carrier_freq",
+            "noise_psd",
+            "eff_bandwidth",
+            "rcs",
+            "gamma",
+            "tx_density",
+            "rx_density",
+            "tx_power",
+        ):
+            s(self, name, check_real(name, getattr(self, name), gt=0.0))
+        if self.obs_time is not None:
+            s(self, "obs_time", check_real("obs_time", self.obs_time, gt=0.0))
+
+    # ----------------------------------------------------------------- derived quantities
+    @property
+    def rho_s(self) -> float:
+        """Normalised SNR rho_s = P_t T / N0 (dimensionless; T = 1/B unless ``obs_time``)."""
+        t = self.obs_time if self.obs_time is not None else 1.0 / self.bandwidth
+        return self.tx_power * t / self.noise_psd
+
+    @property
+    def eta(self) -> float:
+        """eta = 8 pi^2 rho_s sigma beta^2 c^2 / ((4 pi)^3 f_c^2), the text above eq. (21).
+
+        Units W... m^2 * Hz^2 * m^2 s^-2 / Hz^2 -> m^2 s^-2 x m^2 (RCS). With sigma entering
+        linearly (radar equation) instead of the paper's sigma^2; equal at sigma = 1 m^2.
+        """
+        c = SPEED_OF_LIGHT
+        return (
+            8.0 * math.pi**2 * self.rho_s * self.rcs * self.eff_bandwidth**2 * c**2
+            / ((4.0 * math.pi) ** 3 * self.carrier_freq**2)
+        )
+
+    def require_gamma_above_2(self, what: str) -> None:
+        """Raise :class:`ParameterError` unless gamma > 2 (needed by ``what``)."""
+        if not self.gamma > 2.0:
+            raise ParameterError("gamma", self.gamma, f"> 2 for {what} (the PPP sum diverges)")
+
+
+P = TypeVar("P")
+
+
+def from_mapping(cls: type[P], mapping: Mapping[str, Any], *, where: str | None = None) -> P:
+    """Build ``cls`` from a mapping, refusing unknown keys.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown key (with the closest valid names) or an invalid value.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    for key in mapping:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=3)
+            hint = f"one of {names}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            raise ParameterError(key, mapping[key], f"a known parameter name: {hint}", where)
+    try:
+        return cls(**mapping)
+    except ParameterError as exc:
+        if where and exc.where is None:
+            raise ParameterError(exc.name, exc.value, exc.valid, where) from None
+        raise
+
+
+def to_mapping(p: Any) -> dict[str, Any]:
+    """The fields of a parameter dataclass as a plain dict (``None`` fields dropped)."""
+    return {k: v for k, v in dataclasses.asdict(p).items() if v is not None}

@@ -1,0 +1,250 @@
+"""Per-layout Fisher information of bistatic-delay localisation, and its CRLB.
+
+Song et al., Lemma 2 / Theorem 1: for TXs k and RXs l around a target at d_s,
+
+    S = sum_k sum_l 8 pi^2 M_r |alpha_kl|^2 beta^2 v_kl v_kl^T                 (15)
+      = (M_r eta / c^2) sum_k sum_l g_k L_k L_l (e_k + f_l)(e_k + f_l)^T
+
+with L = distance^-gamma, g_k = |a^H(theta_k) w_k|^2 the TX beam gain toward the target,
+e_k, f_l the unit vectors from the target toward TX k and RX l, and the delay gradient
+v_kl = d tau_kl / d d_s = -(e_k + f_l) / c (derived from tau's definition, not from the angles
+(3)-(4); see docs/errata.md S-1). The CRLB of the position is tr(S^{-1}) (18).
+
+The pair sum is separable (``separable_fim``): with W = sum w_k, A = sum w_k e_k e_k^T,
+a = sum w_k e_k and U, B, b the same over RXs,
+
+    sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T = U A + W B + a b^T + b a^T,
+
+which costs O(N_t + N_r) instead of O(N_t N_r). The O(N_t N_r) pair loop is the test oracle.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from .params import SPEED_OF_LIGHT, ParameterError, SongParams
+
+SINGULAR_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
+"""A 2x2 FIM is treated as singular when det(S) <= rtol * tr(S)^2 (condition number above
+~4/rtol): the position cannot be resolved in some direction, and the CRLB is reported as inf."""
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...k,...k->...", a, b)
+
+
+def separable_fim(
+    w: np.ndarray,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    u: np.ndarray,
+    fx: np.ndarray,
+    fy: np.ndarray,
+    w_tail: np.ndarray | float = 0.0,
+    u_tail: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries of sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T in O(N_t + N_r).
+
+    Parameters
+    ----------
+    w, ex, ey : ndarray, shape (..., N_t)
+        TX weights and unit-vector components.
+    u, fx, fy : ndarray, shape (..., N_r)
+        RX weights and unit-vector components.
+    w_tail, u_tail : ndarray, shape (...), or float
+        Total weight of further TXs / RXs with isotropic, zero-mean directions, entered by their
+        conditional mean: adds ``w_tail`` to W and ``w_tail/2 * I`` to A (same for RX).
+
+    Returns
+    -------
+    sxx, sxy, syy : ndarray, shape (...)
+    """
+    W = w.sum(axis=-1) + w_tail
+    axx = _rowdot(w * ex, ex) + 0.5 * w_tail
+    axy = _rowdot(w * ex, ey)
+    ayy = _rowdot(w * ey, ey) + 0.5 * w_tail
+    ax = _rowdot(w, ex)
+    ay = _rowdot(w, ey)
+    U = u.sum(axis=-1) + u_tail
+    bxx = _rowdot(u * fx, fx) + 0.5 * u_tail
+    bxy = _rowdot(u * fx, fy)
+    byy = _rowdot(u * fy, fy) + 0.5 * u_tail
+    bx = _rowdot(u, fx)
+    by = _rowdot(u, fy)
+    sxx = U * axx + W * bxx + 2.0 * ax * bx
+    syy = U * ayy + W * byy + 2.0 * ay * by
+    sxy = U * axy + W * bxy + ax * by + ay * bx
+    return sxx, sxy, syy
+
+
+def trace_inverse_2x2(
+    sxx: np.ndarray, sxy: np.ndarray, syy: np.ndarray, rtol: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """tr(S^{-1}) of symmetric 2x2 matrices, with singular ones set to +inf.
+
+    Returns
+    -------
+    tr_inv : ndarray
+        (sxx + syy) / det, or inf where det <= rtol * tr^2.
+    singular : ndarray of bool
+        Where the matrix was judged singular (counted by callers, never hidden).
+    """
+    sxx, sxy, syy = np.broadcast_arrays(*(np.asarray(a) for a in (sxx, sxy, syy)))
+    dt = np.result_type(sxx.dtype, np.float32)
+    if rtol is None:
+        rtol = SINGULAR_RTOL.get(np.dtype(dt), 1e-10)
+    tr = sxx + syy
+    det = sxx * syy - sxy * sxy
+    singular = ~(det > rtol * tr * tr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(singular, np.inf, tr / np.where(singular, 1.0, det))
+    return out, singular
+
+
+# --------------------------------------------------------------------------- beams
+def steering_vector(direction_cosine: np.ndarray, n_antennas: int) -> np.ndarray:
+    """Half-wavelength ULA response a_m = exp(-j pi m u), m = 0..M-1 (Song eqs. 5-6).
+
+    ``u`` is the cosine of the angle between the array axis and the direction of interest
+    (= sin of the angle from broadside). Shape: ``direction_cosine.shape + (M,)``.
+    """
+    m = np.arange(n_antennas)
+    return np.exp(-1j * math.pi * np.asarray(direction_cosine)[..., None] * m)
+
+
+BeamSpec = Literal["matched", "full-gain"] | np.ndarray
+
+
+def tx_beam_gain(
+    tx: np.ndarray,
+    target: np.ndarray,
+    n_antennas: int,
+    beamformer: BeamSpec = "matched",
+    array_axis: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """|a^H(theta_k) w_k|^2, the TX beam gain toward the target (the factor in alpha_kl, eq. 2).
+
+    Parameters
+    ----------
+    tx : ndarray, shape (..., N_t, 2)
+        TX positions [m].
+    target : ndarray, shape (..., 2)
+        Target position [m].
+    n_antennas : int
+        M_t.
+    beamformer : "matched", "full-gain", or complex ndarray of shape (..., N_t, M_t)
+        "matched": w_k = a(theta_k)/sqrt(M_t), gain exactly M_t. "full-gain": the bound of the
+        Cauchy-Schwarz step (21), also M_t. An array: explicit unit-norm beamformers; the gain
+        then depends on the geometry through the steering vector.
+    array_axis : float or ndarray broadcastable to (..., N_t)
+        Orientation of each TX's ULA axis [rad from the x axis] (explicit beamformers only).
+
+    Returns
+    -------
+    g : ndarray, shape (..., N_t)
+    """
+    tx = np.asarray(tx, dtype=float)
+    shape = tx.shape[:-1]
+    if isinstance(beamformer, str):
+        if beamformer not in ("matched", "full-gain"):
+            raise ParameterError("beamformer", beamformer, "'matched', 'full-gain' or an array")
+        return np.full(shape, float(n_antennas))
+    wv = np.asarray(beamformer)
+    if wv.shape[-1] != n_antennas:
+        raise ParameterError(
+            "beamformer", f"array of shape {wv.shape}", f"an array whose last axis is M_t = {n_antennas}"
+        )
+    norms = np.linalg.norm(wv, axis=-1)
+    if not np.allclose(norms, 1.0, rtol=1e-6):
+        raise ParameterError("beamformer", "array with norms != 1", "unit-norm vectors (||w_k|| = 1)")
+    d = np.asarray(target, dtype=float)[..., None, :] - tx  # TX -> target
+    dist = np.linalg.norm(d, axis=-1)
+    ax = np.asarray(array_axis, dtype=float)
+    ucos = (d[..., 0] * np.cos(ax) + d[..., 1] * np.sin(ax)) / dist
+    a = steering_vector(ucos, n_antennas)
+    return np.abs(np.einsum("...m,...m->...", a.conj(), wv)) ** 2
+
+
+# --------------------------------------------------------------------------- Song FIM / CRLB
+def _unit_and_gain(points: np.ndarray, target: np.ndarray, gamma: float, who: str):
+    d = np.asarray(points, dtype=float) - np.asarray(target, dtype=float)[..., None, :]
+    dist = np.linalg.norm(d, axis=-1)
+    if np.any(dist == 0.0):
+        raise ParameterError(who, "a position equal to the target", "positions distinct from the target")
+    return d[..., 0] / dist, d[..., 1] / dist, dist ** (-gamma)
+
+
+def _paper_angle_vectors(points: np.ndarray, target: np.ndarray):
+    """cos/sin of the paper's theta = arctan((x_k - x)/(y_k - y)), principal value (eqs. 3-4)."""
+    d = np.asarray(points, dtype=float) - np.asarray(target, dtype=float)[..., None, :]
+    with np.errstate(divide="ignore"):
+        theta = np.arctan(d[..., 0] / d[..., 1])
+    return np.cos(theta), np.sin(theta)
+
+
+def song_fim(
+    tx: np.ndarray,
+    rx: np.ndarray,
+    target: np.ndarray,
+    params: SongParams,
+    beamformer: BeamSpec = "matched",
+    array_axis: np.ndarray | float = 0.0,
+    gradient: Literal["exact", "paper"] = "exact",
+) -> np.ndarray:
+    """S_ds of Song eq. (15) for explicit layouts, in O(N_t + N_r).
+
+    Parameters
+    ----------
+    tx : ndarray, shape (..., N_t, 2)
+        TX positions [m].
+    rx : ndarray, shape (..., N_r, 2)
+        RX positions [m].
+    target : ndarray, shape (..., 2) or (2,)
+        Target position d_s [m].
+    params : SongParams
+    beamformer, array_axis
+        See :func:`tx_beam_gain`.
+    gradient : "exact" or "paper"
+        "exact": v_kl = -(e_k + f_l)/c from the delay's definition. "paper": eq. (16) with the
+        angles of eqs. (3)-(4) taken literally (principal-value arctan); wrong, kept only to
+        reproduce the erratum (docs/errata.md S-1).
+
+    Returns
+    -------
+    S : ndarray, shape (..., 2, 2)
+        Fisher information of (x, y) [m^-2].
+    """
+    target = np.asarray(target, dtype=float)
+    ex, ey, lt = _unit_and_gain(tx, target, params.gamma, "tx")
+    fx, fy, lr = _unit_and_gain(rx, target, params.gamma, "rx")
+    if gradient == "paper":
+        ex, ey = _paper_angle_vectors(tx, target)
+        fx, fy = _paper_angle_vectors(rx, target)
+    elif gradient != "exact":
+        raise ParameterError("gradient", gradient, "'exact' or 'paper'")
+    g = tx_beam_gain(tx, target, params.n_tx_antennas, beamformer, array_axis)
+    sxx, sxy, syy = separable_fim(g * lt, ex, ey, lr, fx, fy)
+    const = params.n_rx_antennas * params.eta / SPEED_OF_LIGHT**2
+    return const * np.stack([np.stack([sxx, sxy], -1), np.stack([sxy, syy], -1)], -2)
+
+
+def song_crlb(
+    tx: np.ndarray,
+    rx: np.ndarray,
+    target: np.ndarray,
+    params: SongParams,
+    beamformer: BeamSpec = "matched",
+    array_axis: np.ndarray | float = 0.0,
+    gradient: Literal["exact", "paper"] = "exact",
+) -> np.ndarray:
+    """CRLB tr(S_ds^{-1}) of Song eq. (18) [m^2], shape (...); inf where S is singular.
+
+    One TX and one RX give a rank-one S (the target is only known to lie on an ellipse):
+    the result is inf, never NaN. Arguments as in :func:`song_fim`.
+    """
+    S = song_fim(tx, rx, target, params, beamformer, array_axis, gradient)
+    tr, _ = trace_inverse_2x2(S[..., 0, 0], S[..., 0, 1], S[..., 1, 1])
+    return tr
