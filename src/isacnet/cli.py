@@ -1,0 +1,191 @@
+"""Command line: thin wrappers over isacnet.experiments.
+
+    isacnet list                              the figures it can reproduce
+    isacnet reproduce song-fig1 [--quick]     a paper figure (or a panel id, or `all`)
+    isacnet run my-sweep.toml                 a sweep declared in a config file
+    isacnet eval song --set gamma=3           closed forms at one parameter point
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .params import ParameterError
+
+
+def _executor(workers: int | None):
+    from .experiments.executors import make_executor
+
+    return make_executor(workers)
+
+
+def _run_and_save(specs, out: Path, workers, quick, progress) -> None:
+    from .experiments.runner import run_specs
+    from .experiments.store import check_writable, save_dataset
+    from .plotting import save_figure
+
+    check_writable(out)
+    t0 = time.perf_counter()
+    datasets = run_specs(specs, _executor(workers), quick=quick, progress=progress)
+    rows = []
+    for spec, ds in zip(specs, datasets, strict=True):
+        paths = save_dataset(ds, out, spec.id)
+        png = save_figure([ds], out / f"{spec.id}.png")
+        rows.append((spec, ds, paths["nc"], png))
+    groups: dict[str, list] = {}
+    for spec, ds, _, _ in rows:
+        if spec.group:
+            groups.setdefault(spec.group, []).append(ds)
+    for g, dss in groups.items():
+        if len(dss) > 1:
+            png = save_figure(dss, out / f"{g}.png", suptitle=g)
+            click.echo(f"combined figure: {png}")
+    _summary(rows, time.perf_counter() - t0)
+
+
+def _summary(rows, wall: float) -> None:
+    """Per figure: points, layouts, largest relative CI half-width, faults, closed-form agreement."""
+    import numpy as np
+
+    click.echo(f"\n{'figure':<14}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'faults':>8}  file")
+    for spec, ds, nc, _ in rows:
+        rel = []
+        faults = 0
+        for v in ds.data_vars:
+            if v.endswith("_stderr"):
+                q = v[: -len("_stderr")]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel.append(np.nanmax(1.96 * ds[v].values / np.abs(ds[q].values)))
+                faults += int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum())
+        click.echo(f"{spec.id:<14}{ds.sizes[spec.sweep.dim]:>7}{ds.attrs['n_layouts']:>12}"
+                   f"{max(rel) if rel else float('nan'):>11.2%}{faults:>8}  {nc}")
+    click.echo(f"wall time {wall:.1f} s")
+
+
+_common = [
+    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+                 default=Path("isacnet-results"), show_default=True, help="Output folder."),
+    click.option("--quick", is_flag=True, help="Few layouts per point: a smoke test in seconds."),
+    click.option("--workers", type=int, default=None,
+                 help="Worker processes (1 = serial reference; default: one per core)."),
+    click.option("--seed", type=int, default=None, help="Override the spec's seed."),
+    click.option("--n-layouts", type=int, default=None, help="Override layouts per sweep point."),
+    click.option("--progress/--no-progress", default=None,
+                 help="Progress bar (default: on when stderr is a terminal)."),
+]
+
+
+def _with_common(f):
+    for opt in reversed(_common):
+        f = opt(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="isacnet")
+def main() -> None:
+    """isacnet: closed forms and Monte Carlo for ISAC and distributed MIMO radar networks."""
+
+
+@main.command("list")
+def list_figures() -> None:
+    """List the figures `reproduce` knows."""
+    from .experiments.spec import builtin_specs
+
+    for s in builtin_specs().values():
+        click.echo(f"{s.id:<14} {s.group or '':<11} {s.title}")
+
+
+@main.command()
+@click.argument("figures", nargs=-1, required=True)
+@_with_common
+@click.option("--window-radius", type=float, default=None,
+              help="Simulate the PPP on a finite disk of this radius [m] (the paper's set-up) "
+                   "instead of the infinite plane.")
+@click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
+def reproduce(figures, out, quick, workers, seed, n_layouts, progress, window_radius, k_nearest):
+    """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`."""
+    from .experiments.spec import resolve_figures
+
+    specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, window_radius=window_radius,
+                              k_nearest=k_nearest) for s in resolve_figures(list(figures))]
+    if window_radius is not None:
+        import dataclasses
+
+        specs = [dataclasses.replace(s, id=f"{s.id}-window{window_radius:g}m",
+                                     group=f"{s.group}-window{window_radius:g}m" if s.group else None)
+                 for s in specs]
+    _run_and_save(specs, out, workers, quick, progress)
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_with_common
+def run(config, out, quick, workers, seed, n_layouts, progress):
+    """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
+    from .experiments.spec import load_spec
+
+    spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts)
+    _run_and_save([spec], out, workers, quick, progress)
+
+
+@main.command("eval")
+@click.argument("model", type=click.Choice(["song"]))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (SI units), e.g. --set gamma=3 --set tx_power=0.1.")
+@click.option("--mc", "mc_layouts", type=int, default=0, help="Also run a Monte Carlo of N layouts.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def eval_(model, sets, mc_layouts, seed):
+    """Closed forms (and optionally Monte Carlo) at one parameter point."""
+    import tomllib
+
+    from . import song
+    from .params import SongParams, from_mapping
+
+    mapping = {}
+    for s in sets:
+        key, sep, val = s.partition("=")
+        if not sep:
+            raise ParameterError("--set", s, "KEY=VALUE")
+        try:
+            mapping[key.strip()] = tomllib.loads(f"v = {val.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ParameterError(key.strip(), val, "a number (TOML syntax)") from None
+    p = from_mapping(SongParams, mapping, where="--set")
+    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
+    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
+    fc = song.fair_comparison(p)
+    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
+    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+    if mc_layouts:
+        r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
+        click.echo(f"MC of (18): {r['crlb']}")
+        click.echo(f"MC of (23): {r['jensen']}")
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """The console script: parameter errors become one clear line and exit status 2."""
+    try:
+        rv = main(args=argv, standalone_mode=False)
+    except ParameterError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return rv if isinstance(rv, int) else 0
+
+
+def console() -> None:  # pragma: no cover - the installed `isacnet` script
+    sys.exit(run_cli())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console()

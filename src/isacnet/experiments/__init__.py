@@ -1,0 +1,1 @@
+"""Figure and sweep specs, executors, the runner and the result store."""

@@ -1,0 +1,310 @@
+"""Sweep specifications: a strict TOML format, one file per figure panel.
+
+```toml
+[figure]
+id = "song-fig1a"                 # unique name
+group = "song-fig1"               # figures reproduced together (optional)
+title = "Error versus antennas"
+model = "song"                    # a key of isacnet.experiments.models.MODELS
+
+[params]                          # overrides of the model's parameter defaults (SI units)
+gamma = 2.5
+
+[sweep]
+dim = "n_antennas"                # name of the swept axis in the result Dataset
+parameters = ["n_tx_antennas", "n_rx_antennas"]   # all set to each value
+values = [1, 2, 4, 8]             # or: logspace = [start_exp, stop_exp, num] / linspace = [a, b, num]
+label = "antennas per TX and RX"  # axis label for plots
+units = ""
+
+[monte_carlo]
+n_layouts = 100000
+seed = 2024
+k_nearest = 64                    # model options (window_radius, ...) also go here
+quick_n_layouts = 4000            # used by --quick
+
+[plot]
+xscale = "log"                    # "linear" or "log"
+yscale = "log"
+x_transform = "none"              # "db": plot 10 log10(x)
+```
+
+Every table and key is checked: an unknown key, a wrong type or a value out of range raises
+:class:`isacnet.params.ParameterError` naming the key, the value, the valid range, the file and
+the line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..params import ParameterError, check_int, check_real
+
+_TABLES = {
+    "figure": {"id", "group", "title", "model"},
+    "params": None,  # validated by the model's parameter class
+    "sweep": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
+    "monte_carlo": None,  # common keys below + model options
+    "plot": {"xscale", "yscale", "x_transform"},
+}
+MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    dim: str
+    parameters: tuple[str, ...]
+    values: tuple[float, ...]
+    label: str = ""
+    units: str = ""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A validated sweep: model parameters, the swept axis, Monte Carlo and plot settings."""
+
+    id: str
+    model: str
+    title: str
+    group: str | None
+    params: Mapping[str, Any]
+    sweep: SweepSpec
+    n_layouts: int
+    seed: int
+    quick_n_layouts: int
+    block_size: int
+    options: Mapping[str, Any]  # model-specific Monte Carlo options (k_nearest, window_radius...)
+    plot: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""  # the TOML text this spec came from (after overrides: see to_toml)
+
+    def point_params(self) -> list:
+        """The model parameter object of every sweep point, in sweep order."""
+        from .models import get_model
+
+        model = get_model(self.model)
+        out = []
+        for i, v in enumerate(self.sweep.values):
+            mapping = dict(self.params)
+            for name in self.sweep.parameters:
+                mapping[name] = _as_param_value(model.params_cls, name, v)
+            out.append(model.make_params(mapping, where=f"{self.id}, sweep point {i}"))
+        return out
+
+    def with_overrides(self, **changes: Any) -> FigureSpec:
+        """A copy with top-level fields and/or ``options`` entries replaced (None: unchanged)."""
+        opts = dict(self.options)
+        top = {}
+        for k, v in changes.items():
+            if v is None:
+                continue
+            if k in {f.name for f in dataclasses.fields(self)}:
+                top[k] = v
+            else:
+                opts[k] = v
+        spec = dataclasses.replace(self, options=opts, **top)
+        from .models import get_model
+
+        get_model(spec.model).check_options(spec.options, where=spec.id)
+        return spec
+
+    def to_toml(self) -> str:
+        """The effective spec (after overrides) as TOML text, stored with every result."""
+        lines = ["[figure]", f"id = {_q(self.id)}", f"model = {_q(self.model)}", f"title = {_q(self.title)}"]
+        if self.group:
+            lines.append(f"group = {_q(self.group)}")
+        lines += ["", "[params]"] + [f"{k} = {_val(v)}" for k, v in self.params.items()]
+        s = self.sweep
+        lines += [
+            "", "[sweep]", f"dim = {_q(s.dim)}",
+            f"parameters = [{', '.join(_q(p) for p in s.parameters)}]",
+            f"values = [{', '.join(_val(v) for v in s.values)}]",
+            f"label = {_q(s.label)}", f"units = {_q(s.units)}",
+            "", "[monte_carlo]", f"n_layouts = {self.n_layouts}", f"seed = {self.seed}",
+            f"quick_n_layouts = {self.quick_n_layouts}", f"block_size = {self.block_size}",
+        ]
+        lines += [f"{k} = {_val(v)}" for k, v in self.options.items() if v is not None]
+        lines += ["", "[plot]"] + [f"{k} = {_q(v)}" for k, v in self.plot.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _q(s: str) -> str:
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _val(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        return repr(float(v))
+    return _q(v)
+
+
+def _as_param_value(cls: type, name: str, v: float) -> Any:
+    """Sweep values are floats in TOML lists; integer fields get ints (when exact)."""
+    ftypes = {f.name: f.type for f in dataclasses.fields(cls)}
+    if ftypes.get(name) in (int, "int") and float(v) == int(v):
+        return int(v)
+    return v
+
+
+def _line_of(text: str, table: str, key: str | None) -> int | None:
+    """1-based line of ``key`` in ``[table]`` (or of the table header), for error messages."""
+    current = None
+    for i, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*\[([^\]]+)\]", line)
+        if m:
+            current = m.group(1).strip()
+            if key is None and current == table:
+                return i
+            continue
+        if current == table and key is not None and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return i
+    return None
+
+
+def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
+    """Parse and validate a sweep spec from TOML text.
+
+    Raises
+    ------
+    ParameterError
+        Naming the key, value and valid range, with ``source:line`` where it can be found.
+    """
+    from .models import get_model
+
+    def where(table: str, key: str | None = None) -> str:
+        line = _line_of(text, table, key)
+        return f"{source}:{line}" if line else source
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError("config", source, f"valid TOML ({exc})") from None
+    for t in doc:
+        if t not in _TABLES:
+            raise ParameterError(f"[{t}]", "table", f"one of {sorted(_TABLES)}", where(t))
+        if not isinstance(doc[t], dict):
+            raise ParameterError(t, doc[t], "a table", source)
+    for t, allowed in _TABLES.items():
+        if allowed is None:
+            continue
+        for k in doc.get(t, {}):
+            if k not in allowed:
+                raise ParameterError(f"{t}.{k}", doc[t][k], f"one of {sorted(allowed)}", where(t, k))
+
+    fig = doc.get("figure", {})
+    for k in ("id", "model"):
+        if not isinstance(fig.get(k), str) or not fig.get(k):
+            raise ParameterError(f"figure.{k}", fig.get(k), "a non-empty string", where("figure", k))
+    try:
+        model = get_model(fig["model"])
+    except ParameterError as exc:
+        raise ParameterError(exc.name, exc.value, exc.valid, where("figure", "model")) from None
+
+    params = dict(doc.get("params", {}))
+    model.make_params(params, where=where("params"))  # validates names and values
+
+    sw = doc.get("sweep", {})
+    names = sw.get("parameters")
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ParameterError("sweep.parameters", names, "a non-empty list of parameter names",
+                             where("sweep", "parameters"))
+    fields = {f.name for f in dataclasses.fields(model.params_cls)}
+    for n in names:
+        if n not in fields:
+            raise ParameterError("sweep.parameters", n, f"names among {sorted(fields)}",
+                                 where("sweep", "parameters"))
+    given = [k for k in ("values", "logspace", "linspace") if k in sw]
+    if len(given) != 1:
+        raise ParameterError("sweep", given, "exactly one of values, logspace, linspace", where("sweep"))
+    kind = given[0]
+    raw = sw[kind]
+    if not isinstance(raw, list) or not raw:
+        raise ParameterError(f"sweep.{kind}", raw, "a non-empty list", where("sweep", kind))
+    if kind == "values":
+        vals = [check_real(f"sweep.values[{i}]", v) for i, v in enumerate(raw)]
+    else:
+        if len(raw) != 3:
+            raise ParameterError(f"sweep.{kind}", raw, "[start, stop, num]", where("sweep", kind))
+        a = check_real(f"sweep.{kind}[0]", raw[0])
+        b = check_real(f"sweep.{kind}[1]", raw[1])
+        num = check_int(f"sweep.{kind}[2]", raw[2], ge=1, le=10_000)
+        vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
+    dim = sw.get("dim", names[0])
+    if not isinstance(dim, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dim):
+        raise ParameterError("sweep.dim", dim, "an identifier", where("sweep", "dim"))
+    sweep = SweepSpec(dim, tuple(names), tuple(float(v) for v in vals),
+                      str(sw.get("label", dim)), str(sw.get("units", "")))
+
+    mc = dict(doc.get("monte_carlo", {}))
+    n_layouts = check_int("monte_carlo.n_layouts", mc.pop("n_layouts", 100_000), ge=2)
+    seed = check_int("monte_carlo.seed", mc.pop("seed", 0), ge=0)
+    quick = check_int("monte_carlo.quick_n_layouts", mc.pop("quick_n_layouts", min(n_layouts, 4000)), ge=2)
+    from ..simulation.engine import DEFAULT_BLOCK_SIZE
+
+    block = check_int("monte_carlo.block_size", mc.pop("block_size", DEFAULT_BLOCK_SIZE), ge=1)
+    model.check_options(mc, where=where("monte_carlo"))
+
+    plot = doc.get("plot", {})
+    for k, allowed_vals in (("xscale", ("linear", "log")), ("yscale", ("linear", "log")),
+                            ("x_transform", ("none", "db"))):
+        if k in plot and plot[k] not in allowed_vals:
+            raise ParameterError(f"plot.{k}", plot[k], f"one of {allowed_vals}", where("plot", k))
+
+    spec = FigureSpec(
+        id=fig["id"], model=fig["model"], title=str(fig.get("title", fig["id"])),
+        group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
+        quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
+    )
+    spec.point_params()  # every point must validate (e.g. gamma > 2 where required)
+    return spec
+
+
+def load_spec(path: str | Path) -> FigureSpec:
+    """Read and validate a sweep spec file (see the module docstring for the format)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError("config", str(p), f"a readable TOML file ({exc.strerror})") from None
+    return parse_spec(text, source=str(p))
+
+
+FIGURES_DIR = Path(__file__).with_name("figures")
+
+
+def builtin_specs() -> dict[str, FigureSpec]:
+    """Every figure spec shipped with isacnet, by id."""
+    return {s.id: s for s in (load_spec(p) for p in sorted(FIGURES_DIR.glob("*.toml")))}
+
+
+def resolve_figures(names: list[str]) -> list[FigureSpec]:
+    """Figure specs for ids, group names (``song-fig1``) or ``all``, in a stable order."""
+    specs = builtin_specs()
+    groups: dict[str, list[str]] = {}
+    for s in specs.values():
+        groups.setdefault(s.group or s.id, []).append(s.id)
+    out: list[FigureSpec] = []
+    for name in names:
+        if name == "all":
+            ids = sorted(specs)
+        elif name in specs:
+            ids = [name]
+        elif name in groups:
+            ids = sorted(groups[name])
+        else:
+            raise ParameterError("figure", name, f"'all' or one of {sorted(set(groups) | set(specs))}")
+        out.extend(specs[i] for i in ids if specs[i] not in out)
+    return out
