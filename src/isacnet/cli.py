@@ -73,7 +73,8 @@ _common = [
     click.option("--workers", type=int, default=None,
                  help="Worker processes (1 = serial reference; default: one per core)."),
     click.option("--seed", type=int, default=None, help="Override the spec's seed."),
-    click.option("--n-layouts", type=int, default=None, help="Override layouts per sweep point."),
+    click.option("--n-layouts", type=int, default=None,
+                 help="Override layouts per sweep point (wins over --quick)."),
     click.option("--progress/--no-progress", default=None,
                  help="Progress bar (default: on when stderr is a terminal)."),
 ]
@@ -111,8 +112,9 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, progress, window_ra
     """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`."""
     from .experiments.spec import resolve_figures
 
-    specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, window_radius=window_radius,
-                              k_nearest=k_nearest) for s in resolve_figures(list(figures))]
+    specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts,
+                              window_radius=window_radius, k_nearest=k_nearest)
+             for s in resolve_figures(list(figures))]
     if window_radius is not None:
         import dataclasses
 
@@ -129,7 +131,7 @@ def run(config, out, quick, workers, seed, n_layouts, progress):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from .experiments.spec import load_spec
 
-    spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts)
+    spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
     _run_and_save([spec], out, workers, quick, progress)
 
 

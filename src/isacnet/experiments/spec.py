@@ -249,12 +249,18 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
                       str(sw.get("label", dim)), str(sw.get("units", "")))
 
     mc = dict(doc.get("monte_carlo", {}))
-    n_layouts = check_int("monte_carlo.n_layouts", mc.pop("n_layouts", 100_000), ge=2)
-    seed = check_int("monte_carlo.seed", mc.pop("seed", 0), ge=0)
-    quick = check_int("monte_carlo.quick_n_layouts", mc.pop("quick_n_layouts", min(n_layouts, 4000)), ge=2)
     from ..simulation.engine import DEFAULT_BLOCK_SIZE
 
-    block = check_int("monte_carlo.block_size", mc.pop("block_size", DEFAULT_BLOCK_SIZE), ge=1)
+    def mc_int(key: str, default: int, ge: int) -> int:
+        try:
+            return check_int(f"monte_carlo.{key}", mc.pop(key, default), ge=ge)
+        except ParameterError as exc:
+            raise ParameterError(exc.name, exc.value, exc.valid, where("monte_carlo", key)) from None
+
+    n_layouts = mc_int("n_layouts", 100_000, 2)
+    seed = mc_int("seed", 0, 0)
+    quick = mc_int("quick_n_layouts", min(n_layouts, 4000), 2)
+    block = mc_int("block_size", DEFAULT_BLOCK_SIZE, 1)
     model.check_options(mc, where=where("monte_carlo"))
 
     plot = doc.get("plot", {})
@@ -268,7 +274,12 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
         quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
     )
-    spec.point_params()  # every point must validate (e.g. gamma > 2 where required)
+    for i, p in enumerate(spec.point_params()):  # every point must validate, kernel included
+        try:
+            model.kernel(p, spec.options)
+        except ParameterError as exc:
+            raise ParameterError(exc.name, exc.value, exc.valid,
+                                 f"{where('params')}, sweep point {i}") from None
     return spec
 
 
