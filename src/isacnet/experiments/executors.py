@@ -19,8 +19,18 @@ from ..simulation.engine import SerialExecutor
 __all__ = ["SerialExecutor", "ProcessExecutor", "make_executor"]
 
 
+def _context():
+    """``fork`` on Linux (fast start, and scripts need no ``if __name__ == "__main__"`` guard);
+    ``spawn`` elsewhere (macOS, Windows), where fork is unsafe or absent."""
+    import sys
+
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
 class ProcessExecutor:
-    """A pool of local worker processes (``spawn`` start method: safe with threads, portable).
+    """A pool of local worker processes.
 
     At most ``2 * n_workers`` chunks are in flight, so memory stays bounded however many chunks
     a run has. Use as a context manager to reuse one pool across several runs.
@@ -39,7 +49,7 @@ class ProcessExecutor:
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=_context())
         return self._pool
 
     def close(self) -> None:
