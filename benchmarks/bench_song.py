@@ -102,7 +102,8 @@ def main() -> None:
     for name, t in (("(a1) per-layout, pair loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop), ("(b) random numbers alone", t_rng),
                     ("(c) isacnet.song.monte_carlo", t_ours)):
         print(f"{name:<34}{1 / t:>14,.0f}{t / t_ours:>16.3f}")
-    print(f"speed-up over the per-layout loops: {t_pair / t_ours:,.0f}x (a1), {t_loop / t_ours:,.0f}x (a2)")
+    print(f"speed-up over the per-layout loops: {t_pair / t_ours:,.0f}x (a1), "
+          f"{t_loop / t_ours:,.0f}x (a2)")
     print(f"cost relative to drawing the random numbers alone: {t_ours / t_rng:.2f}x")
 
 

@@ -56,9 +56,11 @@ def test_tail_bias_against_exact_conditional_expectation():
         g = ordered_arrivals(rng, 150, 64)
         s_k = (g ** (-gamma / 2)).sum(axis=1)
         approx = 1.0 / (s_k + tail_power_mean(g[:, -1], gamma))
+        def integrand(s, sk, glast, gamma=gamma):
+            return math.exp(-s * sk - tail_laplace_exponent(s, glast, gamma))
+
         exact = np.array([
-            integrate.quad(lambda s, i=i: math.exp(-s * s_k[i] - tail_laplace_exponent(s, g[i, -1], gamma)),
-                           0, np.inf, limit=200, epsrel=1e-9)[0]
+            integrate.quad(integrand, 0, np.inf, args=(s_k[i], g[i, -1]), limit=200, epsrel=1e-9)[0]
             for i in range(g.shape[0])
         ])
         rel = np.mean(approx - exact) / np.mean(exact)
