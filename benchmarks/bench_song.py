@@ -99,8 +99,9 @@ def main() -> None:
     t_ours = timeit(lambda: song.monte_carlo(p, n, seed=3, k_nearest=k)) / n
     print(f"Song expected CRLB, K = {k} TXs + {k} RXs per layout, one core")
     print(f"{'method':<34}{'layouts/s':>14}{'ratio to ours':>16}")
-    for name, t in (("(a1) per-layout, pair loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop), ("(b) random numbers alone", t_rng),
-                    ("(c) isacnet.song.monte_carlo", t_ours)):
+    rows = (("(a1) per-layout, pair loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop),
+            ("(b) random numbers alone", t_rng), ("(c) isacnet.song.monte_carlo", t_ours))
+    for name, t in rows:
         print(f"{name:<34}{1 / t:>14,.0f}{t / t_ours:>16.3f}")
     print(f"speed-up over the per-layout loops: {t_pair / t_ours:,.0f}x (a1), "
           f"{t_loop / t_ours:,.0f}x (a2)")
