@@ -48,11 +48,18 @@ def _run_and_save(specs, out: Path, workers, quick, progress) -> None:
 
 
 def _summary(rows, wall: float) -> None:
-    """Per figure: points, layouts, largest relative CI half-width, faults, closed-form agreement."""
+    """Per figure: points, layouts, largest relative CI half-width, faults, and the largest
+    |MC - closed form| / stderr over the model's agreement pairs (e.g. MC of (23) vs (26))."""
     import numpy as np
 
-    click.echo(f"\n{'figure':<14}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'faults':>8}  file")
+    click.echo(f"\n{'figure':<14}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'faults':>8}"
+               f"{'max |MC-CF|/se':>16}  file")
     for spec, ds, nc, _ in rows:
+        z = [0.0]
+        for pair in filter(None, str(ds.attrs.get("agreement_pairs", "")).split(",")):
+            mc, cf = pair.split(":")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z.append(float(np.nanmax(np.abs(ds[mc] - ds[cf]) / ds[f"{mc}_stderr"])))
         rel = []
         faults = 0
         for v in ds.data_vars:
@@ -62,7 +69,7 @@ def _summary(rows, wall: float) -> None:
                     rel.append(np.nanmax(1.96 * ds[v].values / np.abs(ds[q].values)))
                 faults += int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum())
         click.echo(f"{spec.id:<14}{ds.sizes[spec.sweep.dim]:>7}{ds.attrs['n_layouts']:>12}"
-                   f"{max(rel) if rel else float('nan'):>11.2%}{faults:>8}  {nc}")
+                   f"{max(rel) if rel else float('nan'):>11.2%}{faults:>8}{max(z):>16.2f}  {nc}")
     click.echo(f"wall time {wall:.1f} s")
 
 

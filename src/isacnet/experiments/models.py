@@ -33,6 +33,7 @@ class Model:
     mc_outputs: tuple[Output, ...]
     closed_outputs: tuple[Output, ...]
     plotted: tuple[str, ...]  # outputs drawn by default, MC and closed form
+    agreement: tuple[tuple[str, str], ...] = ()  # (MC output, closed form) that must agree
 
     def make_params(self, mapping: Mapping[str, Any], where: str | None = None):
         return from_mapping(self.params_cls, mapping, where=where)
@@ -95,6 +96,7 @@ SONG = Model(
         Output("lemma3_rx", "Lemma 3 for the RXs (closed form)", "m^gamma", "Song (25)", "(25)"),
     ),
     plotted=("crlb", "jensen", "bound"),
+    agreement=(("jensen", "bound"), ("inv_sum_tx", "lemma3_tx"), ("inv_sum_rx", "lemma3_rx")),
 )
 
 MODELS: dict[str, Model] = {"song": SONG}

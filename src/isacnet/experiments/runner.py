@@ -95,6 +95,7 @@ def run_spec(
         "mc_wall_time_s": round(wall, 3),
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),
+        "agreement_pairs": ",".join(f"{a}:{b}" for a, b in model.agreement),
         **{f"plot_{k}": v for k, v in spec.plot.items()},
     }
     for k, v in kernels[0].describe().items():
