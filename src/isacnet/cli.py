@@ -23,14 +23,23 @@ def _executor(workers: int | None):
     return make_executor(workers)
 
 
-def _run_and_save(specs, out: Path, workers, quick, progress) -> None:
+CHUNK_DIR = ".isacnet-chunks"
+
+
+def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool) -> None:
+    import shutil
+
+    from .experiments.chunkstore import ChunkStore
     from .experiments.runner import run_specs
     from .experiments.store import check_writable, save_dataset
     from .plotting import save_figure
 
     check_writable(out)
     t0 = time.perf_counter()
-    datasets = run_specs(specs, _executor(workers), quick=quick, progress=progress)
+    if fresh:
+        shutil.rmtree(out / CHUNK_DIR, ignore_errors=True)
+    datasets = run_specs(specs, _executor(workers), quick=quick, progress=progress,
+                         cache=ChunkStore(out / CHUNK_DIR))
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
         paths = save_dataset(ds, out, spec.id)
@@ -84,6 +93,8 @@ _common = [
                  help="Override layouts per sweep point (wins over --quick)."),
     click.option("--progress/--no-progress", default=None,
                  help="Progress bar (default: on when stderr is a terminal)."),
+    click.option("--fresh", is_flag=True,
+                 help=f"Discard finished chunks kept in OUT/{'.isacnet-chunks'} instead of resuming."),
 ]
 
 
@@ -115,8 +126,12 @@ def list_figures() -> None:
               help="Simulate the PPP on a finite disk of this radius [m] (the paper's set-up) "
                    "instead of the infinite plane.")
 @click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
-def reproduce(figures, out, quick, workers, seed, n_layouts, progress, window_radius, k_nearest):
-    """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`."""
+def reproduce(figures, out, quick, workers, seed, n_layouts, progress, fresh, window_radius, k_nearest):
+    """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
+
+    Finished chunks are kept in OUT/.isacnet-chunks: if the run is killed, the same command
+    resumes it and ends with the same numbers as an uninterrupted run.
+    """
     from .experiments.spec import resolve_figures
 
     specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts,
@@ -128,18 +143,18 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, progress, window_ra
         specs = [dataclasses.replace(s, id=f"{s.id}-window{window_radius:g}m",
                                      group=f"{s.group}-window{window_radius:g}m" if s.group else None)
                  for s in specs]
-    _run_and_save(specs, out, workers, quick, progress)
+    _run_and_save(specs, out, workers, quick, progress, fresh)
 
 
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
-def run(config, out, quick, workers, seed, n_layouts, progress):
+def run(config, out, quick, workers, seed, n_layouts, progress, fresh):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from .experiments.spec import load_spec
 
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
-    _run_and_save([spec], out, workers, quick, progress)
+    _run_and_save([spec], out, workers, quick, progress, fresh)
 
 
 @main.command("eval")

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from ..rng import BIT_GENERATOR
-from ..simulation.engine import Executor, Job, run_jobs
+from ..simulation.engine import ChunkCache, Executor, Job, run_jobs
 from .models import get_model
 from .spec import FigureSpec
 
@@ -35,15 +35,20 @@ def run_spec(
     *,
     quick: bool = False,
     progress: bool | None = None,
+    cache: ChunkCache | None = None,
 ) -> xr.Dataset:
-    """Evaluate every sweep point of ``spec`` (Monte Carlo on ``executor``, closed forms here)."""
+    """Evaluate every sweep point of ``spec`` (Monte Carlo on ``executor``, closed forms here).
+
+    With a ``cache`` (:class:`~isacnet.experiments.chunkstore.ChunkStore`), finished chunks are
+    stored as they complete and reused on a rerun: a killed run resumes where it stopped.
+    """
     model = get_model(spec.model)
     points = spec.point_params()
     n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
     kernels = [model.kernel(p, spec.options) for p in points]
     jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
     t0 = time.perf_counter()
-    moments = run_jobs(jobs, executor, progress=progress, desc=spec.id)
+    moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache)
     wall = time.perf_counter() - t0
     closed = [model.closed_forms(p) for p in points]
 
@@ -112,9 +117,10 @@ def run_specs(
     *,
     quick: bool = False,
     progress: bool | None = None,
+    cache: ChunkCache | None = None,
 ) -> list[xr.Dataset]:
     """Run several specs, reusing one executor (and so one process pool)."""
     if hasattr(executor, "__enter__"):
         with executor:  # type: ignore[union-attr]
-            return [run_spec(s, executor, quick=quick, progress=progress) for s in specs]
-    return [run_spec(s, executor, quick=quick, progress=progress) for s in specs]
+            return [run_spec(s, executor, quick=quick, progress=progress, cache=cache) for s in specs]
+    return [run_spec(s, executor, quick=quick, progress=progress, cache=cache) for s in specs]

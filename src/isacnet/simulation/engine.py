@@ -30,6 +30,14 @@ Kernel = Callable[[np.random.Generator, int], Mapping[str, np.ndarray]]
 """``kernel(rng, n) -> {quantity: array of shape (n,)}``: n independent layouts."""
 
 
+class ChunkCache(Protocol):
+    """Where finished chunks are kept so that an interrupted run resumes (see experiments.chunkstore)."""
+
+    def load(self, job: Job) -> dict[int, dict[str, Moments]]: ...
+
+    def save(self, job: Job, first_block: int, blocks: list[dict[str, Moments]]) -> None: ...
+
+
 class Executor(Protocol):
     """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete."""
 
@@ -123,6 +131,7 @@ def run_jobs(
     chunk_blocks: int | None = None,
     progress: bool | None = False,
     desc: str = "Monte Carlo",
+    cache: ChunkCache | None = None,
 ) -> list[dict[str, Moments]]:
     """Run every job's blocks on ``executor`` and return each job's merged moments.
 
@@ -135,24 +144,46 @@ def run_jobs(
         Blocks per chunk handed to a worker; does not change the result.
     progress : bool or None
         Show a tqdm progress bar in layouts (``None``: only on a terminal).
+    cache : ChunkCache, optional
+        Finished blocks are read from it (and not recomputed) and every new chunk is saved to
+        it as soon as it completes: a killed run restarted with the same cache ends with the
+        same numbers, bit for bit.
     """
     from ..params import check_int
 
     executor = executor or SerialExecutor()
     tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
+    folds = [_Fold() for _ in jobs]
+    done_layouts = 0
     for j, job in enumerate(jobs):
         cb = (
             check_int("chunk_blocks", chunk_blocks, ge=1)
             if chunk_blocks is not None
             else default_chunk_blocks(job.n_blocks, executor.n_workers)
         )
-        tasks.extend((j, b, min(cb, job.n_blocks - b)) for b in range(0, job.n_blocks, cb))
-    folds = [_Fold() for _ in jobs]
+        done = cache.load(job) if cache is not None else {}
+        for b, m in done.items():
+            folds[j].add(b, [m])
+            done_layouts += job.block_layouts(b)
+        b = 0
+        while b < job.n_blocks:  # chunks over the runs of missing blocks
+            if b in done:
+                b += 1
+                continue
+            end = b
+            while end < job.n_blocks and end not in done and end - b < cb:
+                end += 1
+            tasks.append((j, b, end - b))
+            b = end
     args = [(jobs[j], b, nb) for j, b, nb in tasks]
     bar = _progress_bar(sum(j.n_layouts for j in jobs), progress, desc)
+    if bar is not None and done_layouts:
+        bar.update(done_layouts)
     try:
         for i, blocks in executor.imap_unordered(run_chunk, args):
             j, b, nb = tasks[i]
+            if cache is not None:
+                cache.save(jobs[j], b, blocks)
             folds[j].add(b, blocks)
             if bar is not None:
                 bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
