@@ -27,9 +27,16 @@ import numpy as np
 
 from .params import SPEED_OF_LIGHT, ParameterError, SongParams
 
-SINGULAR_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
+SINGULAR_RTOL = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-5}
 """A 2x2 FIM is treated as singular when det(S) <= rtol * tr(S)^2 (condition number above
-~4/rtol): the position cannot be resolved in some direction, and the CRLB is reported as inf."""
+~4/rtol, about 100 units of rounding): the position cannot be resolved in some direction (the
+matrix is rank-deficient to working precision) and the CRLB is reported as inf."""
+
+SEPARABLE_MAX_AMPLIFICATION = 1e8
+"""The separable form cancels when heavy TX-RX pairs are near forward scatter (e_k + f_l ~ 0):
+its rounding error in tr(S^-1) is about eps * mag * tr(S) / det(S), with mag the sum of the
+magnitudes of its terms. Layouts where ``mag * tr / det`` exceeds this are recomputed with the
+exact pair sum (see :func:`fisher_sums`)."""
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -45,7 +52,8 @@ def separable_fim(
     fy: np.ndarray,
     w_tail: np.ndarray | float = 0.0,
     u_tail: np.ndarray | float = 0.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with_magnitude: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Entries of sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T in O(N_t + N_r).
 
     Parameters
@@ -77,7 +85,68 @@ def separable_fim(
     sxx = U * axx + W * bxx + 2.0 * ax * bx
     syy = U * ayy + W * byy + 2.0 * ay * by
     sxy = U * axy + W * bxy + ax * by + ay * bx
+    if with_magnitude:
+        # Sum of the magnitudes of the terms (tr(UA) = UW for unit vectors): the rounding error
+        # of the entries is ~eps * this; used to detect cancellation (fisher_sums).
+        return sxx, sxy, syy, 2.0 * U * W + 2.0 * np.hypot(ax, ay) * np.hypot(bx, by)
     return sxx, sxy, syy
+
+
+def pairwise_fim(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0):
+    """The same sums as :func:`separable_fim` by the plain O(N_t N_r) pair sum (no cancellation).
+
+    The isotropic tails enter as their conditional means: W_t (B + U/2 I) + U_t (A + W/2 I)
+    + W_t U_t I, which equals what the separable form gives.
+    """
+    vx = ex[..., :, None] + fx[..., None, :]
+    vy = ey[..., :, None] + fy[..., None, :]
+    wu = w[..., :, None] * u[..., None, :]
+    sxx = (wu * vx * vx).sum(axis=(-2, -1))
+    sxy = (wu * vx * vy).sum(axis=(-2, -1))
+    syy = (wu * vy * vy).sum(axis=(-2, -1))
+    if np.any(w_tail) or np.any(u_tail):
+        W, U = w.sum(-1), u.sum(-1)
+        sxx = sxx + w_tail * (_rowdot(u * fx, fx) + 0.5 * U) + u_tail * (_rowdot(w * ex, ex) + 0.5 * W)
+        syy = syy + w_tail * (_rowdot(u * fy, fy) + 0.5 * U) + u_tail * (_rowdot(w * ey, ey) + 0.5 * W)
+        sxy = sxy + w_tail * _rowdot(u * fx, fy) + u_tail * _rowdot(w * ex, ey)
+        sxx = sxx + w_tail * u_tail
+        syy = syy + w_tail * u_tail
+    return sxx, sxy, syy
+
+
+def fisher_sums(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0, method="auto"):
+    """sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T, accurately, batched over leading axes.
+
+    ``method="separable"``: O(N_t + N_r) always. ``"pairs"``: the O(N_t N_r) pair sum always.
+    ``"auto"`` (default): separable, then the layouts whose rounding could be amplified by more
+    than :data:`SEPARABLE_MAX_AMPLIFICATION` (heavy pairs near forward scatter, or nearly
+    singular S) are recomputed by the pair sum. Returns (sxx, sxy, syy) of the batch shape.
+    """
+    if method not in ("auto", "separable", "pairs"):
+        from .params import ParameterError
+
+        raise ParameterError("method", method, "'auto', 'separable' or 'pairs'")
+    batch = np.broadcast_shapes(w.shape[:-1], u.shape[:-1], np.shape(w_tail), np.shape(u_tail))
+    nt, nr = w.shape[-1], u.shape[-1]
+    w, ex, ey = (np.broadcast_to(a, batch + (nt,)).reshape(-1, nt) for a in (w, ex, ey))
+    u, fx, fy = (np.broadcast_to(a, batch + (nr,)).reshape(-1, nr) for a in (u, fx, fy))
+    wt = np.broadcast_to(w_tail, batch).reshape(-1)
+    ut = np.broadcast_to(u_tail, batch).reshape(-1)
+    if method == "pairs":
+        out = pairwise_fim(w, ex, ey, u, fx, fy, wt, ut)
+    else:
+        sxx, sxy, syy, mag = separable_fim(w, ex, ey, u, fx, fy, wt, ut, with_magnitude=True)
+        if method == "auto":
+            tr = sxx + syy
+            det = sxx * syy - sxy * sxy
+            redo = ~(mag * tr < SEPARABLE_MAX_AMPLIFICATION * det)
+            if np.any(redo):
+                px, pxy, py = pairwise_fim(w[redo], ex[redo], ey[redo], u[redo], fx[redo], fy[redo],
+                                           wt[redo], ut[redo])
+                sxx, sxy, syy = sxx.copy(), sxy.copy(), syy.copy()
+                sxx[redo], sxy[redo], syy[redo] = px, pxy, py
+        out = (sxx, sxy, syy)
+    return tuple(np.reshape(a, batch) for a in out)
 
 
 def trace_inverse_2x2(
@@ -193,6 +262,7 @@ def song_fim(
     beamformer: BeamSpec = "matched",
     array_axis: np.ndarray | float = 0.0,
     gradient: Literal["exact", "paper"] = "exact",
+    method: Literal["auto", "separable", "pairs"] = "auto",
 ) -> np.ndarray:
     """S_ds of Song eq. (15) for explicit layouts, in O(N_t + N_r).
 
@@ -211,6 +281,9 @@ def song_fim(
         "exact": v_kl = -(e_k + f_l)/c from the delay's definition. "paper": eq. (16) with the
         angles of eqs. (3)-(4) taken literally (principal-value arctan); wrong, kept only to
         reproduce the erratum (docs/errata.md S-1).
+    method : "auto", "separable" or "pairs"
+        How the pair sum is evaluated (:func:`fisher_sums`): "auto" is O(N_t + N_r) and falls
+        back to the exact pair sum only for layouts where the separable form would lose accuracy.
 
     Returns
     -------
@@ -226,7 +299,7 @@ def song_fim(
     elif gradient != "exact":
         raise ParameterError("gradient", gradient, "'exact' or 'paper'")
     g = tx_beam_gain(tx, target, params.n_tx_antennas, beamformer, array_axis)
-    sxx, sxy, syy = separable_fim(g * lt, ex, ey, lr, fx, fy)
+    sxx, sxy, syy = fisher_sums(g * lt, ex, ey, lr, fx, fy, method=method)
     const = params.n_rx_antennas * params.eta / SPEED_OF_LIGHT**2
     return const * np.stack([np.stack([sxx, sxy], -1), np.stack([sxy, syy], -1)], -2)
 
@@ -239,12 +312,13 @@ def song_crlb(
     beamformer: BeamSpec = "matched",
     array_axis: np.ndarray | float = 0.0,
     gradient: Literal["exact", "paper"] = "exact",
+    method: Literal["auto", "separable", "pairs"] = "auto",
 ) -> np.ndarray:
     """CRLB tr(S_ds^{-1}) of Song eq. (18) [m^2], shape (...); inf where S is singular.
 
     One TX and one RX give a rank-one S (the target is only known to lie on an ellipse):
     the result is inf, never NaN. Arguments as in :func:`song_fim`.
     """
-    S = song_fim(tx, rx, target, params, beamformer, array_axis, gradient)
+    S = song_fim(tx, rx, target, params, beamformer, array_axis, gradient, method)
     tr, _ = trace_inverse_2x2(S[..., 0, 0], S[..., 0, 1], S[..., 1, 1])
     return tr

@@ -118,6 +118,7 @@ def tail_laplace_exponent(s: np.ndarray, g_last: np.ndarray, gamma: float) -> np
     d = 2.0 / gamma
     s = np.asarray(s, dtype=float)
     g_last = np.asarray(g_last, dtype=float)
-    x = s * g_last ** (-gamma / 2.0)
+    with np.errstate(divide="ignore"):  # g_last = 0: x = inf, the full-plane exponent
+        x = s * g_last ** (-gamma / 2.0)
     low = special.gammainc(1.0 - d, x) * special.gamma(1.0 - d)
-    return s**d * low - g_last * (-np.expm1(-x))
+    return s**d * low - np.where(g_last > 0, g_last * (-np.expm1(-x)), 0.0)

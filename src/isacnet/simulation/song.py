@@ -35,7 +35,7 @@ from ..geometry import (
     uniform_directions,
 )
 from ..params import SPEED_OF_LIGHT, SongParams, check_int, check_real
-from ..sensing import separable_fim, trace_inverse_2x2
+from ..sensing import fisher_sums, trace_inverse_2x2
 
 QUANTITIES = ("crlb", "jensen", "inv_sum_tx", "inv_sum_rx")
 """Per-layout outputs: tr(S^{-1}) (18) [m^2]; tr((E_theta S)^{-1}) (20) = (23) [m^2];
@@ -105,7 +105,7 @@ class SongKernel:
         scale_t = (math.pi * p.tx_density) ** half  # physical gain = scale * g^{-gamma/2}
         scale_r = (math.pi * p.rx_density) ** half
         const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
-        sxx, sxy, syy = separable_fim(w, ex, ey, u, fx, fy, w_tail, u_tail)
+        sxx, sxy, syy = fisher_sums(w, ex, ey, u, fx, fy, w_tail, u_tail)
         tr_inv, _ = trace_inverse_2x2(sxx, sxy, syy)
         W = w.sum(axis=-1) + w_tail
         U = u.sum(axis=-1) + u_tail
