@@ -139,7 +139,7 @@ def fisher_sums(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0, method="auto"):
         if method == "auto":
             tr = sxx + syy
             det = sxx * syy - sxy * sxy
-            redo = ~(mag * tr < SEPARABLE_MAX_AMPLIFICATION * det)
+            redo = ~((tr > 0) & (mag * tr < SEPARABLE_MAX_AMPLIFICATION * det))
             if np.any(redo):
                 px, pxy, py = pairwise_fim(w[redo], ex[redo], ey[redo], u[redo], fx[redo], fy[redo],
                                            wt[redo], ut[redo])
