@@ -210,3 +210,132 @@ def from_mapping(cls: type[P], mapping: Mapping[str, Any], *, where: str | None 
 def to_mapping(p: Any) -> dict[str, Any]:
     """The fields of a parameter dataclass as a plain dict (``None`` fields dropped)."""
     return {k: v for k, v in dataclasses.asdict(p).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class MengParams:
+    """Cooperative ISAC network of Meng & Masouros (meng-masouros-cooperative-isac.md), SI units.
+
+    Defaults are the paper's Section V values where it states them; the unstated ones are our
+    choices (docs/errata-meng.md, M-1 to M-4):
+
+    * ``noise_power`` sigma_s^2 = -80 dB read as -80 dBm = 1e-11 W (thermal noise of about
+      2.5 GHz, or 100 MHz with a 14 dB noise figure); -80 dBW would be 1000x the thermal noise
+      of any plausible band.
+    * ``carrier_freq`` f_c = 3.5 GHz and ``eff_bandwidth`` B = 100 MHz / sqrt(12) = 28.87 MHz,
+      the RMS bandwidth of a flat 100 MHz spectrum.
+    * ``sensing_power_fraction`` p^s = 0.5 (the paper normalises p^s + p^c = 1 and leaves p^s of
+      its sensing figures unstated); the radiated sensing power is ``tx_power * p^s``.
+
+    Attributes
+    ----------
+    n_tx_antennas : int
+        M_t (>= 2: the sensing beam gain is G_t = M_t - 1 after zero-forcing the user, App. A).
+    n_rx_antennas : int
+        M_r (>= 1): receive gain G_r = M_r.
+    tx_power : float
+        P_t [W], total transmit power of a BS.
+    sensing_power_fraction : float
+        p^s in (0, 1]; the communication share is p^c = 1 - p^s.
+    rcs : float
+        Radar cross section sigma [m^2]; enters the received power linearly (radar equation).
+    noise_power : float
+        sigma_s^2 [W] per receive antenna.
+    carrier_freq : float
+        f_c [Hz].
+    eff_bandwidth : float
+        Effective (RMS) bandwidth B [Hz] of the radar waveform, eq. (5).
+    beta : float
+        Sensing path-loss exponent per leg (>= 2, as the paper requires; 2 is free space, where
+        |zeta|^2 is in m^2 and the FIM in m^-2 with a 1 m reference distance).
+    alpha : float
+        Communication path-loss exponent (> 2), Section IV.
+    bs_density, target_density, user_density : float
+        lambda_b, lambda_s, lambda_u [m^-2].
+    resource_blocks : int
+        psi, the most targets (users) a BS serves at once (>= 1).
+    backhaul_capacity : float
+        C_backhaul of eq. (10) [nats/s/Hz as the paper's rate R_c].
+    """
+
+    n_tx_antennas: int = 4
+    n_rx_antennas: int = 5
+    tx_power: float = 1.0
+    sensing_power_fraction: float = 0.5
+    rcs: float = 1.0
+    noise_power: float = 1e-11
+    carrier_freq: float = 3.5e9
+    eff_bandwidth: float = 100e6 / math.sqrt(12.0)
+    beta: float = 2.0
+    alpha: float = 4.0
+    bs_density: float = 1e-6
+    target_density: float = 1e-6
+    user_density: float = 1e-6
+    resource_blocks: int = 15
+    backhaul_capacity: float = 6.0
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        s(self, "n_tx_antennas", check_int("n_tx_antennas", self.n_tx_antennas, ge=2))
+        s(self, "n_rx_antennas", check_int("n_rx_antennas", self.n_rx_antennas, ge=1))
+        s(self, "resource_blocks", check_int("resource_blocks", self.resource_blocks, ge=1))
+        for name in (
+            "tx_power",
+            "rcs",
+            "noise_power",
+            "carrier_freq",
+            "eff_bandwidth",
+            "bs_density",
+            "target_density",
+            "user_density",
+            "backhaul_capacity",
+        ):
+            s(self, name, check_real(name, getattr(self, name), gt=0.0))
+        s(
+            self,
+            "sensing_power_fraction",
+            check_real("sensing_power_fraction", self.sensing_power_fraction, gt=0.0, le=1.0),
+        )
+        s(self, "beta", check_real("beta", self.beta, ge=2.0))
+        s(self, "alpha", check_real("alpha", self.alpha, gt=2.0))
+
+    # ----------------------------------------------------------------- derived quantities
+    @property
+    def tx_gain(self) -> int:
+        """G_t = M_t - 1, the mean sensing beam gain left after zero-forcing (Appendix A)."""
+        return self.n_tx_antennas - 1
+
+    @property
+    def rx_gain(self) -> int:
+        """G_r = M_r, the receive combining gain."""
+        return self.n_rx_antennas
+
+    @property
+    def comm_power_fraction(self) -> float:
+        """p^c = 1 - p^s."""
+        return 1.0 - self.sensing_power_fraction
+
+    @property
+    def mu_s(self) -> float:
+        """mu_s = lambda_s / lambda_b, targets per BS (Lemma 1)."""
+        return self.target_density / self.bs_density
+
+    @property
+    def mu_c(self) -> float:
+        """mu_c = lambda_u / lambda_b, users per BS (Section IV)."""
+        return self.user_density / self.bs_density
+
+    @property
+    def zeta2(self) -> float:
+        """|zeta|^2 of eq. (5), corrected: P_t p^s G_t G_r B^2 sigma / (8 pi f_c^2 sigma_s^2).
+
+        The printed form has sigma_s^2 (noise power) in the numerator too, which cancels the
+        noise; the numerator's sigma_s^2 is the RCS sigma (errata M-1). 1/(8 pi f_c^2) is
+        8 pi^2 (delay FIM) x lambda_c^2/(4 pi)^3 (radar equation) / c^2 (delay gradient).
+        Units m^(2 beta - 2) (m^2 at beta = 2).
+        """
+        return (
+            self.tx_power * self.sensing_power_fraction * self.tx_gain * self.rx_gain
+            * self.eff_bandwidth**2 * self.rcs
+            / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
+        )

@@ -33,7 +33,10 @@ def _far_enough(pts: np.ndarray, target: np.ndarray, d_min: float = 1.0) -> bool
 def _conditioning(S: np.ndarray) -> float:
     """det / tr^2 in [0, 1/4]: 1/4 for a multiple of I, 0 for a singular matrix."""
     tr = S[0, 0] + S[1, 1]
-    return float((S[0, 0] * S[1, 1] - S[0, 1] ** 2) / tr**2) if tr > 0 else 0.0
+    if not (np.isfinite(tr) and tr > 0):
+        return 0.0
+    a, b, c = S[0, 0] / tr, S[0, 1] / tr, S[1, 1] / tr  # scaled first: no overflow
+    return float(a * c - b * b)
 
 
 def _pair_weight_scale(tx, rx, target, p: SongParams) -> float:
