@@ -22,17 +22,22 @@ from isacnet import SongParams, song
 from isacnet.params import SPEED_OF_LIGHT
 
 
+def draw_layout(rng: np.random.Generator, p: SongParams, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One layout: the k nearest TXs and RXs around the target at the origin, (k, 2) each."""
+    pts = []
+    for lam in (p.tx_density, p.rx_density):
+        r = np.sqrt(np.cumsum(rng.exponential(size=k)) / (math.pi * lam))
+        phi = rng.uniform(0, 2 * math.pi, size=k)
+        pts.append(np.stack([r * np.cos(phi), r * np.sin(phi)], 1))
+    return pts[0], pts[1]
+
+
 def per_layout_pair_loop(p: SongParams, n: int, k: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
     const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2
     acc = 0.0
     for _ in range(n):
-        pts = []
-        for lam in (p.tx_density, p.rx_density):
-            r = np.sqrt(np.cumsum(rng.exponential(size=k)) / (math.pi * lam))
-            phi = rng.uniform(0, 2 * math.pi, size=k)
-            pts.append(np.stack([r * np.cos(phi), r * np.sin(phi)], 1))
-        tx, rx = pts
+        tx, rx = draw_layout(rng, p, k)
         S = np.zeros((2, 2))
         for t in tx:
             for q in rx:
@@ -48,12 +53,7 @@ def per_layout_loop(p: SongParams, n: int, k: int, seed: int) -> float:
     const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2
     acc = 0.0
     for _ in range(n):
-        pts = []
-        for lam in (p.tx_density, p.rx_density):
-            r = np.sqrt(np.cumsum(rng.exponential(size=k)) / (math.pi * lam))
-            phi = rng.uniform(0, 2 * math.pi, size=k)
-            pts.append(np.stack([r * np.cos(phi), r * np.sin(phi)], 1))
-        tx, rx = pts
+        tx, rx = draw_layout(rng, p, k)
         et = tx / np.linalg.norm(tx, axis=1, keepdims=True)
         er = rx / np.linalg.norm(rx, axis=1, keepdims=True)
         lt = np.linalg.norm(tx, axis=1) ** -p.gamma
