@@ -25,7 +25,7 @@ from .analysis.song import (
 from .params import SongParams
 from .sensing import song_crlb as crlb_layout
 from .sensing import song_fim as fim_layout
-from .simulation.engine import DEFAULT_BLOCK_SIZE, Executor, Job, estimates, run_jobs
+from .simulation.engine import DEFAULT_BLOCK_SIZE, Executor
 from .simulation.estimate import Estimate
 from .simulation.song import QUANTITIES, SongKernel
 
@@ -82,14 +82,11 @@ def monte_carlo(
     dict quantity -> Estimate
         "crlb" (18) [m^2], "jensen" (20) = (23) [m^2], "inv_sum_tx", "inv_sum_rx" [m^gamma].
     """
-    kernel = SongKernel(params, k_nearest=k_nearest, window_radius=window_radius)
-    job = Job(kernel, n_layouts, seed, point=0, block_size=block_size)
-    if executor is None:
-        from .experiments.executors import make_executor
+    from .experiments.runner import estimate
 
-        executor = make_executor(workers)
-    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress)
-    return estimates(moments)
+    kernel = SongKernel(params, k_nearest=k_nearest, window_radius=window_radius)
+    return estimate(kernel, n_layouts, seed, workers=workers, executor=executor,
+                    block_size=block_size, chunk_blocks=chunk_blocks, progress=progress)
 
 
 def expected_crlb(params: SongParams, n_layouts: int, seed: int, **kwargs) -> Estimate:

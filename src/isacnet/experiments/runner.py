@@ -18,7 +18,8 @@ import numpy as np
 import xarray as xr
 
 from ..rng import BIT_GENERATOR
-from ..simulation.engine import ChunkCache, Executor, Job, run_jobs
+from ..simulation.engine import DEFAULT_BLOCK_SIZE, ChunkCache, Executor, Job, Kernel, estimates, run_jobs
+from ..simulation.estimate import Estimate
 from .models import get_model
 from .spec import FigureSpec
 
@@ -27,6 +28,33 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
+
+
+def estimate(
+    kernel: Kernel,
+    n_layouts: int,
+    seed: int,
+    *,
+    workers: int | None = 1,
+    executor: Executor | None = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    chunk_blocks: int | None = None,
+    progress: bool | None = False,
+    cache: ChunkCache | None = None,
+) -> dict[str, Estimate]:
+    """One Monte Carlo estimate of every output of ``kernel`` (the engine behind the facades'
+    ``monte_carlo``/``expected_*`` functions).
+
+    ``workers``: 1 serial (default), N a pool of N processes, None one per core; ``executor``
+    overrides it. The numbers depend only on (kernel, n_layouts, seed, block_size).
+    """
+    if executor is None:
+        from .executors import make_executor
+
+        executor = make_executor(workers)
+    job = Job(kernel, n_layouts, seed, point=0, block_size=block_size)
+    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress, cache=cache)
+    return estimates(moments)
 
 
 def run_spec(
