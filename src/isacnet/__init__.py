@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import song
-from .params import ParameterError, SongParams
+from . import meng, song
+from .params import MengParams, ParameterError, SongParams
 from .simulation.estimate import Estimate
 
 try:
@@ -17,4 +17,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["Estimate", "ParameterError", "SongParams", "__version__", "song"]
+__all__ = ["Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "song"]

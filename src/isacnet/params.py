@@ -217,7 +217,7 @@ class MengParams:
     """Cooperative ISAC network of Meng & Masouros (meng-masouros-cooperative-isac.md), SI units.
 
     Defaults are the paper's Section V values where it states them; the unstated ones are our
-    choices (docs/errata-meng.md, M-1 to M-4):
+    choices (docs/errata.md, M-1 to M-4):
 
     * ``noise_power`` sigma_s^2 = -80 dB read as -80 dBm = 1e-11 W (thermal noise of about
       2.5 GHz, or 100 MHz with a 14 dB noise figure); -80 dBW would be 1000x the thermal noise

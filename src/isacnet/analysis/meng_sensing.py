@@ -1,0 +1,598 @@
+"""Closed forms of Meng & Masouros, "Cooperative Sensing and Communication for ISAC Networks:
+Performance Analysis and Optimization" (../shared/papers/meng-masouros-cooperative-isac.md),
+Sections II-B and III, and the acceptance twin of Section IV.
+
+Every function broadcasts over array arguments like a numpy ufunc. "As printed" forms are kept
+beside the corrected ones (``variant="paper"``) so that the errata in docs/errata.md can be
+reproduced; the default is always the corrected form.
+
+Notation: BSs are ranked by distance d_1 < d_2 < ... from the typical target at the origin; in
+arrival-time units g_k = pi lambda_b d_k^2 (a unit-rate Poisson process), w_k = d_k^-beta,
+W = sum_k w_k. The exact per-layout CRLB is tr(F^-1) with F of eq. (5), F / |zeta|^2 =
+2 (W A + a a^T), which gives the closed form (any beta; derivation in docs/errata.md, M-5)
+
+    tr(F^-1) = (W^2 + |z|^2) / (2 |zeta|^2 W (W det A + a^T adj(A) a)),
+    A = sum w_k e_k e_k^T,  a = sum w_k e_k,  z = sum w_k exp(j theta_k),
+
+and tr(F^-1) -> 2 / (|zeta|^2 W^2) as N grows, which is where the factor 2 of (12)-(13) comes
+from (and why (14) and (16), which drop it, are off by 2: errata M-7).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from ..params import MengParams, ParameterError
+
+EULER_GAMMA = 0.5772156649015329
+
+# --------------------------------------------------------------------------- validation
+
+
+def _ints(value, name: str, ge: int = 1) -> np.ndarray:
+    a = np.asarray(value)
+    bad = ParameterError(name, value if a.ndim == 0 else a.tolist(), f"integer(s) >= {ge}")
+    if a.dtype == bool or a.size == 0:
+        raise bad
+    if not np.issubdtype(a.dtype, np.integer):
+        af = np.asarray(a, dtype=float)
+        if not np.all(np.isfinite(af)) or np.any(af != np.round(af)):
+            raise bad
+        a = af
+    if np.any(a < ge):
+        raise bad
+    if np.max(np.abs(a)) < 2.0**62:
+        return a.astype(np.int64)
+    return np.asarray(a, dtype=float)  # beyond int64: exact integers as floats (N = 1e20, ...)
+
+
+def _reals(value, name: str, *, gt: float | None = None, ge: float | None = None) -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    rng = "finite real(s)" + (f" > {gt:g}" if gt is not None else "") + (
+        f" >= {ge:g}" if ge is not None else ""
+    )
+    if (
+        a.size == 0
+        or not np.all(np.isfinite(a))
+        or (gt is not None and np.any(a <= gt))
+        or (ge is not None and np.any(a < ge))
+    ):
+        raise ParameterError(name, value if a.ndim == 0 else a.tolist(), rng)
+    return a
+
+
+def _require_beta2(params: MengParams, what: str) -> None:
+    if params.beta != 2.0:
+        raise ParameterError("beta", params.beta, f"2 for {what} (the ln^2 N law needs beta = 2)")
+
+
+def _out(a: np.ndarray):
+    return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+
+
+# --------------------------------------------------------------------------- eq. (5)
+
+
+def zeta2(params: MengParams, variant: Literal["corrected", "paper"] = "corrected") -> float:
+    """|zeta|^2 of the FIM (5) [m^(2 beta - 2)].
+
+    ``"corrected"``: P_t p^s G_t G_r B^2 sigma / (8 pi f_c^2 sigma_s^2), RCS over noise power,
+    G_t = M_t - 1, G_r = M_r (errata M-1). ``"paper"``: as printed, with sigma_s^2 in numerator
+    and denominator (the noise cancels: P_t p^s G_t G_r B^2 / (8 pi f_c^2)); kept to show that
+    the printed form is not even dimensionally a signal-to-noise ratio.
+    """
+    if variant == "corrected":
+        return params.zeta2
+    if variant == "paper":
+        p = params
+        return (
+            p.tx_power * p.sensing_power_fraction * p.tx_gain * p.rx_gain * p.eff_bandwidth**2
+            / (8.0 * math.pi * p.carrier_freq**2)
+        )
+    raise ParameterError("variant", variant, "'corrected' or 'paper'")
+
+
+# --------------------------------------------------------------------------- distances
+
+
+def log_gamma_half_ratio(n) -> np.ndarray:
+    """ln(Gamma(n + 1/2) / Gamma(n)) to ~1e-16 relative for every n >= 1.
+
+    gammaln differences (and scipy's beta/poch) lose up to 1e-9 for n in 300..1e6; beyond
+    n = 20 we use DLMF 5.11.8, ln Gamma(n + h) - ln Gamma(n) ~ h ln n + sum_k (-1)^k
+    (B_k(h) - B_k) / (k (k-1) n^(k-1)), at h = 1/2 (B_k(1/2) = (2^(1-k) - 1) B_k):
+    1/2 ln n - 1/(8n) + 1/(192 n^3) - 1/(640 n^5) + 17/(14336 n^7) - 5115/(3041280 n^9).
+    """
+    n = np.asarray(n, dtype=float)
+    small = n < 20.0
+    ns = np.where(small, n, 20.0)
+    nl = np.where(small, 20.0, n)
+    r = 1.0 / nl
+    r2 = r * r
+    poly = -1.0 / 8 + r2 * (1.0 / 192 + r2 * (-1.0 / 640 + r2 * (17.0 / 14336 - r2 * 5115.0 / 3041280)))
+    series = 0.5 * np.log(nl) + r * poly
+    return np.where(small, special.gammaln(ns + 0.5) - special.gammaln(ns), series)
+
+
+
+def mean_distance(
+    n, density: float, variant: Literal["exact", "approx"] = "exact"
+) -> np.ndarray:
+    """E[d_n], the mean distance to the n-th nearest BS [m] (text below (12)).
+
+    ``"exact"``: Gamma(n + 1/2) / (sqrt(lambda pi) Gamma(n)) in the log domain.
+    ``"approx"``: sqrt(n / (lambda pi)), the paper's approximation; its relative error is
+    1/(8n) + O(n^-2) (Gamma(n+1/2)/Gamma(n) = sqrt(n) (1 - 1/(8n) + ...)).
+    """
+    n = _ints(n, "n").astype(float)
+    density = float(_reals(density, "density", gt=0.0))
+    if variant == "exact":
+        return _out(np.exp(log_gamma_half_ratio(n)) / math.sqrt(math.pi * density))
+    if variant == "approx":
+        return _out(np.sqrt(n / (math.pi * density)))
+    raise ParameterError("variant", variant, "'exact' or 'approx'")
+
+
+def nbar(n) -> np.ndarray:
+    """N-bar = Gamma(n + 1/2)^2 / Gamma(n)^2 = pi lambda_b E[d_n]^2 (Lemma 1).
+
+    The paper uses it as the mean load per BS over mu; the exact mean load is mu n by mass
+    transport (each point sends n requests), and N-bar = n - 1/4 + 1/(32 n) + ... < n
+    (errata M-10).
+    """
+    n = _ints(n, "N").astype(float)
+    return _out(np.exp(2.0 * log_gamma_half_ratio(n)))
+
+
+def harmonic(n) -> np.ndarray:
+    """H_n = sum_{k<=n} 1/k = digamma(n + 1) + Euler's gamma."""
+    n = _ints(n, "N").astype(float)
+    return _out(special.digamma(n + 1.0) + EULER_GAMMA)
+
+
+def _power_sum_approx(n: np.ndarray, s: float) -> np.ndarray:
+    """sum_{k<=n} k^-s for s >= 1 (digamma at s = 1, Hurwitz zeta otherwise)."""
+    if s == 1.0:
+        return special.digamma(n + 1.0) + EULER_GAMMA
+    return special.zeta(s, 1.0) - special.zeta(s, n + 1.0)
+
+
+_EXACT_SUM_MAX = 2_000_000
+
+
+def _distance_power_sums(n: np.ndarray, params: MengParams, distance: str):
+    """S1 = sum_{k<=n} E[d_k]^-beta and S2 = sum_{k<=n} E[d_k]^-2beta [m^-beta, m^-2beta]."""
+    b = params.beta
+    scale = (math.pi * params.bs_density) ** (0.5 * b)
+    if distance == "approx":
+        return scale * _power_sum_approx(n, 0.5 * b), scale**2 * _power_sum_approx(n, b)
+    if distance != "exact":
+        raise ParameterError("distance", distance, "'exact' or 'approx'")
+    nmax = int(n.max())
+    if nmax > _EXACT_SUM_MAX:
+        raise ParameterError(
+            "N", nmax, f"<= {_EXACT_SUM_MAX} with distance='exact' (use distance='approx')"
+        )
+    k = np.arange(1, nmax + 1, dtype=float)
+    e = np.exp(-b * log_gamma_half_ratio(k))  # (sqrt(pi lam) E d_k)^-beta
+    s1 = np.concatenate([[0.0], np.cumsum(e)])
+    s2 = np.concatenate([[0.0], np.cumsum(e * e)])
+    return scale * s1[n], scale**2 * s2[n]
+
+
+# --------------------------------------------------------------------------- eq. (11)
+
+
+def crlb_eq11(
+    dist: np.ndarray,
+    theta: np.ndarray,
+    beta: float = 2.0,
+    zeta2_value: float = 1.0,
+    variant: Literal["corrected", "paper"] = "corrected",
+) -> np.ndarray:
+    """The bracket of eq. (11) for explicit layouts: tr(F^-1) as a ratio of pair sums [m^2].
+
+    numerator   2 sum_{i,j} D_ij (1 + cos(theta_i - theta_j)) = tr(F) / |zeta|^2
+    denominator sum over pairs-of-pairs p = (k, l) < q = (i, j) of D_p D_q (a_p b_q - a_q b_p)^2
+                = det(F) / |zeta|^4 (Cauchy-Binet / Lagrange identity)
+
+    with D_ij = d_i^-beta d_j^-beta, a_ij = cos theta_i + cos theta_j, b_ij = sin theta_i +
+    sin theta_j. ``"corrected"``: exactly that, so the result equals tr(F^-1) (errata M-4).
+    ``"paper"``: as printed, with the factor 2 in the denominator and the lower limit
+    j > max((k - i) N + l, 1), which drops the pairs q = (i, 1), i > k.
+
+    Costs O(N^4) per layout: a check of (5)/(11), not a way to compute the CRLB.
+
+    Parameters
+    ----------
+    dist, theta : ndarray, shape (..., N)
+        Distances [m] and bearings [rad] of the N BSs.
+    beta : float
+        Path-loss exponent.
+    zeta2_value : float
+        |zeta|^2.
+
+    Returns
+    -------
+    ndarray, shape (...); inf where the denominator vanishes (one BS, collinear BSs).
+    """
+    dist = _reals(dist, "dist", gt=0.0)
+    theta = _reals(theta, "theta")
+    dist, theta = np.broadcast_arrays(dist, theta)
+    N = dist.shape[-1]
+    w = dist ** (-float(beta))
+    c, s = np.cos(theta), np.sin(theta)
+    D = (w[..., :, None] * w[..., None, :]).reshape(*w.shape[:-1], N * N)
+    a = (c[..., :, None] + c[..., None, :]).reshape(D.shape)
+    b = (s[..., :, None] + s[..., None, :]).reshape(D.shape)
+    num = 2.0 * np.sum(D * (1.0 + np.cos(theta[..., :, None] - theta[..., None, :])).reshape(D.shape), -1)
+    cross = a[..., :, None] * b[..., None, :] - a[..., None, :] * b[..., :, None]  # (p, q)
+    term = D[..., :, None] * D[..., None, :] * cross**2
+    p = np.arange(N * N)
+    if variant == "corrected":
+        mask = p[None, :] > p[:, None]
+        factor = 1.0
+    elif variant == "paper":
+        k, ll = np.divmod(p, N)  # p = (k-1) N + l - 1, 0-based divmod
+        k, ll = k + 1, ll + 1
+        i, j = k, ll  # q = (i, j) runs over the same pair indices
+        lower = np.maximum((k[:, None] - i[None, :]) * N + ll[:, None], 1)
+        mask = (i[None, :] >= k[:, None]) & (j[None, :] > lower)
+        factor = 2.0
+    else:
+        raise ParameterError("variant", variant, "'corrected' or 'paper'")
+    den = factor * np.sum(np.where(mask, term, 0.0), axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 1e-12 * num * num, num / np.where(den > 0, den, 1.0), np.inf)
+    return _out(out / zeta2_value)
+
+
+# --------------------------------------------------------------------------- eqs. (12)-(14)
+
+
+def crlb_eq12(
+    N,
+    params: MengParams,
+    index_set: Literal["all", "offdiag"] = "all",
+    distance: Literal["exact", "approx"] = "exact",
+) -> np.ndarray:
+    """Proposition 1: 2 / (|zeta|^2 sum_{k,l} E[d_k]^-beta E[d_l]^-beta) [m^2].
+
+    ``index_set="all"``: eq. (12) as printed, every (k, l) including the monostatic k = l; this
+    is the large-N form tr(F^-1) ~ 2/(|zeta|^2 W^2) with each w_k replaced by E[d_k]^-beta.
+    ``"offdiag"``: the last line of (22), l != k only; infinite at N = 1 (errata M-6).
+    ``distance="approx"`` uses E[d_n] ~ sqrt(n / (lambda pi)), which turns (12) into (13).
+    """
+    n = _ints(N, "N")
+    s1, s2 = _distance_power_sums(n, params, distance)
+    if index_set == "all":
+        den = s1 * s1
+    elif index_set == "offdiag":
+        den = s1 * s1 - s2
+    else:
+        raise ParameterError("index_set", index_set, "'all' or 'offdiag'")
+    with np.errstate(divide="ignore"):
+        out = np.where(den > 0, 2.0 / (params.zeta2 * np.where(den > 0, den, 1.0)), np.inf)
+    return _out(out)
+
+
+def crlb_eq13(N, params: MengParams) -> np.ndarray:
+    """Eq. (13): 2 / (|zeta|^2 lambda_b^beta pi^beta sum_{k,l} k^-beta/2 l^-beta/2) [m^2].
+
+    At beta = 2 the double sum is H_N^2. Any N (digamma / Hurwitz zeta, no loop).
+    """
+    n = _ints(N, "N").astype(float)
+    b = params.beta
+    s = _power_sum_approx(n, 0.5 * b)
+    return _out(2.0 / (params.zeta2 * (math.pi * params.bs_density) ** b * s * s))
+
+
+def theorem1_constant(
+    params: MengParams, variant: Literal["corrected", "paper"] = "corrected"
+) -> float:
+    """lim_{N->inf} CRLB ln^2 N [m^2] at beta = 2 (Theorem 1, eq. (14)).
+
+    ``"corrected"``: 2 / (|zeta|^2 lambda_b^2 pi^2), what (12), (13) and the exact tr(F^-1)
+    give (errata M-7). ``"paper"``: 1 / (|zeta|^2 lambda_b^2 pi^2) as printed.
+    """
+    _require_beta2(params, "Theorem 1")
+    c = {"corrected": 2.0, "paper": 1.0}.get(variant)
+    if c is None:
+        raise ParameterError("variant", variant, "'corrected' or 'paper'")
+    return c / (params.zeta2 * (math.pi * params.bs_density) ** 2)
+
+
+def crlb_theorem1(
+    N, params: MengParams, variant: Literal["corrected", "paper"] = "corrected"
+) -> np.ndarray:
+    """Theorem 1 used as an approximation: constant / ln^2 N [m^2] (inf at N = 1)."""
+    n = _ints(N, "N").astype(float)
+    c = theorem1_constant(params, variant)
+    with np.errstate(divide="ignore"):
+        return _out(c / np.log(n) ** 2)
+
+
+# --------------------------------------------------------------------------- E[2/(zeta^2 W^2)]
+
+
+def _one_minus_phi(u: np.ndarray, beta: float) -> np.ndarray:
+    """1 - phi(u), phi(u) = int_0^1 exp(-u y^-beta/2) dy = e^-u - u^(2/beta) Gamma(1-2/beta, u)."""
+    if beta == 2.0:
+        return -np.expm1(-u) + u * special.exp1(u)
+    a = 1.0 - 2.0 / beta
+    return -np.expm1(-u) + u ** (2.0 / beta) * special.gammaincc(a, u) * special.gamma(a)
+
+
+def _log_phi(u: np.ndarray, beta: float) -> np.ndarray:
+    small = u <= 1.0
+    us = np.where(small, u, 1.0)
+    ul = np.where(small, 1.0, u)
+    with np.errstate(divide="ignore"):
+        lo = np.log1p(-_one_minus_phi(us, beta))
+        if beta == 2.0:
+            hi = np.log(special.expn(2, ul))
+        else:
+            a = 1.0 - 2.0 / beta
+            hi = np.log(np.exp(-ul) - ul ** (2.0 / beta) * special.gammaincc(a, ul) * special.gamma(a))
+    return np.where(small, lo, hi)
+
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
+
+
+def _composite_gl(f, lo: np.ndarray, hi: np.ndarray, panels: int) -> np.ndarray:
+    """Composite 20-point Gauss-Legendre of f(x) (vectorised over the shape of lo/hi)."""
+    edges = lo[..., None] + (hi - lo)[..., None] * np.linspace(0.0, 1.0, panels + 1)
+    a, b = edges[..., :-1], edges[..., 1:]
+    x = 0.5 * (a + b)[..., None] + 0.5 * (b - a)[..., None] * _GL_X
+    return np.sum(0.5 * (b - a)[..., None] * _GL_W * f(x), axis=(-2, -1))
+
+
+def isotropic_moment(N, beta: float = 2.0, return_error: bool = False):
+    """E[1/S^2] for S = sum_{k<=N} g_k^-beta/2 over unit-rate arrivals g_1 < ... < g_N.
+
+    Given g_N = t, g_1..g_{N-1} are i.i.d. uniform on (0, t), so
+    E[e^{-sS}] = E[e^{-s t^-b} phi(s t^-b)^{N-1}] with b = beta/2 and phi as in
+    :func:`_one_minus_phi` (phi = E_2, the exponential integral, at beta = 2). Then
+    E[1/S^2] = int_0^inf s E[e^{-sS}] ds = (Gamma(N + beta)/Gamma(N)) int_0^inf u e^-u phi(u)^{N-1} du.
+
+    The integral is taken in x = ln u by composite Gauss-Legendre (64 panels of 20 nodes) on
+    [ln u* - 20, ln min(10^3 u*, 200)], u* the scale where (N-1)(1 - phi) = 1/2, with u*^2
+    factored out so that N up to 1e300 neither under- nor overflows; the error estimate is the
+    difference to the rule with half the panels.
+
+    Returns
+    -------
+    value : ndarray (same shape as N)
+    error : ndarray (only with ``return_error``)
+    """
+    n = _ints(N, "N").astype(float)
+    beta = float(_reals(beta, "beta", ge=2.0))
+    # u*: bisection in log u on (n-1)(1 - phi(u)) = 1/2 (u* = 1 for n = 1).
+    lo = np.full(n.shape, -720.0)
+    hi = np.full(n.shape, math.log(200.0))
+    for _ in range(90):
+        mid = 0.5 * (lo + hi)
+        big = (n - 1.0) * _one_minus_phi(np.exp(mid), beta) > 0.5
+        hi = np.where(big, mid, hi)
+        lo = np.where(big, lo, mid)
+    xs = np.where(n > 1, 0.5 * (lo + hi), 0.0)  # ln u*
+    x_lo = xs - 20.0
+    x_hi = np.minimum(xs + math.log(1e3), math.log(200.0))
+    nm1 = (n - 1.0)[..., None, None]
+    xs3 = xs[..., None, None]
+
+    def f(x):  # u^2 e^-u phi^(n-1) / u*^2, in x = ln u
+        u = np.exp(x)
+        return np.exp(2.0 * (x - xs3) - u + nm1 * _log_phi(u, beta))
+
+    fine = _composite_gl(f, x_lo, x_hi, 64)
+    coarse = _composite_gl(f, x_lo, x_hi, 32)
+    # log Gamma(n + beta)/Gamma(n): poch where it does not overflow, asymptotics beyond.
+    big_n = n > 1e12
+    nn = np.where(big_n, 2.0, n)
+    log_pref = np.where(
+        big_n,
+        beta * np.log(n) + beta * (beta - 1.0) / (2.0 * n),
+        np.log(special.poch(nn, beta)),
+    )
+    scale = np.exp(log_pref + 2.0 * xs)
+    val = scale * fine
+    err = scale * np.abs(fine - coarse) + 1e-14 * val
+    return (_out(val), _out(err)) if return_error else _out(val)
+
+
+def crlb_isotropic(N, params: MengParams, return_error: bool = False):
+    """E[2 / (|zeta|^2 W^2)] exactly: (12) without the mean-field step [m^2].
+
+    2 (pi lambda_b)^-beta E[1/S^2] / |zeta|^2 (:func:`isotropic_moment`). It is the expectation
+    of the large-N form of tr(F^-1) (isotropic A = W I / 2, a = 0); the Monte Carlo ratio
+    E[tr F^-1] / this -> 1 as N grows, and at beta = 2 it times ln^2 N -> 2/(|zeta|^2 pi^2
+    lambda_b^2) (Theorem 1, corrected). Not in the paper.
+    """
+    c = 2.0 / (params.zeta2 * (math.pi * params.bs_density) ** params.beta)
+    if return_error:
+        v, e = isotropic_moment(N, params.beta, return_error=True)
+        return c * v, c * e
+    return c * isotropic_moment(N, params.beta)
+
+
+# --------------------------------------------------------------------------- heavy tails
+
+
+def crlb_tail_index(N) -> np.ndarray:
+    """Tail index of tr(F^-1) over PPP layouts: P(tr F^-1 > t) ~ C t^-(N-1)/2 (errata M-8).
+
+    The FIM is singular exactly when all N bearings are collinear (theta_i - theta_1 in
+    {0, pi}), a set of codimension N - 1 in the angles, near which det F is a positive definite
+    quadratic form in the N - 1 angle offsets. So E[tr F^-1 | distances] < inf iff
+    (N-1)/2 > 1, i.e. N >= 4, and the variance is finite iff N >= 6. N = 1 is always singular
+    (index 0 here).
+    """
+    n = _ints(N, "N").astype(float)
+    return _out(0.5 * (n - 1.0))
+
+
+def crlb_moment_finite(N, order: float = 1.0) -> np.ndarray:
+    """Whether E[(tr F^-1)^order] < inf over PPP layouts of the N nearest BSs (order > 0)."""
+    order = float(_reals(order, "order", gt=0.0))
+    return _out(np.asarray(crlb_tail_index(N)) > order)
+
+
+# --------------------------------------------------------------------------- Lemma 1 / kappa
+
+
+def _poisson_tail_sum(psi: np.ndarray, x: np.ndarray, shift: int) -> np.ndarray:
+    """sum_{n >= psi+1} e^-x x^n / ((n - shift) n!) in the log domain (shift 0 or 1)."""
+    psi, x = np.broadcast_arrays(np.asarray(psi, dtype=float), np.asarray(x, dtype=float))
+    if psi.size == 0:
+        return np.zeros(psi.shape)
+    sq = np.sqrt(x)
+    n0 = np.maximum(psi + 1.0, np.floor(x - 12.0 * sq - 40.0))
+    J = int(math.ceil(24.0 * float(np.max(sq)) + 120.0))
+    n = n0[..., None] + np.arange(J)
+    with np.errstate(divide="ignore"):
+        lt = -x[..., None] + special.xlogy(n, x[..., None]) - special.gammaln(n + 1.0) - np.log(n - shift)
+    return np.exp(special.logsumexp(lt, axis=-1))
+
+
+def poisson_request_acceptance(capacity, m) -> np.ndarray:
+    """E[min(1, c / (1 + K))], K ~ Poisson(m): acceptance of a typical request (size-biased).
+
+    A request sees its BS with load 1 + K (Slivnyak: the Palm load of a Poisson load is
+    1 + Poisson), and is among the c accepted with probability min(1, c/(1+K)). Closed form:
+
+        Q(c, m) + (c / m) P(c + 1, m)  =  E[min(K, c)] / m,
+
+    Q, P the regularised upper/lower incomplete gamma functions (Q(c, m) = P(K <= c - 1),
+    P(c+1, m) = P(K >= c + 1)). Equal to 1 at m = 0 and 0 at c = 0 < m.
+    """
+    c = _ints(capacity, "capacity", ge=0).astype(float)
+    m = _reals(m, "m", ge=0.0)
+    c, m = np.broadcast_arrays(c, m)
+    mm = np.where(m > 0, m, 1.0)
+    cc = np.where(c > 0, c, 1.0)
+    val = special.gammaincc(cc, mm) + c / mm * special.gammainc(cc + 1.0, mm)
+    val = np.where(c == 0, 0.0, val)
+    return _out(np.clip(np.where(m == 0, 1.0, val), 0.0, 1.0))
+
+
+KappaVariant = Literal["derived", "paper", "appendix", "typical-bs"]
+
+
+def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
+    """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11).
+
+    ``"derived"`` (default): Poisson load of mean mu_s N (exact mean by mass transport), seen
+    by a request (size-biased): :func:`poisson_request_acceptance` (psi, mu_s N) =
+    Q(psi, mu_s N) + psi/(mu_s N) P(psi+1, mu_s N).
+
+    Paper forms, all with x = mu_s N-bar (:func:`nbar`) and T = sum_{n>psi} e^-x x^n/(n n!):
+
+    ``"paper"``       (15): Q(psi, x) + psi T       -- drops the n = psi term.
+    ``"appendix"``    (24), last line: Q(psi, x)/psi + psi T  (Gamma(psi, x)/psi!).
+    ``"typical-bs"``  (24), first line: Q(psi+1, x) + psi T = E[min(1, psi/K)], the view of a
+                      typical BS (an idle BS counts as accepting).
+
+    Parameters
+    ----------
+    psi : int >= 1
+        Resource blocks per BS.
+    mu_s : float > 0
+        lambda_s / lambda_b.
+    N : int >= 1
+        Requests per target (cluster size).
+    """
+    psi = _ints(psi, "psi").astype(float)
+    mu_s = _reals(mu_s, "mu_s", gt=0.0)
+    n = _ints(N, "N")
+    if variant == "derived":
+        return poisson_request_acceptance(psi.astype(np.int64), mu_s * n)
+    x = mu_s * nbar(n)
+    psi, x = np.broadcast_arrays(psi, np.asarray(x, dtype=float))
+    t = psi * _poisson_tail_sum(psi, x, 0)
+    if variant == "paper":
+        out = special.gammaincc(psi, x) + t
+    elif variant == "appendix":
+        out = special.gammaincc(psi, x) / psi + t
+    elif variant == "typical-bs":
+        out = special.gammaincc(psi + 1.0, x) + t
+    else:
+        raise ParameterError("variant", variant, "'derived', 'paper', 'appendix' or 'typical-bs'")
+    return _out(out)
+
+
+def kappa_c(psi, mu_c, L, variant: Literal["derived", "paper"] = "derived") -> np.ndarray:
+    """Acceptance probability of a communication cooperation request (Section IV).
+
+    ``"derived"`` (our model, errata M-12): the nearest BS is the user's anchor and serves it;
+    the L - 1 cooperation requests go to BSs 2..L and compete for psi - 1 blocks per BS (one
+    block kept for the anchor role: "psi - 1 users besides the typical user"). The cooperation
+    load of a BS has mean mu_c (L - 1) (mass transport); with a Poisson load seen by a request,
+    kappa_c = :func:`poisson_request_acceptance` (psi - 1, mu_c (L - 1)); 1 at L = 1 (nothing
+    to accept), 0 at psi = 1 < L.
+
+    ``"paper"``: as printed, x = mu_c L-bar, Q(psi, x) + sum_{n>=psi} (psi-1) e^-x x^n /
+    ((n-1) n!), with its n = psi term read as P(K = psi) (the ratio (psi-1)/(n-1) is 1 there).
+    """
+    psi = _ints(psi, "psi")
+    mu_c = _reals(mu_c, "mu_c", gt=0.0)
+    L = _ints(L, "L")
+    if variant == "derived":
+        psi, mu_c, L = np.broadcast_arrays(psi, mu_c, L)
+        val = np.asarray(poisson_request_acceptance(psi - 1, mu_c * (L - 1)), dtype=float)
+        return _out(np.where(L == 1, 1.0, val))
+    if variant != "paper":
+        raise ParameterError("variant", variant, "'derived' or 'paper'")
+    x = mu_c * nbar(L)
+    psi, x = np.broadcast_arrays(psi.astype(float), np.asarray(x, dtype=float))
+    p_at = np.exp(-x + special.xlogy(psi, x) - special.gammaln(psi + 1.0))
+    t = (psi - 1.0) * _poisson_tail_sum(psi, x, 1)
+    return _out(special.gammaincc(psi, x) + p_at + t)
+
+
+# --------------------------------------------------------------------------- eq. (16)
+
+
+def crlb_a(
+    N,
+    params: MengParams,
+    kappa=None,
+    variant: Literal["paper", "corrected", "mean-field"] = "mean-field",
+) -> np.ndarray:
+    """CRLB with acceptance, eq. (16) [m^2].
+
+    ``"paper"``:      1 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N), kappa from (15) as printed.
+    ``"corrected"``:  2 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N) (Theorem 1's corrected
+                      constant), kappa derived.
+    ``"mean-field"``: (12) with each BS kept independently with probability kappa:
+                      2 / (|zeta|^2 (kappa^2 (S1^2 - S2) + kappa S2)), S1 = sum E[d_k]^-beta,
+                      S2 = sum E[d_k]^-2beta (a bistatic pair needs both BSs, a monostatic
+                      link one), exact E[d_k]; equals (12) at kappa = 1. Any beta.
+
+    ``kappa`` (broadcast with N) overrides the default kappa_s(psi, mu_s, N) of the variant.
+    All three are finite although, with acceptance, the CRLB of a typical target has infinite
+    mean (a cluster of 0 to 3 accepting BSs has positive probability): compare them with the
+    median or geometric mean of the simulation, not with a mean (errata M-13).
+    """
+    n = _ints(N, "N")
+    if kappa is None:
+        kv = "paper" if variant == "paper" else "derived"
+        kappa = kappa_s(params.resource_blocks, params.mu_s, n, kv)
+    kappa = _reals(kappa, "kappa", ge=0.0)
+    if np.any(kappa > 1.0):
+        raise ParameterError("kappa", kappa.tolist() if kappa.ndim else float(kappa), "in [0, 1]")
+    if variant in ("paper", "corrected"):
+        c = theorem1_constant(params, "paper" if variant == "paper" else "corrected")
+        with np.errstate(divide="ignore"):
+            return _out(c / (kappa**2 * np.log(n.astype(float)) ** 2))
+    if variant != "mean-field":
+        raise ParameterError("variant", variant, "'paper', 'corrected' or 'mean-field'")
+    s1, s2 = _distance_power_sums(n, params, "exact")
+    den = kappa**2 * (s1 * s1 - s2) + kappa * s2
+    with np.errstate(divide="ignore"):
+        return _out(np.where(den > 0, 2.0 / (params.zeta2 * np.where(den > 0, den, 1.0)), np.inf))
