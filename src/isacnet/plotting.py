@@ -52,8 +52,9 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
             lab = f"MC {label}" + (f" ({int(bad.sum())} unusable pts hidden)" if bad.any() else "")
             ax.errorbar(x, y, yerr=half, color=colour, label=lab, **_MC_STYLE)
         else:
+            short = long.split(" (")[0].strip()
             ax.plot(x, np.asarray(da.values, dtype=float), "-", color=colour, lw=1.8,
-                    label=f"{label}: {long.split('(')[0].strip()}")
+                    label=f"{label}: {short}" if short and short != label else label)
     ax.set_xlabel(xlabel)
     units = next((ds[n].attrs.get("units") for n in names if n in ds), "")
     ax.set_ylabel(f"position error bound [{units}]" if units == "m^2" else units)
@@ -84,6 +85,9 @@ def save_figure(datasets: Sequence[xr.Dataset], path: str | Path, suptitle: str 
             f"{first.get('n_layouts')} layouts/point, {first.get('mc_geometry', '')}"
             + (f" R={first.get('mc_window_radius_m')} m" if "mc_window_radius_m" in first else "")
             + (f" K={first.get('mc_k_nearest')}" if "mc_k_nearest" in first else ""))
+    import textwrap
+
+    note = textwrap.fill(note, width=75 * ncols)
     fig.suptitle((suptitle + "\n" if suptitle else "") + note, fontsize=8)
     from .experiments.store import atomic_write
 

@@ -23,6 +23,9 @@ from ..simulation.estimate import Estimate
 from .models import get_model
 from .spec import FigureSpec
 
+_MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
+"""An output a kernel does not produce at this point (e.g. a mean that does not exist)."""
+
 
 def _version() -> str:
     from .. import __version__
@@ -71,29 +74,32 @@ def run_spec(
     stored as they complete and reused on a rerun: a killed run resumes where it stopped.
     """
     model = get_model(spec.model)
-    points = spec.point_params()
+    pts = spec.points()
+    points = [p for p, _ in pts]
     n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
-    kernels = [model.kernel(p, spec.options) for p in points]
+    kernels = [model.kernel(p, o) for p, o in pts]
     jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
     t0 = time.perf_counter()
     moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache)
     wall = time.perf_counter() - t0
-    closed = [model.closed_forms(p) for p in points]
+    closed = [model.closed_forms(p, model.full_options(o)) for p, o in pts]
+    point_estimates = [model.derive({k: m.estimate() for k, m in mom.items()}, kern)
+                       for mom, kern in zip(moments, kernels, strict=True)]
 
     dim = spec.sweep.dim
     vals = np.asarray(spec.sweep.values)
     if np.all(vals == np.round(vals)) and all(
-        isinstance(getattr(points[0], n), int) for n in spec.sweep.parameters
+        isinstance(getattr(points[0], n, None) or pts[0][1].get(n), int) for n in spec.sweep.parameters
     ):
         vals = vals.astype(np.int64)
     coords = {dim: (dim, vals, {"long_name": spec.sweep.label, "units": spec.sweep.units})}
     for name in spec.sweep.parameters:
         if name != dim:
-            coords[name] = (dim, np.asarray([getattr(p, name) for p in points]))
+            coords[name] = (dim, np.asarray([getattr(p, name, None) or o.get(name) for p, o in pts]))
 
     data: dict[str, tuple] = {}
     for out in model.mc_outputs:
-        ests = [m[out.name].estimate() for m in moments]
+        ests = [e.get(out.name, _MISSING) for e in point_estimates]
         base = {"units": out.units, "equation": out.equation}
         data[out.name] = (dim, np.array([e.mean for e in ests]), {"long_name": out.long_name, **base})
         data[f"{out.name}_stderr"] = (dim, np.array([e.stderr for e in ests]),
@@ -131,10 +137,10 @@ def run_spec(
         "agreement_pairs": ",".join(f"{a}:{b}" for a, b in model.agreement),
         **{f"plot_{k}": v for k, v in spec.plot.items()},
     }
-    for k, v in kernels[0].describe().items():
-        attrs[f"mc_{k}"] = v
-    nonfinite = {o.name: int(sum(m[o.name].n_posinf + m[o.name].n_neginf + m[o.name].n_nan
-                                 for m in moments)) for o in model.mc_outputs}
+    for k, v in kernels[0].describe().items():  # netCDF attrs: str, int, float only
+        attrs[f"mc_{k}"] = int(v) if isinstance(v, bool) else v if isinstance(v, str | int | float) else str(v)
+    nonfinite = {o.name: int(sum(e[o.name].n_nonfinite for e in point_estimates if o.name in e))
+                 for o in model.mc_outputs}
     attrs["nonfinite_samples"] = ", ".join(f"{k}={v}" for k, v in nonfinite.items())
     return xr.Dataset(data, coords=coords, attrs=attrs)
 

@@ -85,18 +85,30 @@ class FigureSpec:
     plot: Mapping[str, str] = field(default_factory=dict)
     source: str = ""  # the TOML text this spec came from (after overrides: see to_toml)
 
-    def point_params(self) -> list:
-        """The model parameter object of every sweep point, in sweep order."""
+    def points(self) -> list[tuple[Any, dict[str, Any]]]:
+        """(model parameters, Monte Carlo options) of every sweep point, in sweep order.
+
+        A swept name is either a field of the model's parameter class or one of the model's
+        sweepable options (e.g. the cluster size ``n_bs`` of the Meng models).
+        """
         from .models import get_model
 
         model = get_model(self.model)
         out = []
         for i, v in enumerate(self.sweep.values):
             mapping = dict(self.params)
+            opts = dict(self.options)
             for name in self.sweep.parameters:
-                mapping[name] = _as_param_value(model.params_cls, name, v)
-            out.append(model.make_params(mapping, where=f"{self.id}, sweep point {i}"))
+                if name in model.sweep_options:
+                    opts[name] = int(v) if float(v) == int(v) else v
+                else:
+                    mapping[name] = _as_param_value(model.params_cls, name, v)
+            out.append((model.make_params(mapping, where=f"{self.id}, sweep point {i}"), opts))
         return out
+
+    def point_params(self) -> list:
+        """The model parameter object of every sweep point, in sweep order."""
+        return [p for p, _ in self.points()]
 
     def with_overrides(self, **changes: Any) -> FigureSpec:
         """A copy with top-level fields and/or ``options`` entries replaced (None: unchanged)."""
@@ -221,7 +233,7 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise ParameterError("sweep.parameters", names, "a non-empty list of parameter names",
                              where("sweep", "parameters"))
-    fields = {f.name for f in dataclasses.fields(model.params_cls)}
+    fields = {f.name for f in dataclasses.fields(model.params_cls)} | set(model.sweep_options)
     for n in names:
         if n not in fields:
             raise ParameterError("sweep.parameters", n, f"names among {sorted(fields)}",
@@ -274,9 +286,9 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
         quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
     )
-    for i, p in enumerate(spec.point_params()):  # every point must validate, kernel included
+    for i, (p, opts) in enumerate(spec.points()):  # every point must validate, kernel included
         try:
-            model.kernel(p, spec.options)
+            model.kernel(p, opts)
         except ParameterError as exc:
             raise ParameterError(exc.name, exc.value, exc.valid,
                                  f"{where('params')}, sweep point {i}") from None
