@@ -22,6 +22,7 @@ import math
 import time
 
 import numpy as np
+from _common import print_ratios, rng_only, timeit
 
 from isacnet import meng
 from isacnet.params import MengParams
@@ -64,22 +65,8 @@ def per_layout_loop(p: MengParams, n: int, n_bs: int, seed: int) -> float:
     return acc / n
 
 
-def rng_only(n: int, n_bs: int, seed: int, block: int = 4096) -> float:
-    rng = np.random.default_rng(seed)
-    s = 0.0
-    for i in range(0, n, block):
-        m = min(block, n - i)
-        s += rng.standard_exponential((m, n_bs))[0, 0] + rng.random((m, n_bs))[0, 0]
-    return s
 
 
-def timeit(f, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
@@ -96,15 +83,10 @@ def main() -> None:
     t_loop = timeit(lambda: per_layout_loop(p, a.loop_layouts, N, 1), repeat=1) / a.loop_layouts
     t_rng = timeit(lambda: rng_only(n, N, 2)) / n
     t_ours = timeit(lambda: meng.monte_carlo(N, p, n, seed=3)) / n
-    print(f"Meng expected CRLB, N = {N} BSs per layout (monostatic + bistatic), one core")
-    print(f"{'method':<36}{'layouts/s':>14}{'time / ours':>14}")
-    rows = (("(a1) per-layout, (i,j) Python loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop),
-            ("(b) random numbers alone", t_rng), ("(c) isacnet.meng.monte_carlo", t_ours))
-    for name, t in rows:
-        print(f"{name:<36}{1 / t:>14,.0f}{t / t_ours:>14.3f}")
-    print(f"speed-up over the per-layout loops: {t_pair / t_ours:,.0f}x (a1), {t_loop / t_ours:,.0f}x (a2)")
-    print(f"cost relative to drawing the random numbers alone: {t_ours / t_rng:.2f}x")
-
+    rows = [("(a1) per-layout, (i,j) Python loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop),
+            ("(b) random numbers alone", t_rng), ("(c) isacnet.meng.monte_carlo", t_ours)]
+    print_ratios(f"Meng expected CRLB, N = {N} BSs per layout (monostatic + bistatic), one core",
+                 rows, t_ours, t_rng, [t_pair, t_loop])
     print(f"\nSpatial acceptance on a torus, N = 15, psi = {p.resource_blocks}, {a.tori} tori")
     t0 = time.perf_counter()
     r = meng.simulate_acceptance(p, 15, a.tori, seed=4)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import numpy as np
+from _common import print_ratios, rng_only, timeit
 
 from isacnet import SongParams, song
 from isacnet.params import SPEED_OF_LIGHT
@@ -65,23 +65,8 @@ def per_layout_loop(p: SongParams, n: int, k: int, seed: int) -> float:
     return acc / n
 
 
-def rng_only(n: int, k: int, seed: int, block: int = 4096) -> float:
-    rng = np.random.default_rng(seed)
-    s = 0.0
-    for i in range(0, n, block):
-        m = min(block, n - i)
-        for _ in range(2):  # TX and RX
-            s += rng.standard_exponential((m, k))[0, 0] + rng.random((m, k))[0, 0]
-    return s
 
 
-def timeit(f, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
@@ -95,18 +80,12 @@ def main() -> None:
     n_pair = max(1, a.loop_layouts // 100)
     t_pair = timeit(lambda: per_layout_pair_loop(p, n_pair, k, 1), repeat=1) / n_pair
     t_loop = timeit(lambda: per_layout_loop(p, a.loop_layouts, k, 1), repeat=1) / a.loop_layouts
-    t_rng = timeit(lambda: rng_only(n, k, 2)) / n
+    t_rng = timeit(lambda: rng_only(n, k, 2, processes=2)) / n
     t_ours = timeit(lambda: song.monte_carlo(p, n, seed=3, k_nearest=k)) / n
-    print(f"Song expected CRLB, K = {k} TXs + {k} RXs per layout, one core")
-    print(f"{'method':<34}{'layouts/s':>14}{'ratio to ours':>16}")
-    rows = (("(a1) per-layout, pair loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop),
-            ("(b) random numbers alone", t_rng), ("(c) isacnet.song.monte_carlo", t_ours))
-    for name, t in rows:
-        print(f"{name:<34}{1 / t:>14,.0f}{t / t_ours:>16.3f}")
-    print(f"speed-up over the per-layout loops: {t_pair / t_ours:,.0f}x (a1), "
-          f"{t_loop / t_ours:,.0f}x (a2)")
-    print(f"cost relative to drawing the random numbers alone: {t_ours / t_rng:.2f}x")
-
+    rows = [("(a1) per-layout, pair loop", t_pair), ("(a2) per-layout, numpy pairs", t_loop),
+            ("(b) random numbers alone", t_rng), ("(c) isacnet.song.monte_carlo", t_ours)]
+    print_ratios(f"Song expected CRLB, K = {k} TXs + {k} RXs per layout, one core",
+                 rows, t_ours, t_rng, [t_pair, t_loop])
 
 if __name__ == "__main__":
     main()
