@@ -94,7 +94,7 @@ _common = [
     click.option("--progress/--no-progress", default=None,
                  help="Progress bar (default: on when stderr is a terminal)."),
     click.option("--fresh", is_flag=True,
-                 help=f"Discard finished chunks kept in OUT/{'.isacnet-chunks'} instead of resuming."),
+                 help=f"Discard finished chunks kept in OUT/{CHUNK_DIR} instead of resuming."),
 ]
 
 

@@ -75,7 +75,6 @@ def run_spec(
     """
     model = get_model(spec.model)
     pts = spec.points()
-    points = [p for p, _ in pts]
     n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
     kernels = [model.kernel(p, o) for p, o in pts]
     jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
@@ -83,19 +82,21 @@ def run_spec(
     moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache)
     wall = time.perf_counter() - t0
     closed = [model.closed_forms(p, model.full_options(o)) for p, o in pts]
-    point_estimates = [model.derive({k: m.estimate() for k, m in mom.items()}, kern)
+    point_estimates = [model.derive(estimates(mom), kern)
                        for mom, kern in zip(moments, kernels, strict=True)]
 
     dim = spec.sweep.dim
     vals = np.asarray(spec.sweep.values)
-    if np.all(vals == np.round(vals)) and all(
-        isinstance(getattr(points[0], n, None) or pts[0][1].get(n), int) for n in spec.sweep.parameters
-    ):
+    def swept(i: int, name: str):
+        p, o = pts[i]
+        return o[name] if name in model.sweep_options else getattr(p, name)
+
+    if np.all(vals == np.round(vals)) and all(isinstance(swept(0, n), int) for n in spec.sweep.parameters):
         vals = vals.astype(np.int64)
     coords = {dim: (dim, vals, {"long_name": spec.sweep.label, "units": spec.sweep.units})}
     for name in spec.sweep.parameters:
         if name != dim:
-            coords[name] = (dim, np.asarray([getattr(p, name, None) or o.get(name) for p, o in pts]))
+            coords[name] = (dim, np.asarray([swept(i, name) for i in range(len(pts))]))
 
     data: dict[str, tuple] = {}
     for out in model.mc_outputs:
