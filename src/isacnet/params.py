@@ -294,7 +294,7 @@ class MengParams:
         s(
             self,
             "sensing_power_fraction",
-            check_real("sensing_power_fraction", self.sensing_power_fraction, gt=0.0, le=1.0),
+            check_real("sensing_power_fraction", self.sensing_power_fraction, ge=0.0, le=1.0),
         )
         s(self, "beta", check_real("beta", self.beta, ge=2.0))
         s(self, "alpha", check_real("alpha", self.alpha, gt=2.0))

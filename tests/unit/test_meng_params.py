@@ -53,7 +53,7 @@ def test_zeta2_matches_song_constant_structure():
         ("tx_power", 0.0, "> 0"),
         ("noise_power", -1.0, "> 0"),
         ("sensing_power_fraction", 1.5, "<= 1"),
-        ("sensing_power_fraction", 0.0, "> 0"),
+        ("sensing_power_fraction", -0.1, ">= 0"),
         ("beta", 1.5, ">= 2"),
         ("alpha", 2.0, "> 2"),
         ("bs_density", math.inf, "finite"),
