@@ -77,7 +77,7 @@ def _summary(rows, wall: float) -> None:
             plotted = [q for q in str(ds.attrs.get("plotted", "")).split(",") if f"{q}_stderr" in ds]
             rel = [nanmax(1.96 * ds[f"{q}_stderr"].values / np.abs(ds[q].values)) for q in plotted]
         nonfinite = sum(int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum()) for q in plotted)
-        click.echo(f"{spec.id:<16}{ds.sizes[spec.sweep.dim]:>7}{ds.attrs['n_layouts']:>12}"
+        click.echo(f"{spec.id:<16}{int(np.prod(spec.shape)):>7}{ds.attrs['n_layouts']:>12}"
                    f"{max(rel, default=float('nan')):>11.2%}{nonfinite:>11}{max(z):>16.2f}  {nc}")
     click.echo(f"wall time {wall:.1f} s")
 

@@ -17,7 +17,7 @@ _COLOURS = ["tab:blue", "tab:green", "tab:red", "tab:purple", "tab:orange", "tab
 
 
 def _x(ds: xr.Dataset) -> tuple[str, np.ndarray, str]:
-    dim = next(iter(ds.sizes))
+    dim = str(ds.attrs.get("sweep_dim", next(iter(ds.sizes))))
     x = np.asarray(ds[dim].values, dtype=float)
     label = ds[dim].attrs.get("long_name", dim)
     units = ds[dim].attrs.get("units", "")
@@ -27,42 +27,73 @@ def _x(ds: xr.Dataset) -> tuple[str, np.ndarray, str]:
     return dim, x, f"{label} [{units}]" if units else label
 
 
+_LINESTYLES = ["-", "--", ":", "-."]
+_MARKERS = ["o", "s", "^", "D", "v"]
+
+
+def _series_label(ds: xr.Dataset, dim: str, j: int) -> str:
+    c = ds[dim]
+    v = c.values[j]
+    val = f"{v:g}" if isinstance(v, float | np.floating) else str(v)
+    return f"{c.attrs.get('long_name', dim)} = {val}"
+
+
 def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> None:
     """Draw ``variables`` (default: the Dataset's ``plotted`` attr) on a matplotlib Axes.
 
     Monte Carlo outputs (those with ``<name>_stderr``) are markers with 95% CI error bars; a
     point with NaN or infinite samples is not drawn (its estimate is unusable) and is listed in
-    the legend. Closed forms are solid lines.
+    the legend. Closed forms are lines. With a series axis (attr ``series_dim``) each series
+    value has a colour and each output a line style / marker.
     """
     _, x, xlabel = _x(ds)
-    names = list(variables or str(ds.attrs.get("plotted", "")).split(","))
-    for i, name in enumerate(n for n in names if n in ds):
-        da = ds[name]
-        colour = _COLOURS[i % len(_COLOURS)]
-        label = da.attrs.get("equation", name)
-        long = da.attrs.get("long_name", name)
-        if f"{name}_stderr" in ds:
-            y = np.asarray(da.values, dtype=float)
-            bad = np.zeros(y.shape, bool)
-            for k in (f"{name}_n_posinf", f"{name}_n_nan"):
-                if k in ds:
-                    bad |= np.asarray(ds[k].values) > 0
-            y = np.where(bad, np.nan, y)
-            half = 1.959963984540054 * np.asarray(ds[f"{name}_stderr"].values, dtype=float)
-            lab = f"MC {label}" + (f" ({int(bad.sum())} unusable pts hidden)" if bad.any() else "")
-            ax.errorbar(x, y, yerr=half, color=colour, label=lab, **_MC_STYLE)
+    names = [n for n in (variables or str(ds.attrs.get("plotted", "")).split(",")) if n in ds]
+    sdim = ds.attrs.get("series_dim")
+    rows = [(None, "", None)]
+    if sdim:
+        rows = [({sdim: j}, _series_label(ds, sdim, j) + ": ", _COLOURS[j % len(_COLOURS)])
+                for j in range(ds.sizes[sdim])]
+    n_mc = n_cf = 0
+    for i, name in enumerate(names):
+        is_mc = f"{name}_stderr" in ds
+        style = n_mc if is_mc else n_cf
+        if is_mc:
+            n_mc += 1
         else:
-            short = long.split(" (")[0].strip()
-            ax.plot(x, np.asarray(da.values, dtype=float), "-", color=colour, lw=1.8,
-                    label=f"{label}: {short}" if short and short != label else label)
+            n_cf += 1
+        for sel, prefix, series_colour in rows:
+            sub = ds.isel(sel) if sel else ds
+            colour = series_colour or _COLOURS[i % len(_COLOURS)]
+            da = sub[name]
+            label = da.attrs.get("equation", name)
+            long = da.attrs.get("long_name", name)
+            if is_mc:
+                y = np.asarray(da.values, dtype=float)
+                bad = np.zeros(y.shape, bool)
+                for k in (f"{name}_n_posinf", f"{name}_n_nan"):
+                    if k in sub:
+                        bad |= np.asarray(sub[k].values) > 0
+                y = np.where(bad, np.nan, y)
+                half = 1.959963984540054 * np.asarray(sub[f"{name}_stderr"].values, dtype=float)
+                lab = prefix + f"MC {label}" + (f" ({int(bad.sum())} unusable pts hidden)" if bad.any() else "")
+                kw = dict(_MC_STYLE)
+                if sdim:
+                    kw.update(marker=_MARKERS[style % len(_MARKERS)], linestyle="none")
+                ax.errorbar(x, y, yerr=half, color=colour, label=lab, **kw)
+            else:
+                short = long.split(" (")[0].strip()
+                lab = f"{label}: {short}" if short and short != label else label
+                ls = _LINESTYLES[style % len(_LINESTYLES)] if sdim else "-"
+                ax.plot(x, np.asarray(da.values, dtype=float), ls, color=colour, lw=1.8, label=prefix + lab)
     ax.set_xlabel(xlabel)
-    units = next((ds[n].attrs.get("units") for n in names if n in ds), "")
-    ax.set_ylabel(f"position error bound [{units}]" if units == "m^2" else units)
+    units = next((ds[n].attrs.get("units") for n in names), "")
+    ax.set_ylabel(str(ds.attrs.get("plot_ylabel", "")) or
+                  (f"position error bound [{units}]" if units == "m^2" else units))
     ax.set_xscale(ds.attrs.get("plot_xscale", "linear"))
     ax.set_yscale(ds.attrs.get("plot_yscale", "linear"))
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(str(ds.attrs.get("title", "")), fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6 if sdim else 7)
 
 
 def save_figure(datasets: Sequence[xr.Dataset], path: str | Path, suptitle: str | None = None) -> Path:

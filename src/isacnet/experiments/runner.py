@@ -85,36 +85,47 @@ def run_spec(
     point_estimates = [model.derive(estimates(mom), kern)
                        for mom, kern in zip(moments, kernels, strict=True)]
 
-    dim = spec.sweep.dim
-    vals = np.asarray(spec.sweep.values)
+    dim = spec.dims  # (sweep,) or (series, sweep); points are flat, series-major
+    shape = spec.shape
+
     def swept(i: int, name: str):
         p, o = pts[i]
         return o[name] if name in model.sweep_options else getattr(p, name)
 
-    if np.all(vals == np.round(vals)) and all(isinstance(swept(0, n), int) for n in spec.sweep.parameters):
-        vals = vals.astype(np.int64)
-    coords = {dim: (dim, vals, {"long_name": spec.sweep.label, "units": spec.sweep.units})}
-    for name in spec.sweep.parameters:
-        if name != dim:
-            coords[name] = (dim, np.asarray([swept(i, name) for i in range(len(pts))]))
+    coords = {}
+    n_sweep = len(spec.sweep.values)
+    axes = [(spec.sweep, lambda k: k)]
+    if spec.series is not None:
+        axes.append((spec.series, lambda k: k * n_sweep))
+    for axis, point_of in axes:
+        vals = np.asarray(axis.values)
+        if np.all(vals == np.round(vals)) and all(isinstance(swept(0, n), int) for n in axis.parameters):
+            vals = vals.astype(np.int64)
+        coords[axis.dim] = (axis.dim, vals, {"long_name": axis.label, "units": axis.units})
+        for name in axis.parameters:
+            if name != axis.dim:
+                coords[name] = (axis.dim, np.asarray([swept(point_of(k), name) for k in range(len(vals))]))
+
+    def arr(values) -> np.ndarray:
+        return np.asarray(values).reshape(shape)
 
     data: dict[str, tuple] = {}
     for out in model.mc_outputs:
         ests = [e.get(out.name, _MISSING) for e in point_estimates]
         base = {"units": out.units, "equation": out.equation}
-        data[out.name] = (dim, np.array([e.mean for e in ests]), {"long_name": out.long_name, **base})
-        data[f"{out.name}_stderr"] = (dim, np.array([e.stderr for e in ests]),
+        data[out.name] = (dim, arr([e.mean for e in ests]), {"long_name": out.long_name, **base})
+        data[f"{out.name}_stderr"] = (dim, arr([e.stderr for e in ests]),
                                       {"long_name": f"standard error of {out.name}", **base})
         lo, hi = zip(*(e.ci95 for e in ests), strict=True)
-        data[f"{out.name}_ci_low"] = (dim, np.array(lo), {"long_name": f"95% CI low of {out.name}", **base})
-        data[f"{out.name}_ci_high"] = (dim, np.array(hi), {"long_name": f"95% CI high of {out.name}", **base})
-        data[f"{out.name}_n"] = (dim, np.array([e.n for e in ests]), {"long_name": "finite samples"})
-        data[f"{out.name}_n_posinf"] = (dim, np.array([e.n_posinf for e in ests]),
+        data[f"{out.name}_ci_low"] = (dim, arr(lo), {"long_name": f"95% CI low of {out.name}", **base})
+        data[f"{out.name}_ci_high"] = (dim, arr(hi), {"long_name": f"95% CI high of {out.name}", **base})
+        data[f"{out.name}_n"] = (dim, arr([e.n for e in ests]), {"long_name": "finite samples"})
+        data[f"{out.name}_n_posinf"] = (dim, arr([e.n_posinf for e in ests]),
                                         {"long_name": "samples = +inf (e.g. singular FIM), not averaged"})
-        data[f"{out.name}_n_nan"] = (dim, np.array([e.n_nan for e in ests]),
+        data[f"{out.name}_n_nan"] = (dim, arr([e.n_nan for e in ests]),
                                      {"long_name": "NaN samples (numerical faults), not averaged"})
     for out in model.closed_outputs:
-        data[out.name] = (dim, np.array([c[out.name] for c in closed]),
+        data[out.name] = (dim, arr([c[out.name] for c in closed]),
                           {"long_name": out.long_name, "units": out.units, "equation": out.equation})
 
     attrs = {
@@ -135,6 +146,8 @@ def run_spec(
         "mc_wall_time_s": round(wall, 3),
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),
+        "sweep_dim": spec.sweep.dim,
+        **({"series_dim": spec.series.dim} if spec.series is not None else {}),
         "agreement_pairs": ",".join(f"{a}:{b}" for a, b in model.agreement),
         **{f"plot_{k}": v for k, v in spec.plot.items()},
     }

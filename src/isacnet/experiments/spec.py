@@ -17,6 +17,12 @@ values = [1, 2, 4, 8]             # or: logspace = [start_exp, stop_exp, num] / 
 label = "antennas per TX and RX"  # axis label for plots
 units = ""
 
+[series]                          # optional: one curve per value (a second axis)
+dim = "p_c"
+parameters = ["sensing_power_fraction"]
+values = [0.5, 0.9]
+label = "p^s"
+
 [monte_carlo]
 n_layouts = 100000
 seed = 2024
@@ -52,8 +58,9 @@ _TABLES = {
     "figure": {"id", "group", "title", "model"},
     "params": None,  # validated by the model's parameter class
     "sweep": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
+    "series": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
     "monte_carlo": None,  # common keys below + model options
-    "plot": {"xscale", "yscale", "x_transform"},
+    "plot": {"xscale", "yscale", "x_transform", "ylabel"},
 }
 MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
 
@@ -84,9 +91,21 @@ class FigureSpec:
     options: Mapping[str, Any]  # model-specific Monte Carlo options (k_nearest, window_radius...)
     plot: Mapping[str, str] = field(default_factory=dict)
     source: str = ""  # the TOML text this spec came from (after overrides: see to_toml)
+    series: SweepSpec | None = None  # optional second axis: one curve per value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(series, sweep) sizes, or (sweep,) without a series."""
+        n = len(self.sweep.values)
+        return (len(self.series.values), n) if self.series is not None else (n,)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return (self.series.dim, self.sweep.dim) if self.series is not None else (self.sweep.dim,)
 
     def points(self) -> list[tuple[Any, dict[str, Any]]]:
-        """(model parameters, Monte Carlo options) of every sweep point, in sweep order.
+        """(model parameters, Monte Carlo options) of every point, series-major then sweep order
+        (point ``i`` is ``(i // n_sweep, i % n_sweep)`` with a series).
 
         A swept name is either a field of the model's parameter class or one of the model's
         sweepable options (e.g. the cluster size ``n_bs`` of the Meng models).
@@ -95,15 +114,21 @@ class FigureSpec:
 
         model = get_model(self.model)
         out = []
-        for i, v in enumerate(self.sweep.values):
-            mapping = dict(self.params)
-            opts = dict(self.options)
-            for name in self.sweep.parameters:
-                if name in model.sweep_options:
-                    opts[name] = int(v) if float(v) == int(v) else v
-                else:
-                    mapping[name] = _as_param_value(model.params_cls, name, v)
-            out.append((model.make_params(mapping, where=f"{self.id}, sweep point {i}"), opts))
+        outer = [(self.series, v) for v in self.series.values] if self.series is not None else [(None, None)]
+        for axis_s, s in outer:
+            for v in self.sweep.values:
+                mapping = dict(self.params)
+                opts = dict(self.options)
+                for axis, value in ((axis_s, s), (self.sweep, v)):
+                    if axis is None:
+                        continue
+                    for name in axis.parameters:
+                        if name in model.sweep_options:
+                            opts[name] = int(value) if float(value) == int(value) else value
+                        else:
+                            mapping[name] = _as_param_value(model.params_cls, name, value)
+                where = f"{self.id}, sweep point {len(out)}"
+                out.append((model.make_params(mapping, where=where), opts))
         return out
 
     def point_params(self) -> list:
@@ -133,12 +158,16 @@ class FigureSpec:
         if self.group:
             lines.append(f"group = {_q(self.group)}")
         lines += ["", "[params]"] + [f"{k} = {_val(v)}" for k, v in self.params.items()]
-        s = self.sweep
+        for table, s in (("sweep", self.sweep), ("series", self.series)):
+            if s is None:
+                continue
+            lines += [
+                "", f"[{table}]", f"dim = {_q(s.dim)}",
+                f"parameters = [{', '.join(_q(p) for p in s.parameters)}]",
+                f"values = [{', '.join(_val(v) for v in s.values)}]",
+                f"label = {_q(s.label)}", f"units = {_q(s.units)}",
+            ]
         lines += [
-            "", "[sweep]", f"dim = {_q(s.dim)}",
-            f"parameters = [{', '.join(_q(p) for p in s.parameters)}]",
-            f"values = [{', '.join(_val(v) for v in s.values)}]",
-            f"label = {_q(s.label)}", f"units = {_q(s.units)}",
             "", "[monte_carlo]", f"n_layouts = {self.n_layouts}", f"seed = {self.seed}",
             f"quick_n_layouts = {self.quick_n_layouts}", f"block_size = {self.block_size}",
         ]
@@ -226,39 +255,16 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     params = dict(doc.get("params", {}))
     model.make_params(params, where=where("params"))  # validates names and values
 
-    sw = doc.get("sweep", {})
-    names = sw.get("parameters")
-    if isinstance(names, str):
-        names = [names]
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ParameterError("sweep.parameters", names, "a non-empty list of parameter names",
-                             where("sweep", "parameters"))
-    fields = {f.name for f in dataclasses.fields(model.params_cls)} | set(model.sweep_options)
-    for n in names:
-        if n not in fields:
-            raise ParameterError("sweep.parameters", n, f"names among {sorted(fields)}",
-                                 where("sweep", "parameters"))
-    given = [k for k in ("values", "logspace", "linspace") if k in sw]
-    if len(given) != 1:
-        raise ParameterError("sweep", given, "exactly one of values, logspace, linspace", where("sweep"))
-    kind = given[0]
-    raw = sw[kind]
-    if not isinstance(raw, list) or not raw:
-        raise ParameterError(f"sweep.{kind}", raw, "a non-empty list", where("sweep", kind))
-    if kind == "values":
-        vals = [check_real(f"sweep.values[{i}]", v) for i, v in enumerate(raw)]
-    else:
-        if len(raw) != 3:
-            raise ParameterError(f"sweep.{kind}", raw, "[start, stop, num]", where("sweep", kind))
-        a = check_real(f"sweep.{kind}[0]", raw[0])
-        b = check_real(f"sweep.{kind}[1]", raw[1])
-        num = check_int(f"sweep.{kind}[2]", raw[2], ge=1, le=10_000)
-        vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
-    dim = sw.get("dim", names[0])
-    if not isinstance(dim, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dim):
-        raise ParameterError("sweep.dim", dim, "an identifier", where("sweep", "dim"))
-    sweep = SweepSpec(dim, tuple(names), tuple(float(v) for v in vals),
-                      str(sw.get("label", dim)), str(sw.get("units", "")))
+    sweep = _parse_axis("sweep", doc.get("sweep", {}), model, where)
+    series = _parse_axis("series", doc["series"], model, where) if "series" in doc else None
+    if series is not None:
+        if series.dim == sweep.dim:
+            raise ParameterError("series.dim", series.dim, f"a name other than sweep.dim {sweep.dim!r}",
+                                 where("series", "dim"))
+        both = set(series.parameters) & set(sweep.parameters)
+        if both:
+            raise ParameterError("series.parameters", sorted(both), "names not also swept in [sweep]",
+                                 where("series", "parameters"))
 
     mc = dict(doc.get("monte_carlo", {}))
     from ..simulation.engine import DEFAULT_BLOCK_SIZE
@@ -285,6 +291,7 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         id=fig["id"], model=fig["model"], title=str(fig.get("title", fig["id"])),
         group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
         quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
+        series=series,
     )
     for i, (p, opts) in enumerate(spec.points()):  # every point must validate, kernel included
         try:
@@ -293,6 +300,42 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
             raise ParameterError(exc.name, exc.value, exc.valid,
                                  f"{where('params')}, sweep point {i}") from None
     return spec
+
+
+def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:
+    """The ``[sweep]`` (or ``[series]``) table: which parameters take which values."""
+    names = sw.get("parameters")
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ParameterError(f"{table}.parameters", names, "a non-empty list of parameter names",
+                             where(table, "parameters"))
+    fields = {f.name for f in dataclasses.fields(model.params_cls)} | set(model.sweep_options)
+    for n in names:
+        if n not in fields:
+            raise ParameterError(f"{table}.parameters", n, f"names among {sorted(fields)}",
+                                 where(table, "parameters"))
+    given = [k for k in ("values", "logspace", "linspace") if k in sw]
+    if len(given) != 1:
+        raise ParameterError(table, given, "exactly one of values, logspace, linspace", where(table))
+    kind = given[0]
+    raw = sw[kind]
+    if not isinstance(raw, list) or not raw:
+        raise ParameterError(f"{table}.{kind}", raw, "a non-empty list", where(table, kind))
+    if kind == "values":
+        vals = [check_real(f"{table}.values[{i}]", v) for i, v in enumerate(raw)]
+    else:
+        if len(raw) != 3:
+            raise ParameterError(f"{table}.{kind}", raw, "[start, stop, num]", where(table, kind))
+        a = check_real(f"{table}.{kind}[0]", raw[0])
+        b = check_real(f"{table}.{kind}[1]", raw[1])
+        num = check_int(f"{table}.{kind}[2]", raw[2], ge=1, le=10_000)
+        vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
+    dim = sw.get("dim", names[0])
+    if not isinstance(dim, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dim):
+        raise ParameterError(f"{table}.dim", dim, "an identifier", where(table, "dim"))
+    return SweepSpec(dim, tuple(names), tuple(float(v) for v in vals),
+                     str(sw.get("label", dim)), str(sw.get("units", "")))
 
 
 def load_spec(path: str | Path) -> FigureSpec:
