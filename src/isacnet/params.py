@@ -236,7 +236,7 @@ class MengParams:
     tx_power : float
         P_t [W], total transmit power of a BS.
     sensing_power_fraction : float
-        p^s in (0, 1]; the communication share is p^c = 1 - p^s.
+        p^s in [0, 1]; the communication share is p^c = 1 - p^s.
     rcs : float
         Radar cross section sigma [m^2]; enters the received power linearly (radar equation).
     noise_power : float
@@ -255,7 +255,12 @@ class MengParams:
     resource_blocks : int
         psi, the most targets (users) a BS serves at once (>= 1).
     backhaul_capacity : float
-        C_backhaul of eq. (10) [nats/s/Hz as the paper's rate R_c].
+        C_backhaul of eq. (10) [nats/s/Hz, the unit of the rate R_c of Theorem 2, whose
+        identity (17) is for the natural logarithm].
+    sensing_rate_demand : float
+        e of eq. (10), the backhaul rate one cooperating sensing BS needs [nats/s/Hz per BS].
+        The paper does not state it; 0.25 is our choice (errata M-24), so that at C = 6 the
+        constraint binds near the best sensing cluster size (N ~ 12-16).
     """
 
     n_tx_antennas: int = 4
@@ -273,6 +278,7 @@ class MengParams:
     user_density: float = 1e-6
     resource_blocks: int = 15
     backhaul_capacity: float = 6.0
+    sensing_rate_demand: float = 0.25
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -296,6 +302,7 @@ class MengParams:
             "sensing_power_fraction",
             check_real("sensing_power_fraction", self.sensing_power_fraction, ge=0.0, le=1.0),
         )
+        s(self, "sensing_rate_demand", check_real("sensing_rate_demand", self.sensing_rate_demand, ge=0.0))
         s(self, "beta", check_real("beta", self.beta, ge=2.0))
         s(self, "alpha", check_real("alpha", self.alpha, gt=2.0))
 
