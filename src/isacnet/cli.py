@@ -53,33 +53,21 @@ def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool) -> No
         if len(dss) > 1:
             png = save_figure(dss, out / f"{g}.png", suptitle=g)
             click.echo(f"combined figure: {png}")
-    _summary(rows, time.perf_counter() - t0)
+    _summary(rows, time.perf_counter() - t0, out)
 
 
-def _summary(rows, wall: float) -> None:
+def _summary(rows, wall: float, out: Path) -> None:
     """Per figure: points, layouts, largest relative 95% CI half-width of the plotted Monte Carlo
-    outputs, their non-finite samples (singular FIMs; counted, never averaged), and the largest
-    |MC - closed form| / stderr over the model's agreement pairs (e.g. MC of (23) vs (26))."""
-    import numpy as np
+    outputs, their non-finite samples (singular FIMs; counted, never averaged), the largest
+    |MC - closed form| / stderr over the model's agreement pairs (e.g. MC of (23) vs (26)) and
+    the wall time; then the index of the output folder."""
+    from .experiments.report import HEADER, metrics, summary_line, write_index
 
-    click.echo(f"\n{'figure':<16}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'non-finite':>11}"
-               f"{'max |MC-CF|/se':>16}  file")
-    def nanmax(a) -> float:
-        a = np.asarray(a, dtype=float)
-        return float(np.max(a[np.isfinite(a)])) if np.isfinite(a).any() else float("nan")
-
-    for spec, ds, nc, _ in rows:
-        z = [0.0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for pair in filter(None, str(ds.attrs.get("agreement_pairs", "")).split(",")):
-                mc, cf = pair.split(":")
-                z.append(nanmax(np.abs(ds[mc] - ds[cf]) / ds[f"{mc}_stderr"]))
-            plotted = [q for q in str(ds.attrs.get("plotted", "")).split(",") if f"{q}_stderr" in ds]
-            rel = [nanmax(1.96 * ds[f"{q}_stderr"].values / np.abs(ds[q].values)) for q in plotted]
-        nonfinite = sum(int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum()) for q in plotted)
-        click.echo(f"{spec.id:<16}{int(np.prod(spec.shape)):>7}{ds.attrs['n_layouts']:>12}"
-                   f"{max(rel, default=float('nan')):>11.2%}{nonfinite:>11}{max(z):>16.2f}  {nc}")
-    click.echo(f"wall time {wall:.1f} s")
+    click.echo("\n" + HEADER)
+    for _, ds, _, _ in rows:
+        click.echo(summary_line(metrics(ds)))
+    html, _ = write_index(out)
+    click.echo(f"wall time {wall:.1f} s; index: {html}")
 
 
 _common = [

@@ -73,6 +73,7 @@ def run_spec(
     With a ``cache`` (:class:`~isacnet.experiments.chunkstore.ChunkStore`), finished chunks are
     stored as they complete and reused on a rerun: a killed run resumes where it stopped.
     """
+    t_start = time.perf_counter()
     model = get_model(spec.model)
     pts = spec.points()
     n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
@@ -156,6 +157,7 @@ def run_spec(
     nonfinite = {o.name: int(sum(e[o.name].n_nonfinite for e in point_estimates if o.name in e))
                  for o in model.mc_outputs}
     attrs["nonfinite_samples"] = ", ".join(f"{k}={v}" for k, v in nonfinite.items())
+    attrs["wall_time_s"] = round(time.perf_counter() - t_start, 3)  # Monte Carlo and closed forms
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -1,0 +1,131 @@
+"""What a run reports: per-figure metrics, the terminal summary and the index of the output folder.
+
+The index (``index.html`` and ``README.md``) shows every figure of a run together with its
+metrics and links to the data (netCDF, CSV); it is rewritten atomically after each run and lists
+every figure present in the folder, so several runs into one folder add up.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .store import atomic_write, load_dataset
+
+
+@dataclass(frozen=True)
+class FigureMetrics:
+    id: str
+    title: str
+    points: int
+    layouts: int  # layouts per point
+    max_rel_ci: float  # largest 95% CI half-width / |estimate| over the plotted MC outputs
+    nonfinite: int  # +inf / NaN samples of the plotted MC outputs (counted, never averaged)
+    max_z: float  # largest |MC - closed form| / stderr over the model's agreement pairs
+    wall_s: float
+    quick: bool
+
+
+def _nanmax(a) -> float:
+    a = np.asarray(a, dtype=float)
+    return float(np.max(a[np.isfinite(a)])) if np.isfinite(a).any() else float("nan")
+
+
+def metrics(ds: xr.Dataset) -> FigureMetrics:
+    """The summary numbers of one result Dataset (from the Dataset alone)."""
+    z = [0.0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for pair in filter(None, str(ds.attrs.get("agreement_pairs", "")).split(",")):
+            mc, cf = pair.split(":")
+            if mc in ds and cf in ds:
+                z.append(_nanmax(np.abs(ds[mc] - ds[cf]) / ds[f"{mc}_stderr"]))
+        plotted = [q for q in str(ds.attrs.get("plotted", "")).split(",") if f"{q}_stderr" in ds]
+        rel = [_nanmax(1.959963984540054 * ds[f"{q}_stderr"].values / np.abs(ds[q].values)) for q in plotted]
+    nonfinite = sum(int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum())
+                    for q in plotted if f"{q}_n_posinf" in ds)
+    rel = [r for r in rel if math.isfinite(r)]
+    return FigureMetrics(
+        id=str(ds.attrs.get("figure_id", "")), title=str(ds.attrs.get("title", "")),
+        points=int(np.prod([ds.sizes[d] for d in _dims(ds)])), layouts=int(ds.attrs.get("n_layouts", 0)),
+        max_rel_ci=max(rel, default=float("nan")), nonfinite=nonfinite, max_z=max(z),
+        wall_s=float(ds.attrs.get("wall_time_s", ds.attrs.get("mc_wall_time_s", float("nan")))),
+        quick=bool(int(ds.attrs.get("quick", 0))),
+    )
+
+
+def _dims(ds: xr.Dataset) -> list[str]:
+    dims = [str(ds.attrs.get("sweep_dim", next(iter(ds.sizes))))]
+    if ds.attrs.get("series_dim"):
+        dims.append(str(ds.attrs["series_dim"]))
+    return dims
+
+
+HEADER = (f"{'figure':<22}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'non-finite':>11}"
+          f"{'max |MC-CF|/se':>16}{'wall s':>9}")
+
+
+def summary_line(m: FigureMetrics) -> str:
+    return (f"{m.id:<22}{m.points:>7}{m.layouts:>12}{m.max_rel_ci:>11.2%}{m.nonfinite:>11}"
+            f"{m.max_z:>16.2f}{m.wall_s:>9.1f}")
+
+
+def write_index(folder: str | Path) -> tuple[Path, Path]:
+    """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there."""
+    folder = Path(folder)
+    found = []
+    for nc in sorted(folder.glob("*.nc")):
+        try:
+            ds = load_dataset(nc)
+        except (OSError, ValueError):  # not one of ours: skip it, never fail the run here
+            continue
+        if "figure_id" in ds.attrs:
+            found.append((nc, metrics(ds), ds.attrs))
+    groups = sorted({p.stem for p in folder.glob("*.png")} - {nc.stem for nc, _, _ in found})
+
+    def fmt(m: FigureMetrics) -> list[str]:
+        return [m.id, m.title, str(m.points), str(m.layouts) + (" (quick)" if m.quick else ""),
+                f"{m.max_rel_ci:.2%}", str(m.nonfinite), f"{m.max_z:.2f}", f"{m.wall_s:.1f}"]
+
+    cols = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
+            "max abs(MC-CF)/se", "wall s"]
+    md = ["# isacnet results", "",
+          "Every figure in this folder, with its data (`.nc` netCDF with config, seed and versions "
+          "in its attributes; `.csv`). Max rel. 95% CI: the largest CI half-width relative to the "
+          "estimate over the plotted Monte Carlo outputs; max abs(MC-CF)/se: the largest "
+          "Monte Carlo minus closed-form difference in standard errors where the two must agree.", "",
+          "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(fmt(m)) + " |" for _, m, _ in found]
+    md.append("")
+    for g in groups:
+        md += [f"## {g}", "", f"![{g}]({g}.png)", ""]
+    for nc, m, attrs in found:
+        md += [f"## {m.id}: {m.title}", "", f"![{m.id}]({nc.stem}.png)", "",
+               f"Data: [{nc.name}]({nc.name}), [{nc.stem}.csv]({nc.stem}.csv); seed {attrs.get('seed')}, "
+               f"isacnet {attrs.get('isacnet_version')}.", ""]
+    e = html.escape
+    rows = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in fmt(m)) + "</tr>" for _, m, _ in found)
+    imgs = "\n".join(f'<h2>{e(g)}</h2><img src="{e(g)}.png" alt="{e(g)}">' for g in groups)
+    imgs += "\n".join(
+        f'<h2>{e(m.id)}: {e(m.title)}</h2><img src="{e(nc.stem)}.png" alt="{e(m.id)}">'
+        f'<p>Data: <a href="{e(nc.name)}">{e(nc.name)}</a>, <a href="{e(nc.stem)}.csv">{e(nc.stem)}.csv</a>; '
+        f"seed {e(str(attrs.get('seed')))}, isacnet {e(str(attrs.get('isacnet_version')))}.</p>"
+        for nc, m, attrs in found)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>isacnet results</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}img{{max-width:100%}}</style></head>
+<body><h1>isacnet results</h1>
+<table><tr>{''.join(f'<th>{e(c)}</th>' for c in cols)}</tr>
+{rows}
+</table>
+{imgs}
+</body></html>
+"""
+    h = atomic_write(folder / "index.html", lambda t: t.write_text(page, encoding="utf-8"))
+    r = atomic_write(folder / "README.md", lambda t: t.write_text("\n".join(md), encoding="utf-8"))
+    return h, r
