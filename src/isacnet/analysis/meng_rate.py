@@ -1,0 +1,738 @@
+"""CoMP rate of Meng & Masouros (meng-masouros-cooperative-isac.md), Section IV: Lemma 2,
+Theorem 2 and their proofs (Appendices D, E), with the corrections of docs/errata (M-17 on).
+
+Model (Section II-C). Typical user at the origin, BSs a PPP of density lambda_b, ranked by
+distance d_1 < d_2 < ...; in arrival-time units T_k = pi lambda_b d_k^2 (a unit-rate Poisson
+process). BS 1 (r = d_1) serves; BSs 2..L (r_L = d_L) are asked to cooperate and each accepts
+independently with probability kappa_c. Dividing (8) by r^-alpha,
+
+    SIR = X / Y,  X = g_1 + sum_{accepting i} g_i (T_1/T_i)^(alpha/2),
+                  Y = sum_{declining i <= L} g_i (T_1/T_i)^(alpha/2) + sum_{i > L} g_i (T_1/T_i)^(alpha/2),
+
+desired gains g ~ Gamma(M_t - 1, scale p^c), interference gains Gamma(1, 1) as in the paper
+(``interference_shape="paper"``) or Gamma(1/v, scale v) with the variance v of the interferer's
+gain g_j = p^c |h^H w^c|^2 + p^s |h^H w^s|^2 (mean 1): v = (p^c)^2 + (p^s)^2 if the two terms are
+independent Exp(1) (orthogonal beams, ``"matched"``), v = 1 - 2 p^c p^s (1 - 1/M_t) for the ZF
+beams of (2), whose normalised columns have |<w^c, w^s>|^2 ~ Beta(1, M_t - 1) (``"zf-matched"``;
+errata M-20). Both are two-moment matches; the paper's Gamma(1, 1) matches the mean only.
+
+Laplace exponents (Appendix D, derived again; delta = 2/alpha, eta = r/r_L, B(u; a, b) the lower
+incomplete Beta function int_0^u t^(a-1) (1-t)^(b-1) dt). A PPP of density lambda on the annulus
+r < |x| < r_L whose points carry i.i.d. gains with Laplace transform (1 + x)^-K contributes, by
+the PGFL and s = |x|^2/r^2,
+
+    exp(-pi lambda r^2 H1),  H1(x, K, alpha, eta) = int_1^(eta^-2) (1 - (1 + x s^(-alpha/2))^-K) ds
+      = eta^-2 (1 - (1 + x eta^alpha)^-K) + (1 + x)^-K - 1
+        + K x^delta [B(x/(1+x); 1-delta, K+delta) - B(x eta^alpha/(1 + x eta^alpha); 1-delta, K+delta)]
+
+(substitute y = x s^(-alpha/2), integrate by parts, then t = y/(1+y)), and beyond r_L
+
+    H2(x, alpha, eta) = int_(eta^-2)^inf (1 - (1 + x s^(-alpha/2))^-1) ds
+      = x^delta B(x eta^alpha/(1 + x eta^alpha); 1-delta, 1+delta) + eta^-2 ((1 + x eta^alpha)^-1 - 1).
+
+Both are as printed in Lemma 2 once B's garbled "t^b(-1)" is read t^(b-1) (errata M-17).
+
+Three ways to average (``variant`` of :func:`rate`):
+
+* ``"exact"``: the model above, no approximation. Given (T_1, T_L), BSs 2..L-1 are L - 2 i.i.d.
+  points uniform in arrival time on (T_1, T_L) (uniform in area in the ring), BS L sits on the
+  outer circle, and the BSs beyond form a PPP (so (21) is exact). With the
+  log identity E[log(1 + X/Y)] = int_0^inf (E e^(-zY) - E e^(-z(X+Y))) dz/z, which needs no
+  independence of X and Y (the printed (17) does: errata M-19), and with eta^2 = T_1/T_L ~
+  Beta(1, L-1) independent of T_L ~ Gamma(L) (so E[exp(-T_1 c) | eta] = (1 + eta^2 c)^-L):
+
+      R = int_0^inf dz/z int_0^1 f_eta(eta) (1 + eta^2 h2)^-L
+            [A_Y^(L-2) B_Y - (1 + p^c z)^(1-M_t) A_S^(L-2) B_S] d eta,
+
+      m_I = H1(z, 1, alpha, eta)/(eta^-2 - 1),  m_D = H1(p^c z, M_t-1, alpha, eta)/(eta^-2 - 1)
+      (the mean over one uniform ring BS of 1 - its Laplace transform), h2 = H2(z, alpha, eta),
+      A_Y = 1 - (1-kappa) m_I,  A_S = 1 - kappa m_D - (1-kappa) m_I,
+      B_Y = kappa + (1-kappa) (1 + z eta^alpha)^-1,
+      B_S = kappa (1 + p^c z eta^alpha)^(1-M_t) + (1-kappa) (1 + z eta^alpha)^-1.
+
+* ``"pgfl"``: Lemma 2 as printed (the ring treated as a PPP given r and r_L, so U and I1 are
+  independent), averaged over the true joint law of (r, r_L):
+  R = int int f_eta/z [(1 + eta^2 c_Y)^-L - (1 + p^c z)^(1-M_t) (1 + eta^2 c_S)^-L],
+  c_Y = (1-kappa) H1(z, 1, alpha, eta) + H2(z, alpha, eta), c_S = c_Y + kappa H1(p^c z, M_t-1, alpha, eta).
+* ``"paper"``: Theorem 2 as printed: 1/(1 + c) in place of (1 + eta^2 c)^-L, i.e. r ~ Rayleigh
+  averaged as if independent of eta (errata M-18).
+
+f_eta(eta) = 2 (L-1) eta (1 - eta^2)^(L-2) is (29), right for L >= 2. L = 1 (no ring; (29) is
+then identically 0 and the printed Theorem 2 gives 0): all three variants are
+R = int_0^inf (1 - (1 + p^c z)^(1-M_t)) / (z (1 + H2(z, alpha, 1))) dz.
+
+Quadrature (:func:`rate`): eta through its CDF, s = 1 - (1 - eta^2)^(L-1) uniform on (0, 1),
+tanh-sinh in s (the log(1/eta) growth of the inner integral as eta -> 0 and the algebraic end at
+s -> 1 are endpoint singularities that tanh-sinh absorbs); for each eta node the trapezoid rule
+in v = ln z on [v_lo, v_hi(eta)] with a fixed node count (the integrand is analytic in the strip
+|Im v| < pi, so the trapezoid rule converges geometrically; v_hi grows like alpha ln(1/eta)
+to cover the plateau z < eta^-alpha and the z^(-delta L) tail). The error estimate is the
+difference to the same rules with every other node dropped in both directions.
+
+All quantities are dimensionless; the rate is in nats/s/Hz (``unit="nats"``) or bits/s/Hz.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from ..params import MengParams, ParameterError
+from .meng_sensing import kappa_c as _kappa_c
+
+__all__ = [
+    "incomplete_beta",
+    "H1",
+    "H2",
+    "annulus_mean",
+    "eta_pdf",
+    "laplace_U",
+    "laplace_I1",
+    "laplace_I2",
+    "rate_conditional",
+    "rate",
+]
+
+Variant = Literal["exact", "pgfl", "paper"]
+Model = Literal["exact", "pgfl"]
+Shape = Literal["paper", "matched", "zf-matched"]
+Unit = Literal["bits", "nats"]
+
+_LN2 = math.log(2.0)
+_TOL = 1e-13  # truncation target of the z range (absolute, per unit of rate)
+_Q_SMALL = 0.1  # below this ring width eta^-2 - 1, annulus means by Gauss-Legendre
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
+_TS_T = 3.1  # tanh-sinh half-range: s in [8e-16, 1 - 8e-16]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _arr(value, name: str, valid: str, ok) -> np.ndarray:
+    try:
+        raw = np.asarray(value)
+        if raw.dtype.kind in "USbcV" or (raw.dtype.kind == "O" and any(
+                isinstance(v, str | bytes | bool | complex | dict) for v in raw.ravel())):
+            raise TypeError  # no strings, bools or complex numbers (real objects such as mpf pass)
+        a = raw.astype(float)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, valid) from None
+    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(ok(a)):
+        raise ParameterError(name, value if a.ndim == 0 else a.tolist(), valid)
+    return a
+
+
+def _check_alpha(alpha) -> np.ndarray:
+    return _arr(alpha, "alpha", "> 2 (a finite real; at alpha <= 2 the PPP interference diverges)", lambda a: a > 2)
+
+
+def _check_L(L) -> np.ndarray:
+    a = np.asarray(L)
+    valid = "integer(s) >= 1"
+    if a.dtype == bool or a.size == 0:
+        raise ParameterError("L", L, valid)
+    af = _arr(a, "L", valid, lambda x: x >= 1)
+    if np.any(af != np.round(af)):
+        raise ParameterError("L", L if af.ndim == 0 else af.tolist(), valid)
+    return af.astype(np.int64)
+
+
+def _check_unit(unit: str) -> float:
+    if unit == "nats":
+        return 1.0
+    if unit == "bits":
+        return 1.0 / _LN2
+    raise ParameterError("unit", unit, "'bits' or 'nats'")
+
+
+def _check_params(params) -> MengParams:
+    if not isinstance(params, MengParams):
+        raise ParameterError("params", type(params).__name__, "a MengParams instance")
+    return params
+
+
+def _shape_params(shape: str, pc: np.ndarray, n_tx: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scale theta, shape k) of the interference gain, Gamma(k, theta) with mean k theta = 1:
+    Laplace transform (1 + theta z)^-k. theta = the variance matched (errata M-20)."""
+    if shape == "paper":
+        one = np.ones_like(pc)
+        return one, one
+    if shape == "matched":  # p^c E1 + p^s E2, independent E_i ~ Exp(1) (orthogonal beams)
+        v = pc**2 + (1.0 - pc) ** 2
+    elif shape == "zf-matched":  # ZF beams with |<w^c, w^s>|^2 ~ Beta(1, M_t - 1)
+        v = 1.0 - 2.0 * pc * (1.0 - pc) * (1.0 - 1.0 / n_tx)
+    else:
+        raise ParameterError("interference_shape", shape, "'paper' (Gamma(1, 1)), 'matched' or 'zf-matched'")
+    return v, 1.0 / v
+
+
+def _out(a: np.ndarray):
+    return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+
+
+# --------------------------------------------------------------------------- incomplete Beta
+
+
+def incomplete_beta(x, a, b) -> np.ndarray:
+    """Lower incomplete Beta function B(x; a, b) = int_0^x t^(a-1) (1-t)^(b-1) dt, not regularised.
+
+    The B of Lemma 2 (whose printed definition "int_0^a t^b(-1) (1-t)^(c-1) dt" is garbled:
+    the exponent is b - 1, errata M-17). scipy's ``betainc`` is the *regularised* I_x(a, b) =
+    B(x; a, b)/B(a, b); here it is scaled by B(a, b), and for x > 1/2 computed from the upper
+    tail, B(a, b) (1 - I_(1-x)(b, a)), which keeps the relative accuracy of both ends.
+
+    Parameters
+    ----------
+    x : array_like
+        Upper limit, in [0, 1].
+    a, b : array_like
+        Exponents, > 0 (at a <= 0 the integral diverges at t = 0: Lemma 2 has a = 1 - 2/alpha,
+        hence alpha > 2).
+
+    Returns
+    -------
+    ndarray
+        Broadcast shape of the arguments.
+    """
+    x = _arr(x, "x", "in [0, 1]", lambda t: (t >= 0) & (t <= 1))
+    a = _arr(a, "a", "> 0 (the integral diverges at t = 0 for a <= 0)", lambda t: t > 0)
+    b = _arr(b, "b", "> 0 (the integral diverges at t = 1 for b <= 0)", lambda t: t > 0)
+    return _out(_binc(x, 1.0 - x, a, b))
+
+
+def _binc(u, v, a, b):
+    """B(u; a, b) with v = 1 - u supplied (no cancellation near u = 1)."""
+    lo = u <= 0.5
+    p = special.betainc(np.where(lo, a, b), np.where(lo, b, a), np.where(lo, u, v))
+    return special.beta(a, b) * np.where(lo, p, 1.0 - p)
+
+
+def _reg_pair(x1, x2, a, b):
+    """(I(u1) - I(u2), I(u2)) for u_i = x_i/(1 + x_i), x1 >= x2 >= 0, I the regularised lower
+    incomplete Beta; upper tails where u2 > 1/2, so that the difference keeps its digits."""
+    u1, v1 = x1 / (1.0 + x1), 1.0 / (1.0 + x1)
+    u2, v2 = x2 / (1.0 + x2), 1.0 / (1.0 + x2)
+    lo = u2 <= 0.5
+    aa, bb = np.where(lo, a, b), np.where(lo, b, a)
+    p1 = special.betainc(aa, bb, np.where(lo, u1, v1))
+    p2 = special.betainc(aa, bb, np.where(lo, u2, v2))
+    diff = np.where(lo, p1 - p2, p2 - p1)
+    i2 = np.where(lo, p2, 1.0 - p2)
+    return diff, i2
+
+
+# --------------------------------------------------------------------------- Lemma 2
+
+
+def _h_parts(x, K, alpha, eta):
+    """(H1, H2) of Lemma 2 with gain shape K; no validation. Broadcasts."""
+    d = 2.0 / alpha
+    y = x * eta**alpha
+    ly = np.log1p(y)
+    t1 = -np.expm1(-K * ly) / eta**2  # eta^-2 (1 - (1 + x eta^alpha)^-K)
+    t2 = np.expm1(-K * np.log1p(x))  # (1 + x)^-K - 1
+    diff, i2 = _reg_pair(x, y, 1.0 - d, K + d)
+    c = K * x**d * special.beta(1.0 - d, K + d)
+    return t1 + t2 + c * diff, c * i2 - t1
+
+
+def H1(x, K, alpha, eta) -> np.ndarray:
+    """Laplace exponent of a PPP ring of (19)-(20): int_1^(eta^-2) (1 - (1 + x s^(-alpha/2))^-K) ds.
+
+    With eta = r/r_L, E[exp(-z sum_ring g_i (r/d_i)^alpha)] = exp(-pi lambda r^2 H1(theta z, K,
+    alpha, eta)) for a PPP of density lambda on r < |d| < r_L and gains Gamma(K, scale theta).
+    Closed form (Lemma 2, as printed; derivation in the module docstring):
+    eta^-2 (1 - (1 + x eta^alpha)^-K) + (1 + x)^-K - 1 + K x^(2/alpha) [B(x/(1+x); 1 - 2/alpha,
+    K + 2/alpha) - B(x eta^alpha/(1 + x eta^alpha); 1 - 2/alpha, K + 2/alpha)].
+
+    Parameters
+    ----------
+    x : array_like
+        >= 0 (z p^c in (19), z in (20)).
+    K : array_like
+        Gain shape, > 0 (M_t - 1 in (19), 1 in (20)).
+    alpha : array_like
+        Path-loss exponent, > 2.
+    eta : array_like
+        r/r_L in (0, 1]; H1 = 0 at eta = 1.
+
+    Returns
+    -------
+    ndarray
+        Broadcast shape; H1 >= 0, increasing in x, -> eta^-2 - 1 (the ring's area in units of
+        pi r^2) as x -> inf.
+    """
+    x = _arr(x, "x", ">= 0", lambda t: t >= 0)
+    K = _arr(K, "K", "> 0", lambda t: t > 0)
+    alpha = _check_alpha(alpha)
+    eta = _arr(eta, "eta", "in (0, 1]", lambda t: (t > 0) & (t <= 1))
+    return _out(_h_parts(x, K, alpha, eta)[0])
+
+
+def H2(x, alpha, eta, K=1.0) -> np.ndarray:
+    """Laplace exponent of the PPP beyond r_L, (21): int_(eta^-2)^inf (1 - (1 + x s^(-alpha/2))^-K) ds.
+
+    E[exp(-z I2)] = exp(-pi lambda r^2 H2(z, alpha, eta)) (exact given r_L, for the paper's
+    Gamma(1, 1) gains, K = 1). Closed form: K x^(2/alpha) B(x eta^alpha/(1 + x eta^alpha);
+    1 - 2/alpha, K + 2/alpha) + eta^-2 ((1 + x eta^alpha)^-K - 1); as printed for K = 1.
+    ``K`` other than 1 is the "matched" interference shape (errata M-20).
+
+    Parameters
+    ----------
+    x : array_like
+        >= 0.
+    alpha : array_like
+        > 2 (H2 = inf at alpha <= 2).
+    eta : array_like
+        r/r_L in (0, 1]; eta = 1 gives the interference of the whole plane beyond r (L = 1).
+    K : array_like, optional
+        Gain shape, > 0.
+
+    Returns
+    -------
+    ndarray
+        Broadcast shape; H1(x, K, alpha, eta) + H2(x, alpha, eta, K) = H2(x, alpha, 1, K).
+    """
+    x = _arr(x, "x", ">= 0", lambda t: t >= 0)
+    K = _arr(K, "K", "> 0", lambda t: t > 0)
+    alpha = _check_alpha(alpha)
+    eta = _arr(eta, "eta", "in (0, 1]", lambda t: (t > 0) & (t <= 1))
+    return _out(_h_parts(x, K, alpha, eta)[1])
+
+
+def _annulus_mean(x, K, alpha, eta, q, h1):
+    """H1 / q (q = eta^-2 - 1 > 0) with q small done by 10-point Gauss-Legendre in s on [1, 1 + q]
+    instead (the closed form cancels there). ``h1`` is the closed form, reused where q is large."""
+    out = h1 / np.where(q > 0, q, 1.0)
+    small = np.broadcast_to(q < _Q_SMALL, out.shape)
+    if np.any(small):
+        x, K, alpha, q = (np.broadcast_to(t, small.shape)[small] for t in (x, K, alpha, q))
+        s = 1.0 + 0.5 * q[:, None] * (1.0 + _GL_X)
+        f = -np.expm1(-K[:, None] * np.log1p(x[:, None] * s ** (-alpha[:, None] / 2)))
+        out = np.array(out, copy=True)
+        out[small] = 0.5 * (f @ _GL_W)
+    return out
+
+
+def annulus_mean(x, K, alpha, eta) -> np.ndarray:
+    """H1(x, K, alpha, eta) / (eta^-2 - 1): the mean over one BS uniform in the ring r < |d| < r_L
+    of 1 - (1 + x (r/|d|)^alpha)^-K, i.e. 1 minus the Laplace transform of its normalised power.
+
+    This is what the exact (binomial) ring needs: given r and r_L the L - 2 BSs inside are
+    i.i.d. uniform in area. Stable as eta -> 1 (limit 1 - (1 + x)^-K).
+
+    Parameters as in :func:`H1`, with eta in (0, 1].
+    """
+    x = _arr(x, "x", ">= 0", lambda t: t >= 0)
+    K = _arr(K, "K", "> 0", lambda t: t > 0)
+    alpha = _check_alpha(alpha)
+    eta = _arr(eta, "eta", "in (0, 1]", lambda t: (t > 0) & (t <= 1))
+    x, K, alpha, eta = np.broadcast_arrays(x, K, alpha, eta)
+    q = -np.expm1(2.0 * np.log(eta)) / eta**2
+    h1 = _h_parts(x, K, alpha, eta)[0]
+    return _out(_annulus_mean(x, K, alpha, eta, q, h1))
+
+
+def eta_pdf(eta, L) -> np.ndarray:
+    """PDF (29) of eta_L = d_1/d_L: 2 (L-1) eta (1 - eta^2)^(L-2) on (0, 1), L >= 2.
+
+    T_1 = pi lambda d_1^2 and T_L are the 1st and L-th arrivals of a unit-rate Poisson process:
+    T_1 ~ Exp(1) and T_L - T_1 ~ Gamma(L-1) independent, so eta^2 = T_1/T_L ~ Beta(1, L-1) and is
+    independent of T_L (Beta-Gamma algebra), *not* of T_1 = r's law (errata M-18). For L = 1,
+    eta = 1 almost surely (no density); this raises.
+    """
+    L = _check_L(L)
+    if np.any(L < 2):
+        raise ParameterError("L", L.tolist() if L.ndim else int(L), ">= 2 (eta_1 = 1 a.s. has no density)")
+    eta = _arr(eta, "eta", "in [0, 1]", lambda t: (t >= 0) & (t <= 1))
+    return _out(2.0 * (L - 1) * eta * (1.0 - eta**2) ** (L - 2))
+
+
+def _lemma2_args(z, r, r_L, params):
+    params = _check_params(params)
+    z = _arr(z, "z", ">= 0", lambda t: t >= 0)
+    r = _arr(r, "r", "> 0 [m]", lambda t: t > 0)
+    r_L = _arr(r_L, "r_L", "> 0 [m]", lambda t: t > 0)
+    if np.any(r_L < r):
+        raise ParameterError("r_L", r_L.tolist() if r_L.ndim else float(r_L), ">= r (d_L >= d_1)")
+    return z, math.pi * params.bs_density * r**2, r / r_L, params
+
+
+def _check_kappa(kappa) -> np.ndarray:
+    return _arr(kappa, "kappa_c", "in [0, 1]", lambda t: (t >= 0) & (t <= 1))
+
+
+def _check_pc(p_c) -> np.ndarray:
+    return _arr(p_c, "p_c", "in [0, 1] (the communication power share p^c)", lambda t: (t >= 0) & (t <= 1))
+
+
+def laplace_U(z, r, r_L, params: MengParams, *, kappa_c, p_c=None) -> np.ndarray:
+    """E[exp(-z U) | r, r_L], (19), U = sum_{accepting i} g_i (r/d_i)^alpha (the printed U omits
+    (r/d_i)^alpha: errata M-21), the ring r < |d| < r_L taken as a PPP of density kappa_c lambda_b:
+    exp(-pi kappa_c lambda_b r^2 H1(z p^c, M_t - 1, alpha, r/r_L)). Broadcasts; r, r_L in m."""
+    z, t1, eta, params = _lemma2_args(z, r, r_L, params)
+    pc = _check_pc(params.comm_power_fraction if p_c is None else p_c)
+    k = _check_kappa(kappa_c)
+    h1 = _h_parts(z * pc, float(params.n_tx_antennas - 1), params.alpha, eta)[0]
+    return _out(np.exp(-k * t1 * h1))
+
+
+def laplace_I1(z, r, r_L, params: MengParams, *, kappa_c, interference_shape: Shape = "paper", p_c=None):
+    """E[exp(-z I1) | r, r_L], (20): the declining ring BSs as a PPP of density (1 - kappa_c)
+    lambda_b: exp(-pi (1 - kappa_c) lambda_b r^2 H1(theta z, k, alpha, r/r_L)), (theta, k) = (1, 1)
+    for the paper's Gamma(1, 1) interference gains."""
+    z, t1, eta, params = _lemma2_args(z, r, r_L, params)
+    pc = _check_pc(params.comm_power_fraction if p_c is None else p_c)
+    k = _check_kappa(kappa_c)
+    th, sh = _shape_params(interference_shape, pc, params.n_tx_antennas)
+    h1 = _h_parts(th * z, sh, params.alpha, eta)[0]
+    return _out(np.exp(-(1.0 - k) * t1 * h1))
+
+
+def laplace_I2(z, r, r_L, params: MengParams, *, interference_shape: Shape = "paper", p_c=None):
+    """E[exp(-z I2) | r, r_L], (21): exp(-pi lambda_b r^2 H2(theta z, alpha, r/r_L, k)). Exact
+    (given r_L the BSs beyond form a PPP)."""
+    z, t1, eta, params = _lemma2_args(z, r, r_L, params)
+    pc = _check_pc(params.comm_power_fraction if p_c is None else p_c)
+    th, sh = _shape_params(interference_shape, pc, params.n_tx_antennas)
+    h2 = _h_parts(th * z, sh, params.alpha, eta)[1]
+    return _out(np.exp(-t1 * h2))
+
+
+# --------------------------------------------------------------------------- integrands
+
+
+def _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring):
+    """Conditional Laplace transforms at (z, eta): broadcasts.
+
+    Returns (c_Y, c_S, P_Y, P_S) with E[e^(-zY) | T_1, T_L] = P_Y exp(-T_1 c_Y) and
+    E[e^(-z(X+Y)) | T_1, T_L] = P_S exp(-T_1 c_S); P_Y, P_S do not depend on T_1 at fixed eta.
+    ``ring="pgfl"``: Lemma 2 (c_Y = (1-kappa) H1_I + H2, c_S = c_Y + kappa H1_D, P_Y = 1,
+    P_S = (1 + p^c z)^(1-M)). ``ring="exact"``: c_Y = c_S = H2 and the binomial ring factors
+    P_Y = A_Y^(L-2) B_Y, P_S = (1 + p^c z)^(1-M) A_S^(L-2) B_S (module docstring). At L = 1
+    (eta = 1, no ring) both reduce to c = H2(., alpha, 1), P_Y = 1, P_S = (1 + p^c z)^(1-M).
+    """
+    K = M - 1.0
+    xI, xD = th * z, pc * z
+    h1I, h2 = _h_parts(xI, sh, alpha, eta)
+    D = np.exp(-K * np.log1p(xD))
+    if ring == "pgfl":
+        h1D = _h_parts(xD, K, alpha, eta)[0]
+        cY = (1.0 - kap) * h1I + h2
+        return cY, cY + kap * h1D, np.ones_like(D), D
+    h1D = _h_parts(xD, K, alpha, eta)[0]
+    mI = np.clip(_annulus_mean(xI, sh, alpha, eta, q, h1I), 0.0, 1.0)
+    mD = np.clip(_annulus_mean(xD, K, alpha, eta, q, h1D), 0.0, 1.0)
+    AY = 1.0 - (1.0 - kap) * mI
+    AS = np.clip(1.0 - kap * mD - (1.0 - kap) * mI, 0.0, 1.0)
+    ea = eta**alpha
+    eI = np.exp(-sh * np.log1p(xI * ea))
+    eD = np.exp(-K * np.log1p(xD * ea))
+    n = np.maximum(L - 2.0, 0.0)
+    PY = AY**n * (kap + (1.0 - kap) * eI)
+    PS = D * AS**n * (kap * eD + (1.0 - kap) * eI)
+    one = L == 1
+    return h2, h2, np.where(one, 1.0, PY), np.where(one, D, PS)
+
+
+def _F_avg(z, eta, q, L, pc, kap, th, sh, M, alpha, variant):
+    """z times the integrand of R given eta, averaged over T_L ~ Gamma(L) (T_1 = eta^2 T_L):
+    E[e^(-zY) | eta] - E[e^(-z(X+Y)) | eta]. "paper" averages T_1 ~ Exp(1) independently of eta."""
+    ring = "exact" if variant == "exact" else "pgfl"
+    cY, cS, PY, PS = _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring)
+    if variant == "paper":
+        return PY / (1.0 + cY) - PS / (1.0 + cS)
+    e2 = eta**2
+    return PY * np.exp(-L * np.log1p(e2 * cY)) - PS * np.exp(-L * np.log1p(e2 * cS))
+
+
+def _F_cond(z, t1, eta, q, L, pc, kap, th, sh, M, alpha, model):
+    """E[e^(-zY) | T_1, T_L] - E[e^(-z(X+Y)) | T_1, T_L]."""
+    cY, cS, PY, PS = _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, model)
+    return PY * np.exp(-t1 * cY) - PS * np.exp(-t1 * cS)
+
+
+# --------------------------------------------------------------------------- quadrature rules
+
+
+def _tanh_sinh(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes s, log(1 - s) and weights of the tanh-sinh rule on (0, 1) with n (odd) nodes on
+    t in [-3.1, 3.1] (s within 8e-16 of the ends)."""
+    t = np.linspace(-_TS_T, _TS_T, n)
+    h = t[1] - t[0]
+    ps = math.pi * np.sinh(t)
+    s = 1.0 / (1.0 + np.exp(-ps))
+    log1ms = -np.logaddexp(0.0, ps)
+    w = h * 0.25 * math.pi * np.cosh(t) / np.cosh(0.5 * ps) ** 2
+    return s, log1ms, w
+
+
+def _trap_weights(n: int) -> np.ndarray:
+    w = np.ones(n)
+    w[0] = w[-1] = 0.5
+    return w
+
+
+def _check_order(n, name: str, mult: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2 * mult + 1 or (n - 1) % mult:
+        raise ParameterError(name, n, f"an integer >= {2 * mult + 1} with ({name} - 1) divisible by {mult}")
+    return int(n)
+
+
+def _tail_constants(alpha, th, sh):
+    """c_B with H2(theta z, alpha, eta, k) ~ c_B z^delta - eta^-2 as z -> inf."""
+    d = 2.0 / alpha
+    return sh * th**d * special.beta(1.0 - d, sh + d)
+
+
+def _inner_z(F, v_lo, v_hi, n_z):
+    """Trapezoid rule in v = ln z on [v_lo, v_hi] (shape (B, S)), n_z nodes: fine and coarse
+    (every other node) values of int F(e^v) dv, shape (B, S) each."""
+    tau = np.linspace(0.0, 1.0, n_z)
+    v = v_lo[..., None] + (v_hi - v_lo)[..., None] * tau
+    f = F(np.exp(v))
+    h = (v_hi - v_lo) / (n_z - 1)
+    fine = h * (f @ _trap_weights(n_z))
+    coarse = 2.0 * h * (f[..., ::2] @ _trap_weights((n_z + 1) // 2))
+    return fine, coarse
+
+
+def _rate_rows(L, pc, kap, th, sh, M, alpha, variant, n_eta, n_z):
+    """Fine and coarse rule values [nats] for 1-D row arrays, all L == 1 or all L >= 2."""
+    d = 2.0 / alpha
+    cB = _tail_constants(alpha, th, sh)
+    Lf = L.astype(float)
+    Lp = np.ones_like(Lf) if variant == "paper" else Lf
+    if np.all(L == 1):
+        eta, q, ws = np.ones((L.size, 1)), np.zeros((L.size, 1)), np.ones(1)
+        ws_c = ws
+    else:
+        _, log1ms, ws = _tanh_sinh(n_eta)
+        one_m_u = np.exp(log1ms / (Lf - 1.0)[:, None])  # 1 - eta^2 = (1 - s)^(1/(L-1))
+        u = -np.expm1(log1ms / (Lf - 1.0)[:, None])
+        eta, q = np.sqrt(u), one_m_u / u
+        ws_c = np.zeros_like(ws)
+        ws_c[::2] = 2.0 * ws[::2]
+    # z range: below, z E[X] <= z (M-1) p^c L < tol; above, the integrand is at most
+    # (1 + eta^2 H2)^-L' ~ (eta^2 c_B z^delta)^-L' whose tail integral is below tol.
+    v_lo = np.broadcast_to(np.log(_TOL / ((M - 1.0) * Lf))[:, None], eta.shape)
+    tail = np.log(1.0 / (_TOL * d * Lp)) / (d * Lp) - np.log(cB) / d
+    v_hi = np.maximum(alpha * np.log(1.0 / eta) + tail[:, None], v_lo + 1.0)
+    col = (slice(None), None, None)
+
+    def F(z):
+        return _F_avg(z, eta[..., None], q[..., None], Lf[col], pc[col], kap[col], th[col], sh[col], M, alpha, variant)
+
+    inner_f, inner_c = _inner_z(F, v_lo, v_hi, n_z)
+    return inner_f @ ws, inner_c @ ws_c
+
+
+def rate(
+    L,
+    params: MengParams,
+    *,
+    kappa_c=None,
+    p_c=None,
+    variant: Variant = "exact",
+    unit: Unit = "bits",
+    interference_shape: Shape = "paper",
+    return_error: bool = False,
+    n_eta: int = 41,
+    n_z: int = 257,
+):
+    """Average CoMP rate R_c = E[log(1 + SIR_c)], (9), Theorem 2 (interference-limited).
+
+    Parameters
+    ----------
+    L : array_like of int
+        Cluster size (>= 1): BS 1 serves, BSs 2..L are asked.
+    params : MengParams
+        Uses n_tx_antennas (M_t), alpha, sensing_power_fraction (p^c = 1 - p^s) and, for the
+        default kappa_c, resource_blocks (psi) and mu_c = lambda_u/lambda_b. lambda_b itself does
+        not enter (the SIR is scale-free).
+    kappa_c : array_like, optional
+        Acceptance probability in [0, 1] (default :func:`isacnet.meng.kappa_c` (psi, mu_c, L),
+        "derived"). Broadcast with L and p_c.
+    p_c : array_like, optional
+        Communication power share in [0, 1], overriding ``params`` (vectorised sweeps).
+    variant : {"exact", "pgfl", "paper"}
+        "exact": the model of Section II-C without approximation (binomial ring, true joint law
+        of r and r_L). "pgfl": Lemma 2's PPP ring with the true joint law. "paper": Theorem 2 as
+        printed (r treated as independent of eta_L), with its L = 1 limit added (errata M-18).
+        See the module docstring.
+    unit : {"bits", "nats"}
+        bits/s/Hz (log2) or nats/s/Hz (ln).
+    interference_shape : {"paper", "matched", "zf-matched"}
+        Interference gains Gamma(1, 1) (paper) or Gamma(1/v, v) with v = (p^c)^2 + (p^s)^2
+        ("matched") or v = 1 - 2 p^c p^s (1 - 1/M_t) ("zf-matched"); module docstring, errata M-20.
+    return_error : bool
+        Also return an error estimate: |rule - rule with every other node dropped| (in ``unit``),
+        a pessimistic bound on the error of the returned value (typically 1e-8 against a true
+        error of 1e-13).
+    n_eta, n_z : int
+        Nodes of the tanh-sinh rule in eta (4k + 1) and of the trapezoid rule in ln z (2k + 1).
+
+    Returns
+    -------
+    rate : ndarray or float
+        Shape ``broadcast(L, p_c, kappa_c)``.
+    error : ndarray or float
+        Only with ``return_error``.
+
+    Raises
+    ------
+    ParameterError
+        L < 1, kappa_c or p_c outside [0, 1], unknown variant, unit or interference shape.
+    FloatingPointError
+        If the quadrature produced a non-finite value.
+    """
+    params = _check_params(params)
+    if variant not in ("exact", "pgfl", "paper"):
+        raise ParameterError("variant", variant, "'exact', 'pgfl' or 'paper'")
+    scale = _check_unit(unit)
+    n_eta = _check_order(n_eta, "n_eta", 4)
+    n_z = _check_order(n_z, "n_z", 2)
+    Lv = _check_L(L)
+    pc = _check_pc(params.comm_power_fraction if p_c is None else p_c)
+    if kappa_c is None:
+        kappa_c = _kappa_c(params.resource_blocks, params.mu_c, Lv)
+    kap = _check_kappa(kappa_c)
+    th, sh = _shape_params(interference_shape, pc, params.n_tx_antennas)
+    Lb, pcb, kb, thb, shb = np.broadcast_arrays(Lv, pc, kap, th, sh)
+    shape = Lb.shape
+    Lf, pcf, kf, thf, shf = (np.ravel(a) for a in (Lb, pcb, kb, thb, shb))
+    M, alpha = float(params.n_tx_antennas), float(params.alpha)
+    fine = np.empty(Lf.size)
+    coarse = np.empty(Lf.size)
+    block = max(1, 120_000 // (n_eta * n_z))
+    for sel in (np.flatnonzero(Lf == 1), np.flatnonzero(Lf >= 2)):
+        for i in range(0, sel.size, block):
+            j = sel[i : i + block]
+            fine[j], coarse[j] = _rate_rows(Lf[j], pcf[j], kf[j], thf[j], shf[j], M, alpha, variant, n_eta, n_z)
+    if not (np.all(np.isfinite(fine)) and np.all(np.isfinite(coarse))):
+        raise FloatingPointError(f"Theorem 2 quadrature gave a non-finite value (L={L}, p_c={p_c}, kappa_c={kappa_c})")
+    val = _out((fine * scale).reshape(shape))
+    if return_error:
+        return val, _out((np.abs(fine - coarse) * scale).reshape(shape))
+    return val
+
+
+def rate_conditional(
+    r,
+    r_L,
+    L,
+    params: MengParams,
+    *,
+    kappa_c=None,
+    p_c=None,
+    model: Model = "exact",
+    unit: Unit = "bits",
+    interference_shape: Shape = "paper",
+    return_error: bool = False,
+    n_z: int = 257,
+    n_s: int = 41,
+):
+    """E[log(1 + SIR_c) | d_1 = r, d_L = r_L], (18) with the Laplace transforms of Lemma 2.
+
+    (19)-(21) depend on r and on eta = r/r_L, so Lemma 2 is conditional on both distances and so
+    is this function. (18) is printed "given r" only; that conditional law is obtained with
+    ``r_L=None``: the average over r_L given r, where pi lambda_b (r_L^2 - r^2) ~ Gamma(L - 1)
+    independently of r (tanh-sinh over its CDF). Averaging over the joint law of (r, r_L) gives
+    :func:`rate` (variant = ``model``).
+
+    Parameters
+    ----------
+    r, r_L : array_like
+        Distances [m] to the nearest and to the L-th nearest BS, r_L >= r for L >= 2; for L = 1,
+        r_L must be None or equal to r. Broadcast with L, kappa_c, p_c.
+    L, params, kappa_c, p_c, unit, interference_shape, return_error
+        As in :func:`rate`.
+    model : {"exact", "pgfl"}
+        "exact": given r and r_L the L - 2 BSs in between are i.i.d. uniform in area and BS L is
+        on the circle |d| = r_L. "pgfl": the ring as a PPP of density lambda_b, Lemma 2's model.
+    n_z, n_s : int
+        Trapezoid nodes in ln z (2k + 1); tanh-sinh nodes over r_L given r (4k + 1).
+
+    Returns
+    -------
+    ndarray or float (and the error estimate with ``return_error``)
+    """
+    params = _check_params(params)
+    if model not in ("exact", "pgfl"):
+        raise ParameterError("model", model, "'exact' or 'pgfl'")
+    scale = _check_unit(unit)
+    n_z = _check_order(n_z, "n_z", 2)
+    n_s = _check_order(n_s, "n_s", 4)
+    Lv = _check_L(L)
+    rr = _arr(r, "r", "> 0 [m]", lambda t: t > 0)
+    given_r = r_L is None
+    rL = rr if given_r else _arr(r_L, "r_L", "> 0 [m]", lambda t: t > 0)
+    pc = _check_pc(params.comm_power_fraction if p_c is None else p_c)
+    if kappa_c is None:
+        kappa_c = _kappa_c(params.resource_blocks, params.mu_c, Lv)
+    kap = _check_kappa(kappa_c)
+    th, sh = _shape_params(interference_shape, pc, params.n_tx_antennas)
+    Lb, rb, rLb, pcb, kb, thb, shb = np.broadcast_arrays(Lv, rr, rL, pc, kap, th, sh)
+    if not given_r:
+        bad = np.where(Lb == 1, rLb != rb, rLb < rb)
+        if np.any(bad):
+            raise ParameterError("r_L", r_L, ">= r for L >= 2 (d_L >= d_1), and None or = r for L = 1")
+    elif np.all(Lb == 1):
+        given_r, rLb = False, rb  # nothing to average: the ring is empty
+    shape = Lb.shape
+    M, alpha = float(params.n_tx_antennas), float(params.alpha)
+    d = 2.0 / alpha
+    t1 = (math.pi * params.bs_density * rb**2).ravel()[:, None]
+    Lf, pcf, kf, thf, shf = (np.ravel(a).astype(float) for a in (Lb, pcb, kb, thb, shb))
+    cB = _tail_constants(alpha, thf, shf)
+    if given_r:
+        # pi lambda (r_L^2 - r^2) = S ~ Gamma(L - 1), independent of r: tanh-sinh over its CDF
+        s, log1ms, ws = _tanh_sinh(n_s)
+        a = np.maximum(Lf - 1.0, 1.0)[:, None]
+        S = np.where(s <= 0.5, special.gammaincinv(a, s), special.gammainccinv(a, np.exp(log1ms)))
+        q = S / t1  # eta^-2 - 1
+        ws_c = np.zeros_like(ws)
+        ws_c[::2] = 2.0 * ws[::2]
+    else:
+        eb = (rb / rLb).ravel()[:, None]
+        q = -np.expm1(2.0 * np.log(eb)) / eb**2
+        ws = ws_c = np.ones(1)
+    one = (Lf == 1)[:, None]
+    q = np.where(one, 0.0, q)
+    eta = np.where(one, 1.0, 1.0 / np.sqrt(1.0 + q))
+    # z range: below, z E[X] < tol; above, exp(-t1 H2) < e^-40 (H2 >= c_B z^delta - eta^-2 roughly)
+    v_lo = np.broadcast_to(np.log(_TOL / ((M - 1.0) * Lf))[:, None], q.shape)
+    v_hi = np.maximum(np.log((40.0 / t1 + eta**-2) / cB[:, None]) / d, v_lo + 1.0)
+    col = (slice(None), None, None)
+
+    def F(z):
+        return _F_cond(
+            z,
+            t1[..., None],
+            eta[..., None],
+            q[..., None],
+            Lf[col],
+            pcf[col],
+            kf[col],
+            thf[col],
+            shf[col],
+            M,
+            alpha,
+            model,
+        )
+
+    fine_i, coarse_i = _inner_z(F, v_lo, v_hi, n_z)
+    if given_r:
+        fine = np.where(one[:, 0], fine_i[:, 0], fine_i @ ws)
+        coarse = np.where(one[:, 0], coarse_i[:, 0], coarse_i @ ws_c)
+    else:
+        fine, coarse = fine_i[:, 0], coarse_i[:, 0]
+    if not (np.all(np.isfinite(fine)) and np.all(np.isfinite(coarse))):
+        raise FloatingPointError("conditional rate quadrature gave a non-finite value")
+    val = _out((fine * scale).reshape(shape))
+    if return_error:
+        return val, _out((np.abs(fine - coarse) * scale).reshape(shape))
+    return val
