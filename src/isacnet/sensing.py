@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from .params import SPEED_OF_LIGHT, ParameterError, SongParams
+from .params import SPEED_OF_LIGHT, ParameterError, SongParams, real_array
 
 SINGULAR_RTOL = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-5}
 """A 2x2 FIM is treated as singular when det(S) <= rtol * tr(S)^2 (condition number above
@@ -238,6 +238,17 @@ def tx_beam_gain(
 
 
 # --------------------------------------------------------------------------- Song FIM / CRLB
+def _positions(name: str, value, min_ndim: int) -> np.ndarray:
+    """Finite positions [m] of shape (..., 2) with at least ``min_ndim`` axes, else ParameterError."""
+    valid = "finite positions [m], an array of shape " + ("(..., N, 2)" if min_ndim > 1 else "(..., 2)")
+    a = real_array(name, value, valid)
+    if a.ndim < min_ndim or a.shape[-1] != 2:
+        raise ParameterError(name, f"array of shape {a.shape}", valid)
+    if not np.all(np.isfinite(a)):
+        raise ParameterError(name, "non-finite positions", valid)
+    return a
+
+
 def _unit_and_gain(points: np.ndarray, target: np.ndarray, gamma: float, who: str):
     d = np.asarray(points, dtype=float) - np.asarray(target, dtype=float)[..., None, :]
     dist = np.linalg.norm(d, axis=-1)
@@ -249,7 +260,7 @@ def _unit_and_gain(points: np.ndarray, target: np.ndarray, gamma: float, who: st
 def _paper_angle_vectors(points: np.ndarray, target: np.ndarray):
     """cos/sin of the paper's theta = arctan((x_k - x)/(y_k - y)), principal value (eqs. 3-4)."""
     d = np.asarray(points, dtype=float) - np.asarray(target, dtype=float)[..., None, :]
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # dx/dy = +-inf: arctan gives +-pi/2, the limit
         theta = np.arctan(d[..., 0] / d[..., 1])
     return np.cos(theta), np.sin(theta)
 
@@ -290,7 +301,7 @@ def song_fim(
     S : ndarray, shape (..., 2, 2)
         Fisher information of (x, y) [m^-2].
     """
-    target = np.asarray(target, dtype=float)
+    tx, rx, target = _positions("tx", tx, 2), _positions("rx", rx, 2), _positions("target", target, 1)
     ex, ey, lt = _unit_and_gain(tx, target, params.gamma, "tx")
     fx, fy, lr = _unit_and_gain(rx, target, params.gamma, "rx")
     if gradient == "paper":

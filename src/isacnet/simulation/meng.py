@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backends import check_backend
 from ..geometry import ordered_arrivals, torus_ppp, uniform_directions
 from ..load import check_torus, default_side, form_clusters
 from ..params import MengParams, ParameterError, check_int, check_real
@@ -79,14 +80,25 @@ class MengCrlbKernel:
         Probability that a BS accepts, independently of everything (1: all accept).
     thresholds : tuple of float
         CRLB values [m^2] at which the CDF indicators ``cdf_i`` are output.
+    backend : "numpy", "numba" or "jax"
+        Who computes the layouts (:mod:`isacnet.backends`): the same law and outputs, each
+        backend with its own random stream; a missing package raises
+        :class:`isacnet.backends.BackendUnavailable` (an ImportError naming the extra) here.
+    dtype : "float64" or "float32"
+        Precision of the compiled backends (numpy: float64 only). In float32 a FIM with
+        det <= 1e-5 tr^2 counts as singular (:data:`isacnet.sensing.SINGULAR_RTOL`), which
+        changes "singular" and the CDF visibly for N <= 3 (docs/drafts/perf_backends.md).
     """
 
     params: MengParams
     n_bs: int
     kappa: float = 1.0
     thresholds: tuple[float, ...] = field(default=())
+    backend: str = "numpy"
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
+        check_backend(self.backend, self.dtype)
         object.__setattr__(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         object.__setattr__(self, "kappa", check_real("kappa", self.kappa, gt=0.0, le=1.0))
         object.__setattr__(self, "thresholds", _check_thresholds(self.thresholds))
@@ -109,8 +121,18 @@ class MengCrlbKernel:
             q += ["isotropic", "jensen"]
         return tuple(q) + tuple(f"cdf_{i}" for i in range(len(self.thresholds)))
 
+    def __repr__(self) -> str:
+        # Default backend and dtype left out: the repr (part of the chunk cache key) of a numpy
+        # kernel is what it was before these fields existed.
+        extra = "" if self.backend == "numpy" else f", backend={self.backend!r}, dtype={self.dtype!r}"
+        return (
+            f"MengCrlbKernel(params={self.params!r}, n_bs={self.n_bs!r}, kappa={self.kappa!r}, "
+            f"thresholds={self.thresholds!r}{extra})"
+        )
+
     def describe(self) -> dict[str, object]:
-        return {
+        extra = {} if self.backend == "numpy" else {"backend": self.backend, "dtype": self.dtype}
+        return extra | {
             "geometry": "infinite-plane, ordered sampling of the N nearest BSs",
             "n_bs": self.n_bs,
             "acceptance": "all accept" if self.kappa == 1.0 else f"independent, kappa={self.kappa:.6g}",
@@ -122,9 +144,18 @@ class MengCrlbKernel:
 
     def samples(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Raw tr(F^-1) [m^2] of n layouts (for pilots and tests)."""
+        if self.backend != "numpy":
+            return self._compiled(rng, n, raw=True)
         return self._batch(rng, n, raw=True)
 
+    def _compiled(self, rng: np.random.Generator, n: int, raw: bool = False):
+        from ..backends import load
+
+        return load(self.backend).meng_crlb(self, rng, n, raw=raw)
+
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        if self.backend != "numpy":
+            return self._compiled(rng, n)
         step = max(1, MAX_ELEMENTS // self.n_bs)
         parts = [self._batch(rng, min(step, n - i)) for i in range(0, n, step)]
         return {q: np.concatenate([p[q] for p in parts]) for q in parts[0]}

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends import check_backend
 from ..geometry import (
     disk_window_count_bound,
     ordered_arrivals,
@@ -56,13 +57,22 @@ class SongKernel:
         Points sampled exactly per process in the infinite-plane mode (>= 1).
     window_radius : float or None
         Disk window radius [m]; ``None`` for the infinite plane.
+    backend : "numpy", "numba" or "jax"
+        Who computes the layouts (:mod:`isacnet.backends`): the same law of layouts and the same
+        outputs, each backend with its own random stream. A missing package raises
+        :class:`isacnet.backends.BackendUnavailable` (an ImportError naming the extra) here.
+    dtype : "float64" or "float32"
+        Precision of the compiled backends (numpy: float64 only).
     """
 
     params: SongParams
     k_nearest: int = 64
     window_radius: float | None = None
+    backend: str = "numpy"
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
+        check_backend(self.backend, self.dtype)
         object.__setattr__(self, "k_nearest", check_int("k_nearest", self.k_nearest, ge=1))
         if self.window_radius is None:
             self.params.require_gamma_above_2("the infinite-plane Monte Carlo")
@@ -71,16 +81,29 @@ class SongKernel:
                 self, "window_radius", check_real("window_radius", self.window_radius, gt=0.0)
             )
 
+    def __repr__(self) -> str:
+        # The default backend and dtype are left out, so that the repr (part of the chunk cache
+        # key) of a numpy kernel is what it was before these fields existed.
+        extra = "" if self.backend == "numpy" else f", backend={self.backend!r}, dtype={self.dtype!r}"
+        return (
+            f"SongKernel(params={self.params!r}, k_nearest={self.k_nearest!r}, "
+            f"window_radius={self.window_radius!r}{extra})"
+        )
+
     # ------------------------------------------------------------------ metadata
     def describe(self) -> dict[str, object]:
-        """Attributes stored with results: how the infinite sums were handled."""
+        """Attributes stored with results: how the infinite sums were handled, and the backend."""
         if self.window_radius is None:
-            return {
+            d: dict[str, object] = {
                 "geometry": "infinite-plane",
                 "k_nearest": self.k_nearest,
                 "tail": "conditional mean beyond the K-th point (isotropic)",
             }
-        return {"geometry": "disk-window", "window_radius_m": self.window_radius, "tail": "none"}
+        else:
+            d = {"geometry": "disk-window", "window_radius_m": self.window_radius, "tail": "none"}
+        if self.backend != "numpy":
+            d.update(backend=self.backend, dtype=self.dtype)
+        return d
 
     @property
     def window_kmax(self) -> int:
@@ -92,6 +115,14 @@ class SongKernel:
 
     # ------------------------------------------------------------------ the kernel
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        if self.backend == "numba":
+            from ..backends import numba_kernels
+
+            return numba_kernels.song(self, rng, n)
+        if self.backend == "jax":
+            from ..backends import jax_kernels
+
+            return jax_kernels.song(self, rng, n)
         if self.window_radius is None:
             return self._infinite(rng, n)
         kmax = self.window_kmax

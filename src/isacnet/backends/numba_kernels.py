@@ -1,0 +1,638 @@
+"""Fused numba kernels for the Song CRLB and Meng CRLB Monte Carlo (``backend="numba"``).
+
+Same outputs and same law of layouts as :class:`isacnet.simulation.song.SongKernel` and
+:class:`isacnet.simulation.meng.MengCrlbKernel` (tail treatment, separable FIM with the exact
+pair-sum fallback, singular FIM -> inf), computed in one pass per layout:
+
+1. draw the layout into scratch arrays of length K (they stay in L1): ordered arrival times
+   g_k = cumsum of K standard exponentials (numpy's ziggurat as numba ports it, on the block's
+   Generator; in float32 two per 64-bit output, the float32 ziggurat on each 32-bit half), and
+   the bearings, two per 64-bit output of the bit generator;
+2. a vectorisable pass (SIMD over the K points) for the path gains g^{-gamma/2} and the unit
+   vectors, accumulating the six sums of the separable FIM;
+3. the 2x2 closed-form inverse and the outputs.
+
+Bearings without trig. A bearing is phi = 2 pi u - pi with u = (j + 1/2) / 2^32, j a uniform
+32-bit integer: phi is uniform on a grid of 2^32 angles, each within pi / 2^32 = 7.3e-10 rad of
+a continuous uniform angle coupled to it (numpy's own uniforms are on a 2^-53 grid). Its cosine
+and sine come from the Taylor polynomials of degree 12/13 at theta = phi / 8 (|theta| <= pi/8,
+truncation < 3e-17) followed by three double-angle steps (c, s) -> (c^2 - s^2, 2 c s): about
+1e-15 from np.cos / np.sin (tested), no libm calls, vectorisable.
+
+Path gains. g^{-gamma/2} is computed without ``pow`` when 4 * gamma/2 = q is an integer below 16:
+1 / g^(q/4) for q = 4, 8, 12; otherwise from y = g^(-1/4), a float32 estimate refined by two
+Newton steps (float64; within 4 ulp) or two float32 square roots (float32), then y^q. Other
+exponents use ``pow`` (about 15 ns a point instead of 1). The Song tail beyond the K-th point,
+2 g_K^{1-gamma/2} / (gamma - 2), is 2 g_K w_K / (gamma - 2).
+
+Random streams. Every draw comes from the Generator passed in (the block's), through its bit
+generator: the float64 exponentials are numpy's exact algorithm and stream; the float32 ones
+numpy's float32 algorithm on the halves of raw 64-bit outputs; the bearings and the acceptance
+uniforms use raw 64-bit outputs. A given seed reproduces this backend bit for bit
+(same machine, same numba and LLVM: the vectorised sums are reassociated, so a CPU with another
+vector width may differ in the last bits); it is not the numpy backend's stream.
+
+``dtype="float32"`` runs everything in float32 (float32 exponentials, float32 sums); the
+singular threshold (:data:`isacnet.sensing.SINGULAR_RTOL`) and the separable-form trust limit
+(:data:`isacnet.backends.SEPARABLE_MAX_AMPLIFICATION`) are keyed by dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from ..params import SPEED_OF_LIGHT
+from ..sensing import SINGULAR_RTOL
+from . import SEPARABLE_MAX_AMPLIFICATION
+
+if tuple(int(x) for x in numba.__version__.split(".")[:2]) < (0, 59):  # pragma: no cover
+    raise ImportError(f"numba >= 0.59 is needed, found {numba.__version__}")
+try:
+    from numba.np.random.distributions import random_standard_exponential, random_standard_exponential_f
+    from numba.np.random.generator_core import next_float, next_uint64
+except ImportError as e:  # pragma: no cover - layout of numba's Generator support changed
+    raise ImportError(f"numba {numba.__version__} lacks the Generator internals these kernels call") from e
+try:  # numpy's float32 ziggurat tables, as numba ports them
+    from numba.np.random._constants import fe_float as _FE_F
+    from numba.np.random._constants import ke_float as _KE_F
+    from numba.np.random._constants import we_float as _WE_F
+    from numba.np.random._constants import ziggurat_exp_r_f as _EXP_R_F
+
+    _ZIG_F = True
+except ImportError:  # pragma: no cover - then float32 exponentials are drawn one 32-bit call each
+    _ZIG_F = None
+    _FE_F = _KE_F = _WE_F = np.zeros(256, np.float32)
+    _EXP_R_F = np.float32(0)
+
+_FAST = {"reassoc", "contract"}
+"""Vectorised sums (reassociation) and FMA; never nnan/ninf: inf must survive (singular FIM)."""
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+TWO_PI = 2.0 * math.pi
+QUARTER_MAX = 15
+"""Exponents p = q/4 with q <= 15 use sqrt chains instead of pow."""
+
+
+# --------------------------------------------------------------------------- random primitives
+# They take the Generator's bit generator ``bg = rng.bit_generator`` and use numba's ports of
+# numpy's algorithms. ``f32`` (a loop-invariant flag) picks the float32 algorithms.
+@njit(inline="always", **_JIT)
+def _exp64(bg):
+    """A standard exponential > 0 (numpy's float64 ziggurat; 0, probability 2^-53, redrawn)."""
+    e = random_standard_exponential(bg)
+    while e == 0:
+        e = random_standard_exponential(bg)
+    return e
+
+
+@njit(inline="always", **_JIT)
+def _exp32(bg):
+    """A float32 standard exponential > 0: numpy's float32 ziggurat returns exactly 0 with
+    probability 2^-23 (a point on the target, infinite gain); zeros are redrawn (conditioning on
+    > 0 moves a mass of 1.2e-7 per draw)."""
+    e = random_standard_exponential_f(bg)
+    while e == 0:
+        e = random_standard_exponential_f(bg)
+    return e
+
+
+@njit(inline="always", **_JIT)
+def _exp32_ziggurat(bg, ri):
+    """numpy's float32 exponential ziggurat (random_standard_exponential_f) on a given 32-bit
+    word ``ri``: the rectangle test (98.9%), else the tail or wedge test with fresh uniforms;
+    a rejection restarts the algorithm, i.e. takes a fresh draw. A 0 (ri = 0) is rejected too."""
+    ri >>= np.uint32(1)
+    idx = ri & np.uint32(0xFF)
+    ri >>= np.uint32(8)
+    x = np.float32(np.float32(ri) * _WE_F[idx])
+    ok = ri < _KE_F[idx]
+    if not ok and ri != 0:
+        if idx == 0:
+            x = np.float32(_EXP_R_F - np.float32(np.log1p(-next_float(bg))))
+            ok = True
+        else:
+            ok = (_FE_F[idx - 1] - _FE_F[idx]) * next_float(bg) + _FE_F[idx] < np.float32(np.exp(-x))
+    if not ok or x == 0:
+        x = _exp32(bg)
+    return x
+
+
+@njit(**_JIT)
+def exponentials(rng, out):
+    """Fill ``out`` (float32 or float64) with the kernels' exponentials (for tests): float32 in
+    pairs from the 32-bit halves of one 64-bit output, as :func:`_draw_ordered` draws them."""
+    bg = rng.bit_generator
+    f32 = out.itemsize == 4
+    for j in range(0, out.shape[0] - 1, 2):
+        if f32:
+            r = next_uint64(bg)
+            out[j] = _exp32_ziggurat(bg, np.uint32(r >> np.uint64(32)))
+            out[j + 1] = _exp32_ziggurat(bg, np.uint32(r & np.uint64(0xFFFFFFFF)))
+        else:
+            out[j] = _exp64(bg)
+            out[j + 1] = _exp64(bg)
+
+
+@njit(inline="always", **_JIT)
+def _angle_pair(bg):
+    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
+    r = next_uint64(bg)
+    hi = r >> np.uint64(32)
+    lo = r & np.uint64(0xFFFFFFFF)
+    return (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
+
+
+@njit(inline="always", **_JIT)
+def _uniform53(bg):
+    """numpy's ``random()``: (x >> 11) * 2^-53, in [0, 1)."""
+    return float(next_uint64(bg) >> np.uint64(11)) * 2.0**-53
+
+
+@njit(inline="always", **_JIT)
+def _draw_ordered(bg, g, u, k):
+    """The k nearest points of a unit-rate process: arrival times into g, bearings' u into u."""
+    T = g.dtype.type
+    s = T(0.0)
+    if g.itemsize == 4 and _ZIG_F:  # float32: two exponentials per 64-bit output
+        for j in range(0, k - 1, 2):
+            r = next_uint64(bg)
+            s += _exp32_ziggurat(bg, np.uint32(r >> np.uint64(32)))
+            g[j] = s
+            s += _exp32_ziggurat(bg, np.uint32(r & np.uint64(0xFFFFFFFF)))
+            g[j + 1] = s
+        if k % 2:
+            g[k - 1] = s + _exp32(bg)
+    elif g.itemsize == 4:  # pragma: no cover - numba without the float32 tables
+        for j in range(k):
+            s += _exp32(bg)
+            g[j] = s
+    else:
+        for j in range(k):
+            s += _exp64(bg)
+            g[j] = s
+    for j in range(0, k - 1, 2):
+        a, b = _angle_pair(bg)
+        u[j] = a
+        u[j + 1] = b
+    if k % 2:
+        a, _ = _angle_pair(bg)
+        u[k - 1] = a
+
+
+@njit(inline="always", **_JIT)
+def _draw_window(bg, g, u, limit):
+    """Every point of a unit-rate process with arrival time <= limit (a PPP on a disk window).
+
+    Returns their number m (Poisson(limit)); g[:m], u[:m] filled. Raises if m > len(g).
+    """
+    T = g.dtype.type
+    f32 = g.itemsize == 4
+    s = T(0.0)
+    m = 0
+    cap = g.shape[0]
+    while True:
+        if f32:
+            s += _exp32(bg)
+        else:
+            s += _exp64(bg)
+        if s > limit:
+            break
+        if m == cap:
+            raise RuntimeError("disk window holds more points than its capacity; report this")
+        g[m] = s
+        m += 1
+    for j in range(0, m - 1, 2):
+        a, b = _angle_pair(bg)
+        u[j] = a
+        u[j + 1] = b
+    if m % 2:
+        a, _ = _angle_pair(bg)
+        u[m - 1] = a
+    return m
+
+
+# --------------------------------------------------------------------------- trig-free bearings
+def _unit(u, one):  # pragma: no cover - replaced by the overload in compiled code
+    """(cos phi, sin phi) of phi = 2 pi u - pi, in the float type of ``one``."""
+    raise NotImplementedError
+
+
+_COS = (1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600)
+_SIN = (1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800)
+
+
+@overload(_unit, inline="always")
+def _ol_unit(u, one):
+    T = np.float32 if isinstance(one, types.Float) and one.bitwidth == 32 else np.float64
+    c0, c1, c2, c3, c4, c5, c6 = (T(x) for x in _COS)
+    s0, s1, s2, s3, s4, s5, s6 = (T(x) for x in _SIN)
+    mid, scale, two = T(0.5), T(TWO_PI / 8.0), T(2.0)
+
+    def impl(u, one):
+        t = (u - mid) * scale  # theta = phi / 8, |theta| <= pi / 8
+        t2 = t * t
+        c = c0 + t2 * (c1 + t2 * (c2 + t2 * (c3 + t2 * (c4 + t2 * (c5 + t2 * c6)))))
+        s = t * (s0 + t2 * (s1 + t2 * (s2 + t2 * (s3 + t2 * (s4 + t2 * (s5 + t2 * s6))))))
+        c, s = c * c - s * s, two * c * s
+        c, s = c * c - s * s, two * c * s
+        c, s = c * c - s * s, two * c * s
+        return c, s
+
+    return impl
+
+
+@njit(**_JIT)
+def unit_vectors(u):
+    """(cos(2 pi u - pi), sin(2 pi u - pi)) for a 1-D array u (the kernels' bearing map)."""
+    one = u.dtype.type(1.0)
+    c = np.empty_like(u)
+    s = np.empty_like(u)
+    for j in range(u.shape[0]):
+        c[j], s[j] = _unit(u[j], one)
+    return c, s
+
+
+# --------------------------------------------------------------------------- path gains
+def quarter_code(p: float) -> int:
+    """4 p if it is an integer in 1..QUARTER_MAX (sqrt-chain gains), else -1 (``pow``)."""
+    q = 4.0 * p
+    return int(q) if q == int(q) and 1 <= q <= QUARTER_MAX else -1
+
+
+@njit(inline="always", **_JIT)
+def _ipow(x, a, one):
+    """x ** a for a in 0..3 (loop-invariant selects)."""
+    y = x if a >= 1 else one
+    y = y * x if a >= 2 else y
+    return y * x if a >= 3 else y
+
+
+def _quarter_gain(x, a, rem, one):  # pragma: no cover - replaced by the overload in compiled code
+    """x ** -(a + rem / 4) for rem in 1..3, in the float type of ``one``."""
+    raise NotImplementedError
+
+
+@overload(_quarter_gain, inline="always")
+def _ol_quarter_gain(x, a, rem, one):
+    if isinstance(one, types.Float) and one.bitwidth == 32:
+
+        def impl32(x, a, rem, one):
+            r = np.sqrt(x)
+            r4 = np.sqrt(r)
+            d = r4 if rem == 1 else (r if rem == 2 else r * r4)
+            return one / (_ipow(x, a, one) * d)
+
+        return impl32
+
+    def impl64(x, a, rem, one):
+        # y = x^(-1/4): float32 estimate (rel. error ~1e-7), then two Newton steps for
+        # y^-4 = x, y <- y (5 - x y^4) / 4 (quadratic: 1e-14, then rounding), measured within
+        # 4 ulp of pow; then x^(-q/4) = y^q by binary powers (q = 4 a + rem <= 15, a few ulp).
+        y = np.float64(np.float32(1.0) / np.sqrt(np.sqrt(np.float32(x))))
+        y2 = y * y
+        y = y * (5.0 - x * (y2 * y2)) * 0.25
+        y2 = y * y
+        y = y * (5.0 - x * (y2 * y2)) * 0.25
+        q = 4 * a + rem
+        y2 = y * y
+        y4 = y2 * y2
+        w = y if q & 1 else 1.0
+        w = w * y2 if q & 2 else w
+        w = w * y4 if q & 4 else w
+        return w * (y4 * y4) if q & 8 else w
+
+    return impl64
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _gains(g, w, m, quarter, p):
+    """w[:m] = g[:m] ** -p; ``quarter`` from :func:`quarter_code` (< 0: ``pow``)."""
+    T = w.dtype.type
+    one = T(1.0)
+    if quarter < 0:
+        mp = T(-p)
+        for j in range(m):
+            w[j] = g[j] ** mp
+        return
+    a = quarter // 4
+    rem = quarter % 4
+    if rem == 0:
+        for j in range(m):
+            w[j] = one / _ipow(g[j], a, one)
+    else:
+        for j in range(m):
+            w[j] = _quarter_gain(g[j], a, rem, one)
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _sums(w, u, c, s, m):
+    """Unit vectors into c, s and the sums W, sum w c^2, sum w c s, sum w s^2, sum w c, sum w s."""
+    T = w.dtype.type
+    one = T(1.0)
+    W = axx = axy = ayy = ax = ay = T(0.0)
+    for j in range(m):
+        cj, sj = _unit(u[j], one)
+        c[j] = cj
+        s[j] = sj
+        wj = w[j]
+        wc = wj * cj
+        ws = wj * sj
+        W += wj
+        axx += wc * cj
+        axy += wc * sj
+        ayy += ws * sj
+        ax += wc
+        ay += ws
+    return W, axx, axy, ayy, ax, ay
+
+
+@njit(inline="always", **_JIT)
+def _trace_inverse(sxx, sxy, syy, rtol, inf):
+    """tr(S^-1) of a symmetric 2x2 matrix, ``inf`` where det <= rtol tr^2 (sensing.trace_inverse_2x2)."""
+    tr = sxx + syy
+    det = sxx * syy - sxy * sxy
+    if det > rtol * tr * tr:
+        return tr / det, False
+    return inf, True
+
+
+# --------------------------------------------------------------------------- Song
+@njit(fastmath=_FAST, **_JIT)
+def _song_pairs(w, c, s, mt, u, f, h, mr, wt, ut):
+    """The exact O(K_t K_r) pair sum with isotropic tails (sensing.pairwise_fim)."""
+    T = w.dtype.type
+    sxx = sxy = syy = T(0.0)
+    for k in range(mt):
+        for j in range(mr):
+            vx = c[k] + f[j]
+            vy = s[k] + h[j]
+            wu = w[k] * u[j]
+            sxx += wu * vx * vx
+            sxy += wu * vx * vy
+            syy += wu * vy * vy
+    if wt != 0 or ut != 0:
+        W = U = axx = axy = ayy = bxx = bxy = byy = T(0.0)
+        for k in range(mt):
+            W += w[k]
+            axx += w[k] * c[k] * c[k]
+            axy += w[k] * c[k] * s[k]
+            ayy += w[k] * s[k] * s[k]
+        for j in range(mr):
+            U += u[j]
+            bxx += u[j] * f[j] * f[j]
+            bxy += u[j] * f[j] * h[j]
+            byy += u[j] * h[j] * h[j]
+        half = T(0.5)
+        sxx += wt * (bxx + half * U) + ut * (axx + half * W) + wt * ut
+        syy += wt * (byy + half * U) + ut * (ayy + half * W) + wt * ut
+        sxy += wt * bxy + ut * axy
+    return sxx, sxy, syy
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _song_layout(gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_coef, quarter, p, amp, rtol, out, i):
+    """One layout already drawn into gt/at (TX) and gr/ar (RX): out[:, i] = (tr S^-1 in
+    arrival-time units, inf if singular; W; U), W and U with their tails. Returns 1 if the
+    separable form was replaced by the pair sum."""
+    T = out.dtype.type
+    _gains(gt, wt_, mt, quarter, p)
+    _gains(gr, wr, mr, quarter, p)
+    tail_t = tail_r = T(0.0)
+    if tails:
+        tail_t = T(tail_coef) * gt[mt - 1] * wt_[mt - 1]  # 2 g_K^{1-gamma/2} / (gamma - 2)
+        tail_r = T(tail_coef) * gr[mr - 1] * wr[mr - 1]
+    W, axx, axy, ayy, ax, ay = _sums(wt_, at, ct, st, mt)
+    U, bxx, bxy, byy, bx, by = _sums(wr, ar, cr, sr, mr)
+    half = T(0.5)
+    W += tail_t
+    axx += half * tail_t
+    ayy += half * tail_t
+    U += tail_r
+    bxx += half * tail_r
+    byy += half * tail_r
+    two = T(2.0)
+    sxx = U * axx + W * bxx + two * ax * bx
+    syy = U * ayy + W * byy + two * ay * by
+    sxy = U * axy + W * bxy + ax * by + ay * bx
+    mag = two * U * W + two * np.sqrt((ax * ax + ay * ay) * (bx * bx + by * by))
+    tr = sxx + syy
+    det = sxx * syy - sxy * sxy
+    redo = 0
+    if not (tr > 0 and mag * tr < T(amp) * det):
+        sxx, sxy, syy = _song_pairs(wt_, ct, st, mt, wr, cr, sr, mr, tail_t, tail_r)
+        redo = 1
+    out[0, i], _ = _trace_inverse(sxx, sxy, syy, T(rtol), T(np.inf))
+    out[1, i] = W
+    out[2, i] = U
+    return redo
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _song_block(rng, n, k, window, limit_t, limit_r, tail_coef, quarter, p, amp, rtol, out):
+    bg = rng.bit_generator
+    T = out.dtype.type
+    gt, at, wt_, ct, st = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    gr, ar, wr, cr, sr = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    redone = 0
+    tails = not window
+    for i in range(n):
+        if window:
+            mt = _draw_window(bg, gt, at, limit_t)
+            mr = _draw_window(bg, gr, ar, limit_r)
+        else:
+            _draw_ordered(bg, gt, at, k)
+            _draw_ordered(bg, gr, ar, k)
+            mt = mr = k
+        redone += _song_layout(
+            gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_coef, quarter, p, amp, rtol, out, i
+        )
+    return redone
+
+
+@njit(**_JIT)
+def _song_draws(rng, n, k, window, limit_t, limit_r, g_t, u_t, g_r, u_r):
+    """The layouts :func:`_song_block` draws from the same Generator state (g = inf past m)."""
+    bg = rng.bit_generator
+    T = g_t.dtype.type
+    gt, at, gr, ar = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    for i in range(n):
+        if window:
+            mt = _draw_window(bg, gt, at, limit_t)
+            mr = _draw_window(bg, gr, ar, limit_r)
+        else:
+            _draw_ordered(bg, gt, at, k)
+            _draw_ordered(bg, gr, ar, k)
+            mt = mr = k
+        g_t[i, :] = np.inf
+        g_r[i, :] = np.inf
+        g_t[i, :mt] = gt[:mt]
+        u_t[i, :mt] = at[:mt]
+        g_r[i, :mr] = gr[:mr]
+        u_r[i, :mr] = ar[:mr]
+
+
+def _song_setup(kernel):
+    p = kernel.params
+    half = 0.5 * p.gamma
+    scale_t = (math.pi * p.tx_density) ** half
+    scale_r = (math.pi * p.rx_density) ** half
+    const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
+    window = kernel.window_radius is not None
+    if window:
+        area = math.pi * kernel.window_radius**2
+        k, lim_t, lim_r, tail = kernel.window_kmax, p.tx_density * area, p.rx_density * area, 0.0
+    else:
+        k, lim_t, lim_r, tail = kernel.k_nearest, math.inf, math.inf, 2.0 / (p.gamma - 2.0)
+    return window, k, lim_t, lim_r, tail, half, 1.0 / const, scale_t, scale_r
+
+
+def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``SongKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype}.
+
+    Also sets ``song.last_redone``: layouts of this call recomputed by the exact pair sum.
+    """
+    dt = np.dtype(kernel.dtype)
+    window, k, lim_t, lim_r, tail, half, inv_const, sc_t, sc_r = _song_setup(kernel)
+    out = np.empty((3, n), dt)
+    q = quarter_code(half)
+    amp, rtol = SEPARABLE_MAX_AMPLIFICATION[dt], SINGULAR_RTOL[dt]
+    song.last_redone = _song_block(rng, n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
+    c, tr, W, U = dt.type(inv_const), out[0], out[1], out[2]
+    with np.errstate(divide="ignore"):
+        return {
+            "crlb": tr * c,
+            "jensen": 2 * c / (W * U),
+            "inv_sum_tx": 1 / (dt.type(sc_t) * W),
+            "inv_sum_rx": 1 / (dt.type(sc_r) * U),
+        }
+
+
+song.last_redone = 0
+
+
+def song_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The layouts that ``song(kernel, rng, n)`` would use, for tests: arrival times ``g_t``,
+    ``g_r`` (n, K) of kernel.dtype (inf past the points of a window), the bearings' ``u_t``,
+    ``u_r`` and the bearings ``phi_t``, ``phi_r`` = 2 pi u - pi [rad] (float64)."""
+    dt = np.dtype(kernel.dtype)
+    window, k, lim_t, lim_r, *_ = _song_setup(kernel)
+    arrs = [np.zeros((n, k), dt) for _ in range(4)]
+    _song_draws(rng, n, k, window, lim_t, lim_r, *arrs)
+    out = dict(zip(("g_t", "u_t", "g_r", "u_r"), arrs, strict=True))
+    for s in ("t", "r"):
+        out[f"phi_{s}"] = TWO_PI * out[f"u_{s}"].astype(np.float64) - math.pi
+    return out
+
+
+# --------------------------------------------------------------------------- Meng
+@njit(inline="always", **_JIT)
+def _draw_meng(bg, g, u, keep, k, kappa):
+    _draw_ordered(bg, g, u, k)
+    if kappa < 1.0:
+        for j in range(k):
+            keep[j] = _uniform53(bg) < kappa
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _meng_sums(w, u, keep, k, thinned):
+    """Zero the gains of refused BSs; W, sum w c^2, w c s, w s^2, w c, w s, sum w^2, count."""
+    T = w.dtype.type
+    one = T(1.0)
+    zero = T(0.0)
+    W = axx = axy = ayy = ax = ay = Q = zero
+    cnt = 0
+    for j in range(k):
+        cj, sj = _unit(u[j], one)
+        wj = w[j]
+        if thinned:
+            wj = wj if keep[j] else zero
+        cnt += wj != zero
+        wc = wj * cj
+        ws = wj * sj
+        W += wj
+        axx += wc * cj
+        axy += wc * sj
+        ayy += ws * sj
+        ax += wc
+        ay += ws
+        Q += wj * wj
+    return W, axx, axy, ayy, ax, ay, Q, cnt
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _meng_block(rng, n, k, kappa, quarter, p, rtol, out):
+    """Per layout: tr(F^-1) in arrival-time units (inf if singular), W, sum w^2, cluster size."""
+    bg = rng.bit_generator
+    T = out.dtype.type
+    g, u, w = np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    keep = np.ones(k, np.bool_)
+    thinned = kappa < 1.0
+    two, inf, tol = T(2.0), T(np.inf), T(rtol)
+    for i in range(n):
+        _draw_meng(bg, g, u, keep, k, kappa)
+        _gains(g, w, k, quarter, p)
+        W, axx, axy, ayy, ax, ay, Q, cnt = _meng_sums(w, u, keep, k, thinned)
+        # separable_fim(w, c, s, w, c, s) = 2 (W A + a a^T)
+        sxx = two * (W * axx + ax * ax)
+        syy = two * (W * ayy + ay * ay)
+        sxy = two * (W * axy + ax * ay)
+        out[0, i], _ = _trace_inverse(sxx, sxy, syy, tol, inf)
+        out[1, i] = W
+        out[2, i] = Q
+        out[3, i] = T(cnt)
+
+
+@njit(**_JIT)
+def _meng_draws(rng, n, k, kappa, g_out, u_out, keep_out):
+    bg = rng.bit_generator
+    T = g_out.dtype.type
+    g, u = np.empty(k, T), np.empty(k, T)
+    keep = np.ones(k, np.bool_)
+    for i in range(n):
+        _draw_meng(bg, g, u, keep, k, kappa)
+        g_out[i] = g
+        u_out[i] = u
+        keep_out[i] = keep
+
+
+def meng_crlb(kernel, rng: np.random.Generator, n: int, raw: bool = False):
+    """``MengCrlbKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype};
+    with ``raw``, the (n,) array of tr(F^-1) [m^2] alone."""
+    dt = np.dtype(kernel.dtype)
+    p = kernel.params
+    half = 0.5 * p.beta
+    const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
+    out = np.empty((4, n), dt)
+    _meng_block(rng, n, kernel.n_bs, kernel.kappa, quarter_code(half), half, SINGULAR_RTOL[dt], out)
+    inv_const = dt.type(1.0 / const)
+    tr = out[0] * inv_const  # [m^2]; inf where singular
+    if raw:
+        return tr
+    W, Q = out[1], out[2]
+    with np.errstate(divide="ignore"):
+        rows = {
+            "log_crlb": np.log(tr),
+            "singular": np.isinf(tr).astype(dt),
+            "cluster_size": out[3],
+            "crlb": tr,
+            "isotropic": 2 * inv_const / (W * W),
+            "jensen": 2 * inv_const / (W * W + Q),
+        }
+    for i, t in enumerate(kernel.thresholds):
+        rows[f"cdf_{i}"] = (tr <= dt.type(t)).astype(dt)
+    return {q: rows[q] for q in kernel.quantities}
+
+
+def meng_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The layouts ``meng_crlb(kernel, rng, n)`` would use: ``g``, ``u``, ``phi`` = 2 pi u - pi
+    [rad] and ``keep``, each (n, N)."""
+    dt = np.dtype(kernel.dtype)
+    N = kernel.n_bs
+    g, u, keep = np.zeros((n, N), dt), np.zeros((n, N), dt), np.ones((n, N), bool)
+    _meng_draws(rng, n, N, kernel.kappa, g, u, keep)
+    return {"g": g, "u": u, "phi": TWO_PI * u.astype(np.float64) - math.pi, "keep": keep}
