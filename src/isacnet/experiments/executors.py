@@ -1,8 +1,10 @@
-"""Executors: serial (the reference) and a local process pool (the default).
+"""Executors: serial (the reference), a local process pool (the default) and a Dask cluster.
 
 Every executor runs the same worker function (:func:`isacnet.simulation.engine.run_chunk`) and
 yields results as they complete; the engine folds them in block order, so the result is the same
-bit for bit whichever executor ran it.
+bit for bit whichever executor ran it. Each keeps a bounded number of chunks in flight, so memory
+stays flat however many chunks a run has. Executors holding resources are reentrant context
+managers: nested ``with`` blocks share one pool (or cluster), released by the outermost.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from ..params import check_int
+from ..params import ParameterError, check_int, check_real
 from ..simulation.engine import SerialExecutor
 
-__all__ = ["SerialExecutor", "ProcessExecutor", "make_executor"]
+__all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor"]
+
+INSTALL_HINT = "pip install 'isacnet[distributed]'"
 
 
 def _context():
@@ -39,13 +43,18 @@ class ProcessExecutor:
     def __init__(self, n_workers: int | None = None):
         self.n_workers = check_int("workers", n_workers or os.cpu_count() or 1, ge=1)
         self._pool: ProcessPoolExecutor | None = None
+        self._depth = 0
 
     def __enter__(self) -> ProcessExecutor:
         self._ensure()
+        self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._depth -= 1
+        if self._depth <= 0:
+            self._depth = 0
+            self.close()
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -84,8 +93,239 @@ class ProcessExecutor:
         return f"ProcessExecutor(n_workers={self.n_workers})"
 
 
-def make_executor(workers: int | None = None):
-    """The executor for ``workers``: 1 is the serial reference, None one process per core."""
-    if workers is not None and check_int("workers", workers, ge=1) == 1:
-        return SerialExecutor()
-    return ProcessExecutor(workers)
+class DaskExecutor:
+    """Chunks run as tasks on a ``dask.distributed`` cluster.
+
+    Three ways to get a cluster:
+
+    * ``DaskExecutor(client=c)``: an existing :class:`distributed.Client`; never closed here.
+    * ``DaskExecutor(address="tcp://host:8786")``: connect to a running scheduler (a client is
+      opened here and closed again; the cluster is left running).
+    * ``DaskExecutor(n_workers=N)``: start a ``LocalCluster`` of N single-threaded worker
+      processes bound to 127.0.0.1 (dashboard off unless ``dashboard_address`` is given), started
+      on first use and shut down when done (or when the outermost ``with`` exits).
+
+    At most ``max_inflight`` chunks (default ``4 * n_workers``: with fewer, the client-scheduler
+    round trip of a few ms per chunk is not hidden, benchmarks/bench_scaling.py) are submitted at
+    a time; results are small (per-block moments), so memory stays flat. Each
+    chunk is its own task with a unique key (never deduplicated against another chunk) and may be
+    retried ``retries`` times if it raises. A worker that dies mid-task (killed, out of memory)
+    is handled by the scheduler: its tasks are rerun elsewhere, up to Dask's
+    ``distributed.scheduler.allowed-failures`` times (default 3) before the run fails with
+    ``KilledWorker``. A rerun chunk draws the same random numbers, so the result is unchanged.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+    address : str, optional
+        Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``.
+    n_workers : int, optional
+        Worker processes of the local cluster (default: one per core). With ``client`` or
+        ``address`` it is read from the cluster (total worker threads).
+    dashboard_address : str, optional
+        E.g. ``"127.0.0.1:8787"`` to serve the local cluster's dashboard (needs bokeh).
+    retries : int
+        Reruns of a chunk that raised (>= 0).
+    connect_timeout : float
+        Seconds to wait for ``address`` to answer.
+    max_inflight : int, optional
+        Chunks submitted at a time (default ``4 * n_workers``).
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        address: str | None = None,
+        n_workers: int | None = None,
+        dashboard_address: str | None = None,
+        retries: int = 2,
+        connect_timeout: float = 10.0,
+        max_inflight: int | None = None,
+    ):
+        _require_distributed("scheduler", "local" if client is None and address is None else address or "client")
+        if client is not None and address is not None:
+            raise ParameterError("address", address, "None when a client is given")
+        self.retries = check_int("retries", retries, ge=0)
+        self.max_inflight = None if max_inflight is None else check_int("max_inflight", max_inflight, ge=1)
+        self.dashboard_address = dashboard_address
+        self.address = address
+        self._cluster: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._own_client = False
+        self._depth = 0
+        self._client: Any = client
+        self._timeout = check_real("connect_timeout", connect_timeout, gt=0.0)
+        if (client is not None or address is not None) and n_workers is not None:
+            raise ParameterError(
+                "workers", n_workers, "unset when using a running Dask cluster (its workers are the cluster's)"
+            )
+        if address is not None:
+            if not isinstance(address, str) or not address:
+                raise ParameterError("scheduler", address, "a scheduler address such as tcp://host:8786")
+            self._client = _connect(address, self._timeout)
+            self._own_client = True
+        if self._client is not None:
+            self.n_workers = max(1, sum(self._client.nthreads().values()))
+        else:
+            self.n_workers = check_int("workers", n_workers or os.cpu_count() or 1, ge=1)
+
+    # -------------------------------------------------------------- lifetime
+    def __enter__(self) -> DaskExecutor:
+        self._ensure()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth <= 0:
+            self._depth = 0
+            self.close()
+
+    @property
+    def client(self) -> Any:
+        """The :class:`distributed.Client` (a local cluster is started if needed)."""
+        return self._ensure()
+
+    def _ensure(self) -> Any:
+        if self._client is None and self.address is not None:  # reopened after close()
+            self._client = _connect(self.address, self._timeout)
+            self._own_client = True
+        if self._client is None:
+            import dask
+            from distributed import Client, LocalCluster
+
+            # Dask's nannies write their pre-spawn variables into this process's os.environ
+            # (OMP_NUM_THREADS=1, PYTHONHASHSEED, ...): put them back on close(). Not set here:
+            # MALLOC_TRIM_THRESHOLD_, which Dask sets to 64 KiB; it disables glibc's adaptive mmap
+            # threshold and made the kernels ~35-50% slower in the workers (an mmap/munmap of
+            # every large temporary; benchmarks/bench_scaling.py, docs/performance.md).
+            before = dict(os.environ)
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                self._cluster = LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=self.dashboard_address,
+                    # without a dashboard the scheduler still serves health routes: 127.0.0.1, a free port
+                    scheduler_kwargs=None if self.dashboard_address else {"dashboard_address": "127.0.0.1:0"},
+                )
+            self._client = Client(self._cluster, set_as_default=False)
+            self._own_client = True
+            self._saved_env = {
+                k: before.get(k) for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k)
+            }
+        return self._client
+
+    def close(self) -> None:
+        """Close the client and cluster this executor started (a given client is left open)."""
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+            self._own_client = False
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+            for k, v in self._saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            self._saved_env = {}
+
+    # -------------------------------------------------------------- work
+    def imap_unordered(self, fn: Callable[..., Any], args: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+        import uuid
+
+        from distributed import as_completed
+
+        owned = self._depth == 0 and self._client is None  # started here: stopped here
+        client = self._ensure()
+        token = uuid.uuid4().hex[:12]
+        name = getattr(fn, "__name__", "task")
+        limit = self.max_inflight or 4 * self.n_workers
+        it = iter(enumerate(args))
+        inflight: dict[Any, int] = {}
+        ac = as_completed(loop=client.loop)
+
+        def submit() -> bool:
+            nxt = next(it, None)
+            if nxt is None:
+                return False
+            i, a = nxt
+            fut = client.submit(fn, *a, key=f"isacnet-{name}-{token}-{i}", pure=False, retries=self.retries)
+            inflight[fut] = i
+            ac.add(fut)
+            return True
+
+        try:
+            for _ in range(limit):
+                if not submit():
+                    break
+            for fut in ac:
+                i = inflight.pop(fut)
+                try:
+                    result = fut.result()  # raises the chunk's error once its retries are spent
+                finally:
+                    fut.release()
+                yield i, result
+                submit()
+        finally:
+            ac.clear()
+            for fut in inflight:
+                fut.cancel()
+            inflight.clear()
+            if owned:
+                self.close()
+
+    def __repr__(self) -> str:
+        if self.address is not None:
+            return f"DaskExecutor(address={self.address!r})"
+        if self._cluster is None and self._client is not None:
+            return f"DaskExecutor(client, n_workers={self.n_workers})"
+        return f"DaskExecutor(local, n_workers={self.n_workers})"
+
+
+def _require_distributed(name: str, value: object) -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ParameterError(
+            name, value, f"None (the local process pool): dask.distributed is not installed ({INSTALL_HINT})"
+        ) from None
+
+
+def _connect(address: str, timeout: float) -> Any:
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ParameterError(
+            "scheduler",
+            address,
+            f"a reachable Dask scheduler (no answer within {timeout:g} s: {exc.__class__.__name__})",
+        ) from None
+
+
+def make_executor(workers: int | None = None, scheduler: Any = None):
+    """The executor for ``workers`` and ``scheduler``.
+
+    ``scheduler=None`` (default): 1 worker is the serial reference, N a local pool of N
+    processes, None one process per core. ``scheduler="local"``: a Dask ``LocalCluster`` of
+    ``workers`` processes (None: one per core). ``scheduler="tcp://host:port"`` (or any Dask
+    address): the running cluster there (``workers`` must be None). A ``distributed.Client``:
+    that client's cluster.
+    """
+    if scheduler is None:
+        if workers is not None and check_int("workers", workers, ge=1) == 1:
+            return SerialExecutor()
+        return ProcessExecutor(workers)
+    if isinstance(scheduler, str):
+        if scheduler == "local":
+            return DaskExecutor(n_workers=None if workers is None else check_int("workers", workers, ge=1))
+        if "://" not in scheduler and ":" not in scheduler:
+            raise ParameterError("scheduler", scheduler, "'local' or a Dask scheduler address (tcp://host:port)")
+        return DaskExecutor(address=scheduler, n_workers=workers)
+    return DaskExecutor(client=scheduler, n_workers=workers)

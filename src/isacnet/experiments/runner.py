@@ -2,8 +2,8 @@
 
 The result is an :class:`xarray.Dataset` whose dimension is the swept axis, with, for every
 Monte Carlo output ``q``: ``q`` (mean), ``q_stderr``, ``q_ci_low``/``q_ci_high`` (95%), ``q_n``
-(finite samples) and ``q_n_posinf``/``q_n_nan`` (counted faults), and every closed form beside
-them. Attributes carry the effective config (TOML), seed, versions and how infinite sums were
+(finite samples) and ``q_n_posinf``/``q_n_neginf``/``q_n_nan`` (counted faults), and every
+closed form beside them. Attributes carry the effective config (TOML), seed, versions and how infinite sums were
 handled, so a saved file says how to make it again.
 """
 
@@ -44,19 +44,36 @@ def estimate(
     chunk_blocks: int | None = None,
     progress: bool | None = False,
     cache: ChunkCache | None = None,
+    rel_ci: float | None = None,
+    max_layouts: int | None = None,
+    targets: Sequence[str] | None = None,
 ) -> dict[str, Estimate]:
     """One Monte Carlo estimate of every output of ``kernel`` (the engine behind the facades'
     ``monte_carlo``/``expected_*`` functions).
 
     ``workers``: 1 serial (default), N a pool of N processes, None one per core; ``executor``
-    overrides it. The numbers depend only on (kernel, n_layouts, seed, block_size).
+    overrides it. The numbers depend only on (kernel, n_layouts, seed, block_size) and, with
+    early stopping, ``rel_ci`` and ``max_layouts``.
+
+    ``rel_ci``: stop once the 95% CI half-width of the ``targets`` outputs (default: all) is
+    below ``rel_ci * |estimate|``, checked at the stages of
+    :func:`isacnet.simulation.engine.stage_ends`; ``n_layouts`` (or ``max_layouts``) is the cap.
+    The layouts used are each estimate's ``n_total``.
     """
     if executor is None:
         from .executors import make_executor
 
         executor = make_executor(workers)
     job = Job(kernel, n_layouts, seed, point=0, block_size=block_size)
-    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress, cache=cache)
+    judge = None
+    if targets is not None:
+        names = tuple(targets)
+
+        def judge(job: Job, moments) -> dict[str, Estimate]:
+            return {k: m.estimate() for k, m in moments.items() if k in names}
+
+    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress, cache=cache,
+                          rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
     return estimates(moments)
 
 
@@ -67,11 +84,19 @@ def run_spec(
     quick: bool = False,
     progress: bool | None = None,
     cache: ChunkCache | None = None,
+    rel_ci: float | None = None,
+    max_layouts: int | None = None,
 ) -> xr.Dataset:
     """Evaluate every sweep point of ``spec`` (Monte Carlo on ``executor``, closed forms here).
 
     With a ``cache`` (:class:`~isacnet.experiments.chunkstore.ChunkStore`), finished chunks are
     stored as they complete and reused on a rerun: a killed run resumes where it stopped.
+
+    With ``rel_ci``, each point stops once every plotted Monte Carlo output (derived ones such as
+    a geometric mean included; those without a CI at that point not judged) has a 95% CI
+    half-width below ``rel_ci * |estimate|``, checked at the engine's stages
+    (:func:`~isacnet.simulation.engine.stage_ends`); the cap is ``max_layouts`` or the spec's
+    layouts. The layouts each point used are the variable ``n_layouts_used``.
     """
     t_start = time.perf_counter()
     model = get_model(spec.model)
@@ -80,7 +105,17 @@ def run_spec(
     kernels = [model.kernel(p, o) for p, o in pts]
     jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
     t0 = time.perf_counter()
-    moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache)
+    plotted = {q for p in model.plotted for q in p.split(":")}  # "x:y" entries plot y against x
+    stop_on = tuple(o.name for o in model.mc_outputs if o.name in plotted)
+
+    def judge(job: Job, mom) -> dict[str, Estimate]:
+        ests = model.derive(estimates(mom), kernels[job.point])
+        return {k: e for k, e in ests.items() if k in stop_on}
+
+    moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache,
+                       rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
+    if max_layouts is not None:
+        n_layouts = max_layouts
     wall = time.perf_counter() - t0
     closed = [model.closed_forms(p, model.full_options(o)) for p, o in pts]
     point_estimates = [model.derive(estimates(mom), kern)
@@ -125,6 +160,10 @@ def run_spec(
                                         {"long_name": "samples = +inf (e.g. singular FIM), not averaged"})
         data[f"{out.name}_n_nan"] = (dim, arr([e.n_nan for e in ests]),
                                      {"long_name": "NaN samples (numerical faults), not averaged"})
+        data[f"{out.name}_n_neginf"] = (dim, arr([e.n_neginf for e in ests]),
+                                        {"long_name": "samples = -inf (numerical faults), not averaged"})
+    data["n_layouts_used"] = (dim, arr([m.n_layouts for m in moments]),
+                              {"long_name": "layouts simulated (fewer than n_layouts: stopped early on rel_ci)"})
     for out in model.closed_outputs:
         data[out.name] = (dim, arr([c[out.name] for c in closed]),
                           {"long_name": out.long_name, "units": out.units, "equation": out.equation})
@@ -145,6 +184,8 @@ def run_spec(
         "seeding": "SeedSequence(seed, spawn_key=(point, block))",
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
         "mc_wall_time_s": round(wall, 3),
+        "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
+        "rel_ci_targets": ",".join(stop_on) if rel_ci is not None else "",
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),
         "sweep_dim": spec.sweep.dim,
@@ -168,9 +209,12 @@ def run_specs(
     quick: bool = False,
     progress: bool | None = None,
     cache: ChunkCache | None = None,
+    rel_ci: float | None = None,
+    max_layouts: int | None = None,
 ) -> list[xr.Dataset]:
-    """Run several specs, reusing one executor (and so one process pool)."""
+    """Run several specs, reusing one executor (and so one process pool or Dask cluster)."""
+    kw = {"quick": quick, "progress": progress, "cache": cache, "rel_ci": rel_ci, "max_layouts": max_layouts}
     if hasattr(executor, "__enter__"):
         with executor:  # type: ignore[union-attr]
-            return [run_spec(s, executor, quick=quick, progress=progress, cache=cache) for s in specs]
-    return [run_spec(s, executor, quick=quick, progress=progress, cache=cache) for s in specs]
+            return [run_spec(s, executor, **kw) for s in specs]
+    return [run_spec(s, executor, **kw) for s in specs]

@@ -9,10 +9,34 @@ of whole blocks. Results are folded in block order as they arrive, so
 * the numbers depend on (seed, point, block_size, n_layouts) only, not on the chunk size, the
   number of workers, the executor or the order in which chunks finish;
 * memory is set by the block size and the number of chunks in flight, not by ``n_layouts``.
+
+**Early stopping on precision** (``run_jobs(..., rel_ci=r)``). A job's ``n_layouts`` becomes a
+cap. The stopping rule is checked only at predetermined *stages*, after the first
+``ceil(n_blocks / 2**k)`` blocks for k = 6, 5, ..., 0 (1/64, 1/32, ..., 1 of the cap, in whole
+blocks; see :func:`stage_ends`), on the in-order fold of exactly those blocks. Work is submitted
+stage by stage, so no block past the stopping stage is ever computed. The decision at a stage is
+a function of (seed, point, block_size, cap) only, so early-stopped numbers are as independent of
+the executor, the worker count and the chunking as full runs are; they equal, bit for bit, those
+of a plain run of ``stage * block_size`` layouts (when the stage is not the last, partial block).
+
+A job stops at the first stage where every judged target estimate has a 95% CI half-width
+``1.96 * stderr < r * |mean|`` (:func:`precise_enough`). The targets are chosen by the caller
+(``targets=``; the experiments runner uses the model's plotted Monte Carlo outputs, derived ones
+included); an estimate whose relative half-width is not a number -- an output absent at this
+point, with fewer than two finite samples, with no variance (stderr NaN) or identically zero --
+is not judged. If no target is judged, the job runs to its cap. The cap always ends a job.
+
+Caveat: stopping when the *sample* CI is narrow favours samples that have not yet met the tail,
+so the mean of a heavy-tailed output is biased slightly low. Measured (300 seeds, rel_ci 0.05,
+blocks of 256): lognormal sigma 0.5 and 1.5, no bias seen (+0.05 +- 0.07 %, -0.15 +- 0.13 %);
+sigma 2 (kurtosis ~ 9e3), -0.56 +- 0.13 % against -0.07 +- 0.15 % at a fixed n, about a ninth
+of the target half-width. CI coverage was as at a fixed n (0.92-0.95).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +63,12 @@ class ChunkCache(Protocol):
 
 
 class Executor(Protocol):
-    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete."""
+    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete.
+
+    An executor that holds resources (a process pool, a Dask client) may also be a context manager
+    that keeps them between calls; :func:`run_jobs` enters it around its stages, so entering must
+    be reentrant (resources are released when the outermost ``with`` exits).
+    """
 
     n_workers: int
 
@@ -104,24 +133,93 @@ def _merge_into(total: dict[str, Moments], part: Mapping[str, Moments]) -> None:
 
 @dataclass
 class _Fold:
-    """Folds a job's block results strictly in block order, buffering early arrivals."""
+    """Folds a job's block results strictly in block order, up to a limit, buffering the rest."""
 
     next_block: int = 0
-    pending: dict[int, list[dict[str, Moments]]] = field(default_factory=dict)
+    pending: dict[int, dict[str, Moments]] = field(default_factory=dict)
+    cached: set[int] = field(default_factory=set)  # pending blocks that came from the cache
     total: dict[str, Moments] = field(default_factory=dict)
 
-    def add(self, first_block: int, blocks: list[dict[str, Moments]]) -> None:
-        self.pending[first_block] = blocks
-        while self.next_block in self.pending:
-            chunk = self.pending.pop(self.next_block)
-            for part in chunk:
-                _merge_into(self.total, part)
-            self.next_block += len(chunk)
+    def add(self, first_block: int, blocks: list[dict[str, Moments]], cached: bool = False) -> None:
+        for i, blk in enumerate(blocks):
+            self.pending[first_block + i] = blk
+            if cached:
+                self.cached.add(first_block + i)
+
+    def advance(self, limit: int) -> list[int]:
+        """Fold the contiguous blocks below ``limit``; return the cached ones among them."""
+        from_cache = []
+        while self.next_block < limit and self.next_block in self.pending:
+            _merge_into(self.total, self.pending.pop(self.next_block))
+            if self.next_block in self.cached:
+                self.cached.discard(self.next_block)
+                from_cache.append(self.next_block)
+            self.next_block += 1
+        return from_cache
+
+
+class JobMoments(dict):
+    """A job's merged moments ``{output: Moments}``, and how much of the job they cover.
+
+    Attributes
+    ----------
+    n_layouts : int
+        Layouts folded into the moments (less than ``cap`` when the job stopped early).
+    n_blocks : int
+        Blocks folded (always the first ``n_blocks`` blocks of the job).
+    cap : int
+        The job's ``n_layouts``: the most it could have used.
+    """
+
+    def __init__(self, moments: Mapping[str, Moments], n_layouts: int, n_blocks: int, cap: int):
+        super().__init__(moments)
+        self.n_layouts, self.n_blocks, self.cap = n_layouts, n_blocks, cap
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.n_layouts < self.cap
+
+    def __repr__(self) -> str:
+        return f"JobMoments({dict.__repr__(self)}, n_layouts={self.n_layouts}, cap={self.cap})"
 
 
 def default_chunk_blocks(n_blocks: int, n_workers: int) -> int:
     """Blocks per chunk: about 8 chunks per worker for load balance, at most 64 blocks."""
     return max(1, min(64, math.ceil(n_blocks / (8 * max(1, n_workers)))))
+
+
+STAGE_DOUBLINGS = 6
+"""Early stopping is checked after 1/2**6 = 1/64, 1/32, ..., 1/2 and all of a job's blocks."""
+
+
+def stage_ends(n_blocks: int) -> tuple[int, ...]:
+    """Block counts after which the early-stopping rule is checked (increasing, last = n_blocks).
+
+    ``ceil(n_blocks / 2**k)`` for k = ``STAGE_DOUBLINGS``, ..., 1, 0, duplicates removed: stages
+    double, so at most 7 looks at the data, and at most half the work is spent past the point
+    where the target precision was first met.
+    """
+    return tuple(sorted({-(-n_blocks // (1 << k)) for k in range(STAGE_DOUBLINGS + 1)}))
+
+
+def precise_enough(ests: Mapping[str, Estimate], rel_ci: float) -> bool:
+    """The early-stopping rule: every judged estimate has 95% CI half-width < ``rel_ci * |mean|``.
+
+    An estimate is judged when ``half_width / |mean|`` is a number (finite mean, finite stderr,
+    not both zero); if none is judged the answer is False (the job goes on to its cap).
+    """
+    judged = []
+    for e in ests.values():
+        if not (math.isfinite(e.mean) and math.isfinite(e.stderr)):
+            continue
+        if e.mean == 0.0 and e.stderr == 0.0:
+            continue
+        judged.append(e.half_width < rel_ci * abs(e.mean))
+    return bool(judged) and all(judged)
+
+
+def _all_estimates(job: Job, moments: Mapping[str, Moments]) -> dict[str, Estimate]:
+    return estimates(moments)
 
 
 def run_jobs(
@@ -132,7 +230,10 @@ def run_jobs(
     progress: bool | None = False,
     desc: str = "Monte Carlo",
     cache: ChunkCache | None = None,
-) -> list[dict[str, Moments]]:
+    rel_ci: float | None = None,
+    max_layouts: int | None = None,
+    targets: Callable[[Job, Mapping[str, Moments]], Mapping[str, Estimate]] | None = None,
+) -> list[JobMoments]:
     """Run every job's blocks on ``executor`` and return each job's merged moments.
 
     Parameters
@@ -147,53 +248,102 @@ def run_jobs(
     cache : ChunkCache, optional
         Finished blocks are read from it (and not recomputed) and every new chunk is saved to
         it as soon as it completes: a killed run restarted with the same cache ends with the
-        same numbers, bit for bit.
+        same numbers, bit for bit (with or without ``rel_ci``).
+    rel_ci : float in (0, 1), optional
+        Stop a job early once its targets' 95% CI half-width is below ``rel_ci * |estimate|``,
+        checked at the stages of :func:`stage_ends` only (see the module docstring); the
+        result stays independent of the executor and chunking. None: run every layout.
+    max_layouts : int, optional
+        With ``rel_ci``: the cap on layouts per job, replacing each job's ``n_layouts``.
+    targets : callable, optional
+        ``targets(job, moments) -> {name: Estimate}``, the estimates the stopping rule judges
+        (e.g. derived outputs, or a subset). Default: every output's estimate.
+
+    Returns
+    -------
+    list of JobMoments
+        Per job, ``{output: Moments}`` with ``n_layouts`` (layouts used) and ``cap``.
     """
-    from ..params import check_int
+    from ..params import ParameterError, check_int, check_real
 
     executor = executor or SerialExecutor()
-    tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
+    cb_fixed = check_int("chunk_blocks", chunk_blocks, ge=1) if chunk_blocks is not None else None
+    if rel_ci is not None:
+        rel_ci = check_real("rel_ci", rel_ci, gt=0.0, lt=1.0)
+    if max_layouts is not None:
+        if rel_ci is None:
+            raise ParameterError(
+                "max_layouts", max_layouts, "given only with rel_ci (it caps early stopping; set n_layouts otherwise)"
+            )
+        cap = check_int("max_layouts", max_layouts, ge=2)
+        jobs = [dataclasses.replace(job, n_layouts=cap) for job in jobs]
+    judge = targets if targets is not None else _all_estimates
+    ends = [stage_ends(job.n_blocks) if rel_ci is not None else (job.n_blocks,) for job in jobs]
+    stage = [0] * len(jobs)
     folds = [_Fold() for _ in jobs]
-    done_layouts = 0
-    for j, job in enumerate(jobs):
-        cb = (
-            check_int("chunk_blocks", chunk_blocks, ge=1)
-            if chunk_blocks is not None
-            else default_chunk_blocks(job.n_blocks, executor.n_workers)
-        )
-        done = cache.load(job) if cache is not None else {}
-        for b, m in done.items():
-            folds[j].add(b, [m])
-            done_layouts += job.block_layouts(b)
-        b = 0
-        while b < job.n_blocks:  # chunks over the runs of missing blocks
-            if b in done:
-                b += 1
-                continue
-            end = b
-            while end < job.n_blocks and end not in done and end - b < cb:
-                end += 1
-            tasks.append((j, b, end - b))
-            b = end
-    args = [(jobs[j], b, nb) for j, b, nb in tasks]
-    bar = _progress_bar(sum(j.n_layouts for j in jobs), progress, desc)
-    if bar is not None and done_layouts:
-        bar.update(done_layouts)
+    if cache is not None:
+        for j, job in enumerate(jobs):
+            for b, m in cache.load(job).items():
+                folds[j].add(b, [m], cached=True)
+    results: list[JobMoments | None] = [None] * len(jobs)
+    bar = _progress_bar(sum(job.n_layouts for job in jobs), progress, desc)
+
+    def advance(j: int) -> None:
+        cached = folds[j].advance(ends[j][stage[j]])
+        if bar is not None and cached:
+            bar.update(sum(jobs[j].block_layouts(b) for b in cached))
+
+    multi = rel_ci is not None and any(len(e) > 1 for e in ends)
+    session = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
+    active = list(range(len(jobs)))
     try:
-        for i, blocks in executor.imap_unordered(run_chunk, args):
-            j, b, nb = tasks[i]
-            if cache is not None:
-                cache.save(jobs[j], b, blocks)
-            folds[j].add(b, blocks)
-            if bar is not None:
-                bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
+        with session:  # type: ignore[attr-defined]
+            while active:
+                tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
+                for j in active:  # this stage's missing blocks, in chunks
+                    advance(j)
+                    f, end = folds[j], ends[j][stage[j]]
+                    cb = cb_fixed or default_chunk_blocks(end - f.next_block, executor.n_workers)
+                    b = f.next_block
+                    while b < end:
+                        if b in f.pending:
+                            b += 1
+                            continue
+                        e = b
+                        while e < end and e not in f.pending and e - b < cb:
+                            e += 1
+                        tasks.append((j, b, e - b))
+                        b = e
+                if tasks:
+                    args = [(jobs[j], b, nb) for j, b, nb in tasks]
+                    for i, blocks in executor.imap_unordered(run_chunk, args):
+                        j, b, nb = tasks[i]
+                        if cache is not None:
+                            cache.save(jobs[j], b, blocks)
+                        folds[j].add(b, blocks)
+                        advance(j)
+                        if bar is not None:
+                            bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
+                still = []
+                for j in active:
+                    job, f, end = jobs[j], folds[j], ends[j][stage[j]]
+                    if f.next_block != end:  # pragma: no cover - executor contract violated
+                        raise RuntimeError(f"job {job.point}: folded {f.next_block} of {end} blocks")
+                    last = stage[j] == len(ends[j]) - 1
+                    if last or precise_enough(judge(job, f.total), rel_ci):  # type: ignore[arg-type]
+                        used = min(end * job.block_size, job.n_layouts)
+                        results[j] = JobMoments(f.total, used, end, job.n_layouts)
+                        if bar is not None and used < job.n_layouts:
+                            bar.total -= job.n_layouts - used
+                            bar.refresh()
+                    else:
+                        stage[j] += 1
+                        still.append(j)
+                active = still
     finally:
         if bar is not None:
             bar.close()
-    for f, job in zip(folds, jobs, strict=True):
-        if f.next_block != job.n_blocks:  # pragma: no cover - executor contract violated
-            raise RuntimeError(f"job {job.point}: folded {f.next_block} of {job.n_blocks} blocks")
-    return [f.total for f in folds]
+    return results  # type: ignore[return-value]
 
 
 def estimates(moments: Mapping[str, Moments]) -> dict[str, Estimate]:
@@ -210,4 +360,3 @@ def _progress_bar(total: int, progress: bool | None, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="layout", unit_scale=True, dynamic_ncols=True)
-

@@ -1,0 +1,39 @@
+"""Executor choice and errors that need no cluster."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from isacnet import ParameterError
+from isacnet.experiments.executors import ProcessExecutor, SerialExecutor, make_executor
+
+
+def test_make_executor_without_scheduler():
+    assert isinstance(make_executor(1), SerialExecutor)
+    ex = make_executor(3)
+    assert isinstance(ex, ProcessExecutor) and ex.n_workers == 3
+    with pytest.raises(ParameterError) as info:
+        make_executor(0)
+    assert info.value.name == "workers"
+
+
+def test_missing_dask_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    for scheduler in ("local", "tcp://127.0.0.1:8786"):
+        with pytest.raises(ParameterError) as info:
+            make_executor(2 if scheduler == "local" else None, scheduler)
+        assert info.value.name == "scheduler" and "pip install 'isacnet[distributed]'" in str(info.value)
+
+
+def test_process_executor_is_reentrant():
+    ex = ProcessExecutor(2)
+    with ex:
+        pool = ex._pool
+        with ex:
+            assert ex._pool is pool
+        assert ex._pool is pool  # the inner exit kept the pool
+        assert sorted(i for i, _ in ex.imap_unordered(abs, [(-1,), (2,)])) == [0, 1]
+        assert ex._pool is pool
+    assert ex._pool is None
