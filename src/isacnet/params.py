@@ -74,6 +74,26 @@ def check_real(
     return v
 
 
+def real_array(name: str, value: Any, valid: str):
+    """``value`` as a float ndarray, or :class:`ParameterError` for anything that is not an array
+    of real numbers: bool, complex, strings (also numeric ones, as :func:`check_real`), None,
+    objects, ragged sequences. Range and finiteness are the caller's to check."""
+    import numpy as np
+
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested sequences
+        a = None
+    if a is not None and a.dtype.kind == "O" and a.size and all(
+        isinstance(x, numbers.Real) and not isinstance(x, bool) for x in a.flat
+    ):
+        a = a.astype(float)  # Python ints beyond int64 (N = 10**20)
+    if a is None or a.dtype.kind not in "iuf":
+        shown = value if a is None or a.ndim == 0 or a.size > 8 else a.tolist()
+        raise ParameterError(name, shown, valid)
+    return a.astype(float, copy=False)
+
+
 def check_int(name: str, value: Any, *, ge: int = 1, le: int | None = None) -> int:
     """Return ``value`` as an int or raise :class:`ParameterError` naming ``name``."""
     valid = f"an integer >= {ge}" + (f" and <= {le}" if le is not None else "")
@@ -259,7 +279,7 @@ class MengParams:
         identity (17) is for the natural logarithm].
     sensing_rate_demand : float
         e of eq. (10), the backhaul rate one cooperating sensing BS needs [nats/s/Hz per BS].
-        The paper does not state it; 0.25 is our choice (errata M-24), so that at C = 6 the
+        The paper does not state it; 0.25 is our choice (errata M-30), so that at C = 6 the
         constraint binds near the best sensing cluster size (N ~ 12-16).
     """
 

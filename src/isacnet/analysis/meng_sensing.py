@@ -16,6 +16,9 @@ W = sum_k w_k. The exact per-layout CRLB is tr(F^-1) with F of eq. (5), F / |zet
 
 and tr(F^-1) -> 2 / (|zeta|^2 W^2) as N grows, which is where the factor 2 of (12)-(13) comes
 from (and why (14) and (16), which drop it, are off by 2: errata M-7).
+
+At p^s = 0 (all power to communication) |zeta|^2 = 0 and every CRLB here is +inf (no sensing
+power, no Fisher information), never a division error.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from ..params import MengParams, ParameterError
+from ..params import MengParams, ParameterError, real_array
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -34,15 +37,18 @@ EULER_GAMMA = 0.5772156649015329
 
 
 def _ints(value, name: str, ge: int = 1) -> np.ndarray:
-    a = np.asarray(value)
-    bad = ParameterError(name, value if a.ndim == 0 else a.tolist(), f"integer(s) >= {ge}")
-    if a.dtype == bool or a.size == 0:
+    valid = f"integer(s) >= {ge}"
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.dtype.kind not in "iu":
+        a = real_array(name, value, valid)  # bool, str, complex, None, objects: ParameterError
+    bad = ParameterError(name, value if a.ndim == 0 else a.tolist(), valid)
+    if a.size == 0:
         raise bad
-    if not np.issubdtype(a.dtype, np.integer):
-        af = np.asarray(a, dtype=float)
-        if not np.all(np.isfinite(af)) or np.any(af != np.round(af)):
-            raise bad
-        a = af
+    if a.dtype.kind == "f" and (not np.all(np.isfinite(a)) or np.any(a != np.round(a))):
+        raise bad
     if np.any(a < ge):
         raise bad
     if np.max(np.abs(a)) < 2.0**62:
@@ -51,10 +57,10 @@ def _ints(value, name: str, ge: int = 1) -> np.ndarray:
 
 
 def _reals(value, name: str, *, gt: float | None = None, ge: float | None = None) -> np.ndarray:
-    a = np.asarray(value, dtype=float)
     rng = "finite real(s)" + (f" > {gt:g}" if gt is not None else "") + (
         f" >= {ge:g}" if ge is not None else ""
     )
+    a = real_array(name, value, rng)
     if (
         a.size == 0
         or not np.all(np.isfinite(a))
@@ -72,6 +78,11 @@ def _require_beta2(params: MengParams, what: str) -> None:
 
 def _out(a: np.ndarray):
     return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+
+
+def _inv_zeta2(params: MengParams) -> float:
+    """1 / |zeta|^2; inf at p^s = 0 (no sensing power, no Fisher information: every CRLB is inf)."""
+    return math.inf if params.zeta2 == 0.0 else 1.0 / params.zeta2
 
 
 # --------------------------------------------------------------------------- eq. (5)
@@ -288,7 +299,7 @@ def crlb_eq13(N, params: MengParams) -> np.ndarray:
     n = _ints(N, "N").astype(float)
     b = params.beta
     s = _power_sum_approx(n, 0.5 * b)
-    return _out(2.0 / (params.zeta2 * (math.pi * params.bs_density) ** b * s * s))
+    return _out(2.0 * _inv_zeta2(params) / ((math.pi * params.bs_density) ** b * s * s))
 
 
 def theorem1_constant(
@@ -303,7 +314,7 @@ def theorem1_constant(
     c = {"corrected": 2.0, "paper": 1.0}.get(variant)
     if c is None:
         raise ParameterError("variant", variant, "'corrected' or 'paper'")
-    return c / (params.zeta2 * (math.pi * params.bs_density) ** 2)
+    return c * _inv_zeta2(params) / (math.pi * params.bs_density) ** 2
 
 
 def crlb_theorem1(
@@ -414,10 +425,10 @@ def crlb_isotropic(N, params: MengParams, return_error: bool = False):
     E[tr F^-1] / this -> 1 as N grows, and at beta = 2 it times ln^2 N -> 2/(|zeta|^2 pi^2
     lambda_b^2) (Theorem 1, corrected). Not in the paper.
     """
-    c = 2.0 / (params.zeta2 * (math.pi * params.bs_density) ** params.beta)
+    c = 2.0 * _inv_zeta2(params) / (math.pi * params.bs_density) ** params.beta
     if return_error:
         v, e = isotropic_moment(N, params.beta, return_error=True)
-        return c * v, c * e
+        return c * v, (c * e if math.isfinite(c) else 0.0 * e)  # inf at p^s = 0 is exact
     return c * isotropic_moment(N, params.beta)
 
 
@@ -476,7 +487,7 @@ def poisson_request_acceptance(capacity, m) -> np.ndarray:
     c, m = np.broadcast_arrays(c, m)
     mm = np.where(m > 0, m, 1.0)
     cc = np.where(c > 0, c, 1.0)
-    val = special.gammaincc(cc, mm) + c / mm * special.gammainc(cc + 1.0, mm)
+    val = special.gammaincc(cc, mm) + c * (special.gammainc(cc + 1.0, mm) / mm)  # P/m <= 1: no overflow
     val = np.where(c == 0, 0.0, val)
     return _out(np.clip(np.where(m == 0, 1.0, val), 0.0, 1.0))
 

@@ -11,22 +11,22 @@ import math
 import numpy as np
 from scipy import special
 
-from ..params import SPEED_OF_LIGHT, ParameterError, SongParams
+from ..params import SPEED_OF_LIGHT, ParameterError, SongParams, check_real, real_array
 
 
 def _check_gamma(gamma: np.ndarray) -> np.ndarray:
-    gamma = np.asarray(gamma, dtype=float)
-    if not np.all(np.isfinite(gamma)) or np.any(gamma <= 2.0):
-        raise ParameterError("gamma", gamma.tolist() if gamma.ndim else float(gamma),
-                             "> 2 (the PPP sum of r^-gamma diverges for gamma <= 2)")
+    valid = "> 2 (the PPP sum of r^-gamma diverges for gamma <= 2)"
+    gamma = real_array("gamma", gamma, valid)
+    if gamma.size == 0 or not np.all(np.isfinite(gamma)) or np.any(gamma <= 2.0):
+        raise ParameterError("gamma", gamma.tolist() if gamma.ndim else float(gamma), valid)
     return gamma
 
 
 def _check_density(density: np.ndarray, name: str = "density") -> np.ndarray:
-    density = np.asarray(density, dtype=float)
-    if not np.all(np.isfinite(density)) or np.any(density <= 0.0):
-        raise ParameterError(name, density.tolist() if density.ndim else float(density),
-                             "a finite density > 0 [m^-2]")
+    valid = "a finite density > 0 [m^-2]"
+    density = real_array(name, density, valid)
+    if density.size == 0 or not np.all(np.isfinite(density)) or np.any(density <= 0.0):
+        raise ParameterError(name, density.tolist() if density.ndim else float(density), valid)
     return density
 
 
@@ -88,7 +88,7 @@ def single_antenna_bound(
     params.require_gamma_above_2("the single-antenna bound (eq. 28)")
     lt = params.n_tx_antennas * params.tx_density if tx_density is None else tx_density
     lr = params.n_rx_antennas * params.rx_density if rx_density is None else rx_density
-    _check_density(lt, "tx_density"), _check_density(lr, "rx_density")
+    lt, lr = check_real("tx_density", lt, gt=0.0), check_real("rx_density", lr, gt=0.0)
     return float(_bound(1, 1, params.eta, lt, lr, params.gamma))
 
 

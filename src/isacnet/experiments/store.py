@@ -1,43 +1,161 @@
 """The result store: netCDF (the record), CSV (for spreadsheets) and PNG, written atomically.
 
-Every file is written to a temporary name in the target folder and renamed into place, so an
-interrupted run never leaves a half-written file that is later read as data.
+Every file is written to a temporary name in the target folder (``.<name>.isacnet-<hex>.tmp``),
+flushed to disk and renamed into place, so an interrupted run (SIGKILL, power loss) never leaves
+a half-written file under a data name, and a failed write (disk full) never replaces the previous
+version of a file. Temporary files left by a killed run are ignored, and removed by
+:func:`check_writable` once they are older than :data:`STALE_TEMP_S`.
+
+Storage faults (unwritable folder, disk full) raise :class:`StorageError`, a
+:class:`~isacnet.params.ParameterError` naming the folder: the command line prints it as one line.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import xarray as xr
 
 from ..params import ParameterError
 
+PROBE_BYTES = 1 << 16
+"""Bytes written (and fsync'ed) by :func:`check_writable`: a full disk fails here, before any work."""
 
-def check_writable(folder: str | Path) -> Path:
-    """Create ``folder`` if needed and check that files can be written there (before any work)."""
+MIN_FREE_BYTES = 1 << 20
+"""Free space :func:`check_writable` asks for by default (a sweep's files and chunks are ~100 kB)."""
+
+STALE_TEMP_S = 600.0
+"""Temporary files older than this are left-overs of a killed run (a write takes milliseconds)."""
+
+TEMP_GLOBS = (".*.isacnet-*.tmp", ".isacnet-probe-*")
+
+
+class StorageError(ParameterError):
+    """The output folder cannot take the results: not writable, or the disk is full.
+
+    A :class:`~isacnet.params.ParameterError` (name ``"out"``) so that the command line reports it
+    as one line; what was already stored is kept.
+    """
+
+
+def _storage_error(folder: Path, exc: OSError, what: str, kept: str = "") -> StorageError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = f"{reason}: free some space"
+    return StorageError(
+        "out",
+        str(folder),
+        f"a writable folder with free space ({what} failed: {reason})" + (f"; {kept}" if kept else ""),
+    )
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(folder: Path, max_age_s: float = STALE_TEMP_S) -> int:
+    """Delete temporary files of ours older than ``max_age_s`` in ``folder``; returns how many."""
+    now = time.time()
+    n = 0
+    for pattern in TEMP_GLOBS:
+        for f in folder.glob(pattern):
+            try:
+                if now - f.stat().st_mtime > max_age_s:
+                    f.unlink()
+                    n += 1
+            except OSError:
+                pass  # gone already, or not ours to delete
+    return n
+
+
+def check_writable(folder: str | Path, need_bytes: int = MIN_FREE_BYTES) -> Path:
+    """Create ``folder`` if needed and check, before any work, that files can be written there.
+
+    Writes and fsyncs :data:`PROBE_BYTES` bytes (a full disk or a read-only folder fails here)
+    and asks for ``need_bytes`` of free space. Removes stale temporary files of killed runs.
+
+    Raises
+    ------
+    StorageError
+    """
     p = Path(folder)
+    probe = p / f".isacnet-probe-{secrets.token_hex(6)}"
     try:
         p.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=p, prefix=".isacnet-probe-"):
-            pass
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\0" * PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+        free = shutil.disk_usage(p).free
     except OSError as exc:
-        raise ParameterError("out", str(p), f"a writable folder ({exc.strerror})") from None
+        raise _storage_error(p, exc, "a test write") from None
+    if free < need_bytes:
+        raise StorageError("out", str(p), f"a folder with at least {need_bytes} bytes free ({free} free)")
+    remove_stale_temps(p)
     return p
 
 
-def atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then rename the temporary file to ``path``."""
+def _new_temp(path: Path) -> Path:
+    """An empty new file beside ``path``, created with the process umask (not mkstemp's 0600)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.isacnet-{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))  # pragma: no cover
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp_path)``, flush it to disk, then rename the temporary file to ``path``.
+
+    On any failure the temporary file is removed and ``path`` (if it existed) is left as it was.
+
+    Raises
+    ------
+    StorageError
+        When the write, the flush or the rename fails with an OSError (disk full, read-only).
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
-        write(Path(tmp))
+        tmp = _new_temp(path)
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise _storage_error(
+            path.parent, exc, f"writing {path.name}", "files already in the folder are unchanged"
+        ) from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return path
 
 
@@ -49,8 +167,11 @@ def save_dataset(ds: xr.Dataset, folder: str | Path, stem: str | None = None) ->
 
     def write_csv(t: Path) -> None:
         with open(t, "w", encoding="utf-8") as f:
-            f.write(f"# {ds.attrs.get('title', stem)}; isacnet {ds.attrs.get('isacnet_version')}; "
-                    f"seed {ds.attrs.get('seed')}; n_layouts {ds.attrs.get('n_layouts')}\n")
+            title = " ".join(str(ds.attrs.get("title", stem)).split())  # one comment line, whatever the title
+            f.write(
+                f"# {title}; isacnet {ds.attrs.get('isacnet_version')}; "
+                f"seed {ds.attrs.get('seed')}; n_layouts {ds.attrs.get('n_layouts')}\n"
+            )
             ds.to_dataframe().to_csv(f)
 
     csv = atomic_write(folder / f"{stem}.csv", write_csv)
