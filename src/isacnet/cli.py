@@ -17,16 +17,32 @@ import click
 from .params import ParameterError
 
 
-def _executor(workers: int | None):
+def _executor(workers: int | None, scheduler: str | None = None):
     from .experiments.executors import make_executor
 
-    return make_executor(workers)
+    return make_executor(workers, scheduler)
+
+
+def _check_stopping(rel_ci, max_layouts, n_layouts) -> None:
+    """--rel-ci in (0, 1); --max-layouts (the cap) only with --rel-ci and not with --n-layouts."""
+    from .params import check_int, check_real
+
+    if rel_ci is not None:
+        check_real("--rel-ci", rel_ci, gt=0.0, lt=1.0)
+    if max_layouts is not None:
+        if rel_ci is None:
+            raise ParameterError("--max-layouts", max_layouts,
+                                 "given with --rel-ci (it caps early stopping; use --n-layouts for a fixed number)")
+        if n_layouts is not None:
+            raise ParameterError("--max-layouts", max_layouts, "given without --n-layouts (both set the cap)")
+        check_int("--max-layouts", max_layouts, ge=2)
 
 
 CHUNK_DIR = ".isacnet-chunks"
 
 
-def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool) -> None:
+def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool, scheduler=None, rel_ci=None,
+                  max_layouts=None) -> None:
     import shutil
 
     from .experiments.chunkstore import ChunkStore
@@ -38,8 +54,8 @@ def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool) -> No
     t0 = time.perf_counter()
     if fresh:
         shutil.rmtree(out / CHUNK_DIR, ignore_errors=True)
-    datasets = run_specs(specs, _executor(workers), quick=quick, progress=progress,
-                         cache=ChunkStore(out / CHUNK_DIR))
+    datasets = run_specs(specs, _executor(workers, scheduler), quick=quick, progress=progress,
+                         cache=ChunkStore(out / CHUNK_DIR), rel_ci=rel_ci, max_layouts=max_layouts)
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
         paths = save_dataset(ds, out, spec.id)
@@ -79,6 +95,14 @@ _common = [
     click.option("--seed", type=int, default=None, help="Override the spec's seed."),
     click.option("--n-layouts", type=int, default=None,
                  help="Override layouts per sweep point (wins over --quick)."),
+    click.option("--scheduler", default=None, metavar="local|ADDRESS",
+                 help="Run on Dask: `local` starts a LocalCluster of --workers processes on this machine, "
+                      "an address (tcp://host:8786) uses that running cluster. Default: a local process pool."),
+    click.option("--rel-ci", "rel_ci", type=float, default=None,
+                 help="Stop each point early once the 95% CI half-width of its plotted Monte Carlo outputs "
+                      "is below REL_CI x |estimate| (0 < REL_CI < 1), checked at 1/64, 1/32, ... of the cap."),
+    click.option("--max-layouts", "max_layouts", type=int, default=None,
+                 help="With --rel-ci: the cap on layouts per point (default: the spec's n_layouts)."),
     click.option("--progress/--no-progress", default=None,
                  help="Progress bar (default: on when stderr is a terminal)."),
     click.option("--fresh", is_flag=True,
@@ -114,7 +138,8 @@ def list_figures() -> None:
               help="Simulate the PPP on a finite disk of this radius [m] (the paper's set-up) "
                    "instead of the infinite plane.")
 @click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
-def reproduce(figures, out, quick, workers, seed, n_layouts, progress, fresh, window_radius, k_nearest):
+def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh,
+              window_radius, k_nearest):
     """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
 
     Finished chunks are kept in OUT/.isacnet-chunks: if the run is killed, the same command
@@ -122,6 +147,7 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, progress, fresh, wi
     """
     from .experiments.spec import resolve_figures
 
+    _check_stopping(rel_ci, max_layouts, n_layouts)
     specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts,
                               window_radius=window_radius, k_nearest=k_nearest)
              for s in resolve_figures(list(figures))]
@@ -131,18 +157,19 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, progress, fresh, wi
         specs = [dataclasses.replace(s, id=f"{s.id}-window{window_radius:g}m",
                                      group=f"{s.group}-window{window_radius:g}m" if s.group else None)
                  for s in specs]
-    _run_and_save(specs, out, workers, quick, progress, fresh)
+    _run_and_save(specs, out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts)
 
 
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
-def run(config, out, quick, workers, seed, n_layouts, progress, fresh):
+def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from .experiments.spec import load_spec
 
+    _check_stopping(rel_ci, max_layouts, n_layouts)
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
-    _run_and_save([spec], out, workers, quick, progress, fresh)
+    _run_and_save([spec], out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts)
 
 
 @main.command("eval")
@@ -153,10 +180,24 @@ def run(config, out, quick, workers, seed, n_layouts, progress, fresh):
 @click.option("--seed", type=int, default=0, show_default=True)
 def eval_(model, sets, mc_layouts, seed):
     """Closed forms (and optionally Monte Carlo) at one parameter point."""
-    import tomllib
-
     from . import song
     from .params import SongParams, from_mapping
+
+    p = from_mapping(SongParams, _parse_sets(sets), where="--set")
+    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
+    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
+    fc = song.fair_comparison(p)
+    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
+    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+    if mc_layouts:
+        r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
+        click.echo(f"MC of (18): {r['crlb']}")
+        click.echo(f"MC of (23): {r['jensen']}")
+
+
+def _parse_sets(sets) -> dict:
+    """``--set KEY=VALUE`` options as a mapping (values in TOML syntax)."""
+    import tomllib
 
     mapping = {}
     for s in sets:
@@ -167,16 +208,65 @@ def eval_(model, sets, mc_layouts, seed):
             mapping[key.strip()] = tomllib.loads(f"v = {val.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             raise ParameterError(key.strip(), val, "a number (TOML syntax)") from None
-    p = from_mapping(SongParams, mapping, where="--set")
-    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
-    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
-    fc = song.fair_comparison(p)
-    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
-    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
-    if mc_layouts:
-        r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
-        click.echo(f"MC of (18): {r['crlb']}")
-        click.echo(f"MC of (23): {r['jensen']}")
+    return mapping
+
+
+@main.command("optimize")
+@click.option("--weight", type=float, default=None,
+              help="Maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a), w in [0, 1].")
+@click.option("--min-rate", type=float, default=None, help="Smallest CRLB_a with R_c >= this [nats/s/Hz].")
+@click.option("--max-crlb", type=float, default=None, help="Largest R_c with CRLB_a <= this [m^2].")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Network parameter (MengParams, SI units), e.g. --set backhaul_capacity=4 "
+                   "--set sensing_rate_demand=0.3 --set user_density=2e-6.")
+@click.option("--L-max", "L_max", type=int, default=20, show_default=True, help="Largest L searched.")
+@click.option("--N-max", "N_max", type=int, default=30, show_default=True, help="Largest N searched.")
+@click.option("--variant", type=click.Choice(["exact", "paper"]), default="exact", show_default=True,
+              help="Theorem 2 re-derived or as printed.")
+@click.option("--verify", "verify", type=int, default=0,
+              help="Confirm the design by a Monte Carlo of this many layouts.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the design as JSON.")
+def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify, seed, as_json):
+    """The best cooperative design (L, N, p^c) under the backhaul constraint R_c + e N <= C."""
+    import json
+    import math
+
+    from .analysis.meng_tradeoff import Tradeoff, _objective
+    from .params import MengParams, from_mapping
+
+    p = from_mapping(MengParams, _parse_sets(sets), where="--set")
+    _objective(weight, min_rate, max_crlb)
+    t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
+    d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
+    out = d.as_dict()
+    if verify:
+        from .experiments.models import _meng_derived
+        from .experiments.runner import estimate
+        from .simulation.meng_tradeoff import MengDesignKernel
+
+        kernel = MengDesignKernel(p, d.L, d.N, d.p_c, kappa_s=d.kappa_s)
+        est = _meng_derived(estimate(kernel, verify, seed, workers=None, progress=None), kernel)
+        out.update(mc_rate=est["rate_nats"].mean, mc_rate_ci95=list(est["rate_nats"].ci95),
+                   mc_crlb_geo_mean=est["geo_mean"].mean, mc_crlb_geo_mean_ci95=list(est["geo_mean"].ci95),
+                   mc_singular=est["singular"].mean, mc_layouts=verify)
+    if as_json:
+        click.echo(json.dumps(out, indent=2, default=float))
+        return
+    s, c = t.sensing_corner(), t.comm_corner()
+    click.echo(f"best design: L = {d.L}, N = {d.N}, p^c = {d.p_c:.6g} (p^s = {d.p_s:.6g})")
+    click.echo(f"  R_c      = {d.rate:.6g} nats/s/Hz ({d.rate_bits:.6g} bit/s/Hz), Theorem 2 ({variant})")
+    click.echo(f"  CRLB_a   = {d.crlb:.6g} m^2 ((16), mean-field)")
+    click.echo(f"  kappa_s  = {d.kappa_s:.6g}, kappa_c = {d.kappa_c:.6g}")
+    click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} "
+               f"(e = {p.sensing_rate_demand:g})")
+    if s is not None and c is not None:
+        ts = float(t.time_sharing(d.rate))
+        click.echo(f"  time sharing at the same rate: CRLB = {ts:.6g} m^2"
+                   + (f" ({ts / d.crlb:.3g}x the cooperative)" if math.isfinite(ts) else ""))
+    if verify:
+        click.echo(f"  Monte Carlo ({verify} layouts): R_c = {est['rate_nats']}, "
+                   f"CRLB geometric mean = {est['geo_mean']}, P(cannot localise) = {est['singular'].mean:.3g}")
 
 
 def run_cli(argv: list[str] | None = None) -> int:

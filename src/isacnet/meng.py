@@ -7,6 +7,9 @@
 >>> isacnet.meng.crlb_statistics(3, p, 100_000, seed=1).median  # N = 3: the mean is infinite
 >>> isacnet.meng.kappa_s(15, 1.0, 20)                # Lemma 1, derived form
 >>> isacnet.meng.simulate_acceptance(p, 20, 200, seed=1).acceptance   # spatial check
+>>> isacnet.meng.rate(5, p, unit="nats")            # Theorem 2 (re-derived), L = 5
+>>> isacnet.meng.simulate_rate(5, p, 100_000, seed=1)["rate_nats"]  # Monte Carlo of (9)
+>>> isacnet.meng.optimize(p, min_rate=2.0)           # best (L, N, p^c) under the backhaul (10)
 
 Per layout (explicit positions): :func:`fim_layout` (5), :func:`crlb_layout` tr(F^-1).
 Closed forms (:mod:`isacnet.analysis.meng_sensing`): :func:`zeta2`, :func:`crlb_eq11`,
@@ -15,6 +18,12 @@ Closed forms (:mod:`isacnet.analysis.meng_sensing`): :func:`zeta2`, :func:`crlb_
 Monte Carlo: :func:`monte_carlo`, :func:`expected_crlb` (only where the mean exists, N >= 4),
 :func:`crlb_statistics` (median, quantiles, geometric mean, P(singular), for every N and for
 the acceptance rules "thinning", "shrink", "extend"), :func:`simulate_acceptance`.
+
+Communication (:mod:`isacnet.analysis.meng_rate`): :func:`H1`, :func:`H2` (Lemma 2),
+:func:`incomplete_beta` (non-regularised), :func:`rate` (Theorem 2: variants "exact", "pgfl",
+"paper"; bits or nats), :func:`rate_conditional` (18); Monte Carlo :func:`simulate_rate`
+(models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.meng_tradeoff`):
+:func:`optimize`, :class:`Tradeoff` (corners, time sharing, Pareto boundary).
 
 Heavy tails: P(tr F^-1 > t) ~ t^-(N-1)/2, so E[CRLB] = inf for N <= 3 and Var = inf for
 N <= 5; with acceptance E[CRLB_a] = inf for every N (docs/errata.md, M-8 and M-13).
@@ -48,7 +57,7 @@ from .analysis.meng_sensing import (
 )
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
-from .params import MengParams, ParameterError, check_int, check_real
+from .params import MengParams, ParameterError, check_int, check_real, real_array
 from .rng import block_rng, check_seed
 from .sensing import separable_fim, trace_inverse_2x2
 from .simulation.engine import DEFAULT_BLOCK_SIZE, Executor
@@ -57,7 +66,20 @@ from .simulation.meng import MengClusterKernel, MengCrlbKernel, ratio_estimate
 
 crlb_approx = crlb_eq13
 
+from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
+from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
+
 __all__ = [
+    "H1",
+    "H2",
+    "Design",
+    "Tradeoff",
+    "incomplete_beta",
+    "optimize",
+    "rate",
+    "rate_conditional",
+    "simulate_rate",
+    "time_sharing",
     "AcceptanceResult",
     "CrlbStatistics",
     "MengClusterKernel",
@@ -112,8 +134,8 @@ def fim_layout(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> 
     -------
     F : ndarray, shape (..., 2, 2)
     """
-    bs_xy = np.asarray(bs_xy, dtype=float)
-    target_xy = np.asarray(target_xy, dtype=float)
+    bs_xy = real_array("bs_xy", bs_xy, "BS positions [m], an array of shape (..., N, 2)")
+    target_xy = real_array("target_xy", target_xy, "a target position [m], shape (..., 2)")
     if bs_xy.ndim < 2 or bs_xy.shape[-1] != 2:
         raise ParameterError("bs_xy", f"array of shape {bs_xy.shape}", "an array of shape (..., N, 2)")
     if target_xy.shape[-1:] != (2,):
@@ -493,3 +515,38 @@ def simulate_acceptance(
         counts=counts,
         closed_form=closed,
     )
+
+
+# --------------------------------------------------------------------------- CoMP rate, MC
+def simulate_rate(
+    L: int,
+    params: MengParams,
+    n_layouts: int,
+    seed: int = 0,
+    *,
+    model: Literal["paper", "zf", "full"] = "paper",
+    kappa_c: float | None = None,
+    interference_shape: str | None = None,
+    k_nearest: int | None = None,
+    workers: int | None = 1,
+    progress: bool | None = False,
+    rel_ci: float | None = None,
+) -> dict:
+    """Monte Carlo of the CoMP rate (8)-(9) of a typical user: ``{output: Estimate}``.
+
+    Outputs ``rate_nats`` and ``rate_bits`` (E[ln / log2 (1 + SIR)]), ``sir_db`` and
+    ``n_accepted`` (see :class:`isacnet.simulation.meng_rate.MengRateKernel` for the models).
+    ``model="paper"``: the paper's gain laws with independent acceptance ``kappa_c`` (default
+    :func:`kappa_c` derived); ``"zf"``: channels and the zero-forcing precoder (2) drawn;
+    ``"full"``: acceptance from the spatial load of users on a torus (``n_layouts`` then counts
+    tori, each contributing all its users). ``rel_ci`` stops early once every output's 95% CI
+    half-width is below ``rel_ci`` times its estimate (``n_layouts`` is the cap).
+    """
+    from .experiments.runner import estimate
+    from .simulation.meng_rate import MengRateKernel
+
+    kernel = MengRateKernel(params, L, model=model, kappa_c=kappa_c, interference_shape=interference_shape,
+                            k_nearest=k_nearest)
+    block = 8 if model == "full" else 4096
+    return estimate(kernel, n_layouts, seed, workers=workers, progress=progress, block_size=block,
+                    rel_ci=rel_ci, targets=("rate_nats",) if rel_ci is not None else None)

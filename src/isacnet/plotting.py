@@ -46,8 +46,12 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
     the legend. Closed forms are lines. With a series axis (attr ``series_dim``) each series
     value has a colour and each output a line style / marker.
     """
+    requested = list(variables or str(ds.attrs.get("plotted", "")).split(","))
+    if any(":" in n for n in requested):
+        _plot_pairs(ds, ax, [n for n in requested if ":" in n])
+        return
     _, x, xlabel = _x(ds)
-    names = [n for n in (variables or str(ds.attrs.get("plotted", "")).split(",")) if n in ds]
+    names = [n for n in requested if n in ds]
     sdim = ds.attrs.get("series_dim")
     rows = [(None, "", None)]
     if sdim:
@@ -70,7 +74,7 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
             if is_mc:
                 y = np.asarray(da.values, dtype=float)
                 bad = np.zeros(y.shape, bool)
-                for k in (f"{name}_n_posinf", f"{name}_n_nan"):
+                for k in (f"{name}_n_posinf", f"{name}_n_neginf", f"{name}_n_nan"):
                     if k in sub:
                         bad |= np.asarray(sub[k].values) > 0
                 y = np.where(bad, np.nan, y)
@@ -82,7 +86,7 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
                 ax.errorbar(x, y, yerr=half, color=colour, label=lab, **kw)
             else:
                 short = long.split(" (")[0].strip()
-                lab = f"{label}: {short}" if short and short != label else label
+                lab = f"{label}: {short}" if short and short != label and not sdim else label
                 ls = _LINESTYLES[style % len(_LINESTYLES)] if sdim else "-"
                 ax.plot(x, np.asarray(da.values, dtype=float), ls, color=colour, lw=1.8, label=prefix + lab)
     ax.set_xlabel(xlabel)
@@ -94,6 +98,59 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(str(ds.attrs.get("title", "")), fontsize=9)
     ax.legend(fontsize=6 if sdim else 7)
+
+
+def _plot_pairs(ds: xr.Dataset, ax, pairs: Sequence[str]) -> None:
+    """``"x:y"`` entries: y against x (e.g. a CRLB against a rate: a tradeoff region). Monte
+    Carlo pairs get error bars in both directions; one colour per series value."""
+    sdim = ds.attrs.get("series_dim")
+    rows = [(None, "", None)]
+    if sdim:
+        rows = [({sdim: j}, _series_label(ds, sdim, j) + ": ", _COLOURS[j % len(_COLOURS)])
+                for j in range(ds.sizes[sdim])]
+    n_mc = n_cf = 0
+    for i, pair in enumerate(pairs):
+        xn, yn = pair.split(":")
+        if xn not in ds or yn not in ds:
+            continue
+        is_mc = f"{yn}_stderr" in ds
+        style = n_mc if is_mc else n_cf
+        n_mc, n_cf = n_mc + is_mc, n_cf + (not is_mc)
+        for sel, prefix, series_colour in rows:
+            sub = ds.isel(sel) if sel else ds
+            colour = series_colour or _COLOURS[i % len(_COLOURS)]
+            xv = np.asarray(sub[xn].values, dtype=float)
+            yv = np.asarray(sub[yn].values, dtype=float)
+            label = prefix + str(sub[yn].attrs.get("equation", yn))
+            if is_mc:
+                bad = np.zeros(yv.shape, bool)
+                for v in (xn, yn):
+                    for k in (f"{v}_n_posinf", f"{v}_n_neginf", f"{v}_n_nan"):
+                        if k in sub:
+                            bad |= np.asarray(sub[k].values) > 0
+                z = 1.959963984540054
+                xerr = z * np.asarray(sub[f"{xn}_stderr"].values, dtype=float) if f"{xn}_stderr" in sub else None
+                yerr = z * np.asarray(sub[f"{yn}_stderr"].values, dtype=float)
+                ax.errorbar(np.where(bad, np.nan, xv), np.where(bad, np.nan, yv), xerr=xerr, yerr=yerr,
+                            color=colour, marker=_MARKERS[style % len(_MARKERS)], linestyle="none",
+                            markersize=4, capsize=2, label=label)
+            else:
+                order = np.argsort(xv)
+                ax.plot(xv[order], yv[order], _LINESTYLES[style % len(_LINESTYLES)], color=colour, lw=1.6,
+                        label=label)
+    first_x, first_y = pairs[0].split(":")
+    for axis, name in ((ax.set_xlabel, first_x), (ax.set_ylabel, first_y)):
+        if name in ds:
+            u = ds[name].attrs.get("units", "")
+            lab = str(ds[name].attrs.get("long_name", name)).split(" (")[0]
+            axis(f"{lab} [{u}]" if u else lab)
+    if ds.attrs.get("plot_ylabel"):
+        ax.set_ylabel(str(ds.attrs["plot_ylabel"]))
+    ax.set_xscale(ds.attrs.get("plot_xscale", "linear"))
+    ax.set_yscale(ds.attrs.get("plot_yscale", "linear"))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(str(ds.attrs.get("title", "")), fontsize=9)
+    ax.legend(fontsize=6)
 
 
 def save_figure(datasets: Sequence[xr.Dataset], path: str | Path, suptitle: str | None = None) -> Path:

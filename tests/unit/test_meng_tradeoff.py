@@ -32,7 +32,7 @@ def brute(t: Tradeoff, score, crlb_cap=math.inf, rate_floor=-math.inf, n=20001):
     best = -math.inf
     for L in t.Ls:
         r = t.rate_fn(int(L), pc)
-        for N in t.Ns:
+        for N in t.Ns[t.N_min - 1:]:
             c = np.asarray(t.crlb(int(N), pc))
             ok = (r + t.e * N <= t.C) & (c <= crlb_cap) & (r >= rate_floor)
             if ok.any():
@@ -132,3 +132,9 @@ def test_tight_backhaul_limits_the_clusters():
     assert t.sensing_corner().N <= 4
     d = t.weighted(0.5)
     assert d.feasible and d.rate + 0.25 * d.N <= 1.0 + 1e-9
+
+
+def test_single_bs_never_chosen_for_sensing():
+    t = Tradeoff(MengParams(backhaul_capacity=3.0), L_max=6, N_max=30, rate_fn=concave_rate)
+    for d in (t.min_crlb(2.0), t.max_rate(100 * t.sensing_corner().crlb), t.weighted(0.9), t.sensing_corner()):
+        assert d.N >= 2

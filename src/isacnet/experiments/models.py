@@ -36,6 +36,15 @@ class Model:
     agreement: tuple[tuple[str, str], ...] = ()  # (MC output, closed form) that must agree
     sweep_options: tuple[str, ...] = ()  # options that a sweep may vary per point
     derived: Callable[[dict, Any], dict] | None = None  # estimates, kernel -> more estimates
+    check_point: Callable[[Any, Mapping[str, Any]], None] | None = None  # cheap parse-time check
+
+    def validate_point(self, params: Any, opts: Mapping[str, Any]) -> None:
+        """Check one sweep point when a spec is parsed: ``check_point`` where the model has one
+        (its kernel is expensive to build), else build the kernel."""
+        if self.check_point is not None:
+            self.check_point(params, self.full_options(opts))
+        else:
+            self.kernel(params, opts)
 
     def derive(self, ests: dict, kernel: Any) -> dict:
         return self.derived(ests, kernel) if self.derived is not None else ests
@@ -210,6 +219,14 @@ MODELS: dict[str, Model] = {
     "meng-sensing": _meng_model("meng-sensing", "none"),
     "meng-acceptance": _meng_model("meng-acceptance", "kappa_s"),
 }
+
+
+# Models defined in other modules register themselves in MODELS when imported (importing them
+# here, last, works whichever module is imported first).
+from . import models_meng_comm  # noqa: E402, F401
+from .models_estimation import ESTIMATION_MODELS  # noqa: E402
+
+MODELS.update(ESTIMATION_MODELS)
 
 
 def get_model(name: str) -> Model:

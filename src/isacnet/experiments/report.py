@@ -44,10 +44,11 @@ def metrics(ds: xr.Dataset) -> FigureMetrics:
             mc, cf = pair.split(":")
             if mc in ds and cf in ds:
                 z.append(_nanmax(np.abs(ds[mc] - ds[cf]) / ds[f"{mc}_stderr"]))
-        plotted = [q for q in str(ds.attrs.get("plotted", "")).split(",") if f"{q}_stderr" in ds]
+        names = dict.fromkeys(q for p in str(ds.attrs.get("plotted", "")).split(",") for q in p.split(":"))
+        plotted = [q for q in names if q and f"{q}_stderr" in ds]
         rel = [_nanmax(1.959963984540054 * ds[f"{q}_stderr"].values / np.abs(ds[q].values)) for q in plotted]
-    nonfinite = sum(int(ds[f"{q}_n_posinf"].sum() + ds[f"{q}_n_nan"].sum())
-                    for q in plotted if f"{q}_n_posinf" in ds)
+    nonfinite = sum(int(ds[k].sum()) for q in plotted for k in (f"{q}_n_posinf", f"{q}_n_neginf", f"{q}_n_nan")
+                    if k in ds)
     rel = [r for r in rel if math.isfinite(r)]
     return FigureMetrics(
         id=str(ds.attrs.get("figure_id", "")), title=str(ds.attrs.get("title", "")),

@@ -63,6 +63,7 @@ _TABLES = {
     "plot": {"xscale", "yscale", "x_transform", "ylabel"},
 }
 MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
+_FILE_STEM = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*")
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,12 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     for k in ("id", "model"):
         if not isinstance(fig.get(k), str) or not fig.get(k):
             raise ParameterError(f"figure.{k}", fig.get(k), "a non-empty string", where("figure", k))
+    for k in ("id", "group"):  # they name the output files: OUT/<id>.nc, OUT/<group>.png
+        if k in fig and not (isinstance(fig[k], str) and _FILE_STEM.fullmatch(fig[k])):
+            raise ParameterError(f"figure.{k}", fig[k], "a file name: letters, digits and . _ + - "
+                                 "(not starting with . or -)", where("figure", k))
+    if "title" in fig and not isinstance(fig["title"], str):
+        raise ParameterError("figure.title", fig["title"], "a string", where("figure", "title"))
     try:
         model = get_model(fig["model"])
     except ParameterError as exc:
@@ -279,7 +286,11 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     seed = mc_int("seed", 0, 0)
     quick = mc_int("quick_n_layouts", min(n_layouts, 4000), 2)
     block = mc_int("block_size", DEFAULT_BLOCK_SIZE, 1)
-    model.check_options(mc, where=where("monte_carlo"))
+    try:
+        model.check_options(mc, where=where("monte_carlo"))
+    except ParameterError as exc:
+        key = exc.name.removeprefix("monte_carlo.")
+        raise ParameterError(exc.name, exc.value, exc.valid, where("monte_carlo", key)) from None
 
     plot = doc.get("plot", {})
     for k, allowed_vals in (("xscale", ("linear", "log")), ("yscale", ("linear", "log")),
@@ -293,9 +304,13 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
         series=series,
     )
-    for i, (p, opts) in enumerate(spec.points()):  # every point must validate, kernel included
+    try:
+        points = spec.points()
+    except ParameterError as exc:  # a swept value out of its parameter's range
+        raise ParameterError(exc.name, exc.value, exc.valid, f"{where('sweep')}: {exc.where}") from None
+    for i, (p, opts) in enumerate(points):  # every point must validate, kernel included
         try:
-            model.kernel(p, opts)
+            model.validate_point(p, opts)
         except ParameterError as exc:
             raise ParameterError(exc.name, exc.value, exc.valid,
                                  f"{where('params')}, sweep point {i}") from None
@@ -322,18 +337,24 @@ def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:
     raw = sw[kind]
     if not isinstance(raw, list) or not raw:
         raise ParameterError(f"{table}.{kind}", raw, "a non-empty list", where(table, kind))
-    if kind == "values":
-        vals = [check_real(f"{table}.values[{i}]", v) for i, v in enumerate(raw)]
-    else:
-        if len(raw) != 3:
-            raise ParameterError(f"{table}.{kind}", raw, "[start, stop, num]", where(table, kind))
-        a = check_real(f"{table}.{kind}[0]", raw[0])
-        b = check_real(f"{table}.{kind}[1]", raw[1])
-        num = check_int(f"{table}.{kind}[2]", raw[2], ge=1, le=10_000)
-        vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
+    try:
+        if kind == "values":
+            vals = [check_real(f"{table}.values[{i}]", v) for i, v in enumerate(raw)]
+        else:
+            if len(raw) != 3:
+                raise ParameterError(f"{table}.{kind}", raw, "[start, stop, num]")
+            a = check_real(f"{table}.{kind}[0]", raw[0])
+            b = check_real(f"{table}.{kind}[1]", raw[1])
+            num = check_int(f"{table}.{kind}[2]", raw[2], ge=1, le=10_000)
+            vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
+    except ParameterError as exc:
+        raise ParameterError(exc.name, exc.value, exc.valid, where(table, kind)) from None
     dim = sw.get("dim", names[0])
     if not isinstance(dim, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", dim):
         raise ParameterError(f"{table}.dim", dim, "an identifier", where(table, "dim"))
+    for k in ("label", "units"):
+        if k in sw and not isinstance(sw[k], str):
+            raise ParameterError(f"{table}.{k}", sw[k], "a string", where(table, k))
     return SweepSpec(dim, tuple(names), tuple(float(v) for v in vals),
                      str(sw.get("label", dim)), str(sw.get("units", "")))
 

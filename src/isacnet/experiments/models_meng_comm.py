@@ -1,0 +1,177 @@
+"""Figure models of the Meng & Masouros communication half: the CoMP rate (Fig. 4) and the
+backhaul-constrained S&C tradeoff (Fig. 5). Registered in :data:`isacnet.experiments.models.MODELS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from ..params import MengParams, ParameterError, check_int, check_real
+from .models import MODELS, Model, Output, _choice, _meng_derived
+
+# --------------------------------------------------------------------------- Fig. 4: R_c vs L
+
+
+def _rate_kernel(params: MengParams, opts: Mapping[str, Any]):
+    from ..simulation.meng_rate import MengRateKernel
+
+    return MengRateKernel(params, opts["n_comm"], model=opts["sim_model"],
+                          interference_shape=opts["interference"] if opts["sim_model"] == "paper" else None,
+                          k_nearest=opts["k_nearest"])
+
+
+_SHAPE_TO_CLOSED = {"exp": "paper", "matched": "matched"}
+
+
+def _rate_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
+    from ..analysis.meng_rate import rate
+    from ..analysis.meng_sensing import kappa_c
+
+    L = opts["n_comm"]
+    shape = _SHAPE_TO_CLOSED.get(opts["interference"], "paper")
+    out = {f"rate_{v}": float(rate(L, params, variant=v, unit="nats", interference_shape=shape))
+           for v in ("exact", "paper")}
+    out["kappa_c"] = float(kappa_c(params.resource_blocks, params.mu_c, L))
+    return out
+
+
+def _check_k(name: str, v: Any):
+    return None if v is None else check_int(name, v, ge=2)
+
+
+RATE = Model(
+    name="meng-rate",
+    params_cls=MengParams,
+    options={
+        "n_comm": (lambda n, v: check_int(n, v, ge=1, le=1000), 1),
+        "sim_model": (lambda n, v: _choice(n, v, ("paper", "zf")), "paper"),
+        "interference": (lambda n, v: _choice(n, v, ("exp", "matched")), "exp"),
+        "k_nearest": (_check_k, None),
+    },
+    make_kernel=_rate_kernel,
+    closed_forms=_rate_closed,
+    mc_outputs=(
+        Output("rate_nats", "average rate E[ln(1 + SIR)] (Monte Carlo of (8)-(9))", "nats/s/Hz",
+               "Meng (9)", "MC"),
+        Output("n_accepted", "cooperating BSs that accepted (Monte Carlo)", "", "", ""),
+    ),
+    closed_outputs=(
+        Output("rate_exact", "Theorem 2 re-derived (true joint law of r, r_L; binomial ring)",
+               "nats/s/Hz", "Thm 2 exact", ""),
+        Output("rate_paper", "Theorem 2 as printed (r independent of eta_L)", "nats/s/Hz",
+               "Thm 2 printed", ""),
+        Output("kappa_c", "acceptance probability of a cooperation request (derived)", "", "kappa_c", ""),
+    ),
+    plotted=("rate_nats", "rate_exact", "rate_paper"),
+    agreement=(("rate_nats", "rate_exact"),),
+    sweep_options=("n_comm",),
+)
+
+# --------------------------------------------------------------------------- Fig. 5: tradeoff
+
+
+@lru_cache(maxsize=32)
+def _rate_grid(base: MengParams, L_max: int, variant: str, n_grid: int):
+    from ..analysis.meng_tradeoff import Tradeoff
+
+    return Tradeoff(base, L_max=L_max, N_max=1, N_min=1, rate_variant=variant, n_grid=n_grid).rate_grid
+
+
+def tradeoff_for(params: MengParams, opts: Mapping[str, Any]):
+    """The design space of a network. Theorem 2 on the (L, p^c) grid is computed once per
+    network and shared between backhaul values: R_c depends on neither C nor e nor p^s."""
+    from ..analysis.meng_tradeoff import Tradeoff
+
+    base = dataclasses.replace(params, sensing_power_fraction=0.5, backhaul_capacity=6.0,
+                               sensing_rate_demand=0.25)
+    t = Tradeoff(params, L_max=opts["L_max"], N_max=opts["N_max"], rate_variant=opts["rate_variant"],
+                 n_grid=opts["n_grid"])
+    t.__dict__["rate_grid"] = _rate_grid(base, opts["L_max"], opts["rate_variant"], opts["n_grid"])
+    return t
+
+
+@lru_cache(maxsize=1024)
+def _design(params: MengParams, opts_key: tuple):
+    opts = dict(opts_key)
+    t = tradeoff_for(params, opts)
+    c = t.rate_ceiling()
+    if c is None:
+        raise ParameterError("backhaul_capacity", params.backhaul_capacity,
+                             "large enough for one sensing BS and some rate")
+    target = opts["rate_fraction"] * c.rate
+    d = t.min_crlb(target)
+    return t, d, float(t.time_sharing(d.rate)) if d is not None else math.inf
+
+
+def _opts_key(opts: Mapping[str, Any]) -> tuple:
+    return tuple(sorted((k, opts[k]) for k in ("rate_fraction", "L_max", "N_max", "rate_variant", "n_grid")))
+
+
+def _tradeoff_kernel(params: MengParams, opts: Mapping[str, Any]):
+    from ..simulation.meng_tradeoff import MengDesignKernel
+
+    _, d, _ = _design(params, _opts_key(opts))
+    if d is None:
+        raise ParameterError("monte_carlo.rate_fraction", opts["rate_fraction"],
+                             "a rate target some design meets under the backhaul constraint")
+    return MengDesignKernel(params, d.L, d.N, d.p_c, kappa_s=d.kappa_s if d.N else 1.0)
+
+
+def _tradeoff_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
+    _, d, ts = _design(params, _opts_key(opts))
+    return {"rate_cf": d.rate, "crlb_cf": d.crlb, "crlb_ts": ts, "design_L": float(d.L),
+            "design_N": float(d.N), "design_p_c": d.p_c, "kappa_s": d.kappa_s, "kappa_c": d.kappa_c,
+            "backhaul_load": d.backhaul_load}
+
+
+def _tradeoff_check(params: MengParams, opts: Mapping[str, Any]) -> None:
+    """Cheap validation at parse time (the search itself runs when the figure is computed)."""
+    if not 0.0 <= opts["rate_fraction"] < 1.0:
+        raise ParameterError("rate_fraction", opts["rate_fraction"], "in [0, 1)")
+
+
+TRADEOFF = Model(
+    name="meng-tradeoff",
+    params_cls=MengParams,
+    options={
+        "rate_fraction": (lambda n, v: check_real(n, v, ge=0.0, lt=1.0), 0.5),
+        "L_max": (lambda n, v: check_int(n, v, ge=1, le=200), 20),
+        "N_max": (lambda n, v: check_int(n, v, ge=1, le=1000), 30),
+        "rate_variant": (lambda n, v: _choice(n, v, ("exact", "paper")), "exact"),
+        "n_grid": (lambda n, v: check_int(n, v, ge=5, le=2001), 41),
+    },
+    make_kernel=_tradeoff_kernel,
+    closed_forms=_tradeoff_closed,
+    mc_outputs=(
+        Output("rate_nats", "rate of the chosen design (Monte Carlo of (9))", "nats/s/Hz",
+               "MC: mean rate, geometric-mean CRLB", ""),
+        Output("geo_mean", "geometric mean of the CRLB of the chosen design (Monte Carlo)", "m^2",
+               "MC: mean rate, geometric-mean CRLB", ""),
+        Output("singular", "probability that a target's cluster cannot localise (Monte Carlo)", "", "", ""),
+    ),
+    closed_outputs=(
+        Output("rate_cf", "R_c of the best design for this rate target (Theorem 2, exact)", "nats/s/Hz",
+               "cooperative", ""),
+        Output("crlb_cf", "CRLB_a of the best design ((16), mean-field)", "m^2", "cooperative", ""),
+        Output("crlb_ts", "CRLB of time sharing between the corners at the same rate", "m^2",
+               "time sharing", ""),
+        Output("design_L", "communication cluster size L of the design", "", "L", ""),
+        Output("design_N", "sensing cluster size N of the design", "", "N", ""),
+        Output("design_p_c", "communication power share p^c of the design", "", "p^c", ""),
+        Output("kappa_s", "sensing acceptance probability of the design", "", "kappa_s", ""),
+        Output("kappa_c", "communication acceptance probability of the design", "", "kappa_c", ""),
+        Output("backhaul_load", "R_c + e N of the design", "nats/s/Hz", "(10)", ""),
+    ),
+    plotted=("rate_cf:crlb_cf", "rate_cf:crlb_ts", "rate_nats:geo_mean"),
+    agreement=(("rate_nats", "rate_cf"),),
+    sweep_options=("rate_fraction",),
+    derived=_meng_derived,
+    check_point=_tradeoff_check,
+)
+
+
+MODELS.update({m.name: m for m in (RATE, TRADEOFF)})
