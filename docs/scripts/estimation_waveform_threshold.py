@@ -6,7 +6,7 @@ unknown complex amplitude, CN(0, 1) noise per tone, energy-to-noise ratio ENR = 
 (after combining). ML delay: argmax over the periodic delay axis of |sum_f Y(f) S*(f) e^{j2 pi f tau}|
 (zero-padded FFT, then golden-section refinement). Prints MSE / CRB, CRB = 1 / (8 pi^2 beta^2 ENR).
 
-    python docs/drafts/estimation_waveform_threshold.py
+    python docs/scripts/estimation_waveform_threshold.py
 """
 
 import math
