@@ -279,11 +279,6 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, fix belongs in experiments/executors.py: pool workers "
-    "outlive a SIGKILLed parent and block forever on a pipe read (orphans)",
-)
 def test_pool_workers_exit_when_parent_is_killed(tmp_path):
     cfg = tmp_path / "big.toml"
     cfg.write_text(CONFIG.replace("n_layouts = 3000", "n_layouts = 40000000"))
