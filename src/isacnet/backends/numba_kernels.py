@@ -28,7 +28,8 @@ exponents use ``pow`` (about 15 ns a point instead of 1). The Song tail beyond t
 Random streams. Every draw comes from the Generator passed in (the block's), through its bit
 generator: the float64 exponentials are numpy's exact algorithm and stream; the float32 ones
 numpy's float32 algorithm on the halves of raw 64-bit outputs; the bearings and the acceptance
-uniforms use raw 64-bit outputs. A given seed reproduces this backend bit for bit
+uniforms use raw 64-bit outputs. Exponentials are drawn > 0 (a 0, probability 2^-23 per float32
+draw, would put a point on the target). A given seed reproduces this backend bit for bit
 (same machine, same numba and LLVM: the vectorised sums are reassociated, so a CPU with another
 vector width may differ in the last bits); it is not the numpy backend's stream.
 
@@ -65,7 +66,7 @@ try:  # numpy's float32 ziggurat tables, as numba ports them
 
     _ZIG_F = True
 except ImportError:  # pragma: no cover - then float32 exponentials are drawn one 32-bit call each
-    _ZIG_F = None
+    _ZIG_F = False
     _FE_F = _KE_F = _WE_F = np.zeros(256, np.float32)
     _EXP_R_F = np.float32(0)
 
@@ -75,7 +76,7 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 TWO_PI = 2.0 * math.pi
 QUARTER_MAX = 15
-"""Exponents p = q/4 with q <= 15 use sqrt chains instead of pow."""
+"""Exponents p = q/4 with q <= 15 avoid ``pow`` (division, or Newton steps / square roots)."""
 
 
 # --------------------------------------------------------------------------- random primitives
