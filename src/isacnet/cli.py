@@ -131,6 +131,30 @@ def list_figures() -> None:
         click.echo(f"{s.id:<14} {s.group or '':<11} {s.title}")
 
 
+def _backend_options(f):
+    f = click.option("--dtype", type=click.Choice(["float64", "float32"]), default=None,
+                     help="Precision of the compiled backends (default float64).")(f)
+    return click.option("--backend", type=click.Choice(["numpy", "numba", "jax"]), default=None,
+                        help="Who computes the Monte Carlo kernels that have compiled versions (Song "
+                             "and Meng CRLB): numba (CPU, isacnet[fast]) or jax (GPU, isacnet[gpu]).")(f)
+
+
+def _with_backend(specs, backend, dtype):
+    """Apply --backend/--dtype to the specs whose model has compiled kernels; say which not."""
+    from .experiments.models import get_model
+
+    if backend is None and dtype is None:
+        return specs
+    out = []
+    for s in specs:
+        if "backend" in get_model(s.model).options:
+            out.append(s.with_overrides(backend=backend, dtype=dtype))
+        else:
+            click.echo(f"note: {s.id} ({s.model}) has no compiled kernel; it runs on numpy", err=True)
+            out.append(s)
+    return out
+
+
 @main.command()
 @click.argument("figures", nargs=-1, required=True)
 @_with_common
@@ -138,8 +162,9 @@ def list_figures() -> None:
               help="Simulate the PPP on a finite disk of this radius [m] (the paper's set-up) "
                    "instead of the infinite plane.")
 @click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
+@_backend_options
 def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh,
-              window_radius, k_nearest):
+              window_radius, k_nearest, backend, dtype):
     """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
 
     Finished chunks are kept in OUT/.isacnet-chunks: if the run is killed, the same command
@@ -151,6 +176,7 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, 
     specs = [s.with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts,
                               window_radius=window_radius, k_nearest=k_nearest)
              for s in resolve_figures(list(figures))]
+    specs = _with_backend(specs, backend, dtype)
     if window_radius is not None:
         import dataclasses
 
@@ -163,12 +189,14 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, 
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
-def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh):
+@_backend_options
+def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh, backend, dtype):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from .experiments.spec import load_spec
 
     _check_stopping(rel_ci, max_layouts, n_layouts)
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
+    (spec,) = _with_backend([spec], backend, dtype)
     _run_and_save([spec], out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts)
 
 

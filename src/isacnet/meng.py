@@ -37,6 +37,7 @@ from typing import Literal
 
 import numpy as np
 
+from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
 from .analysis.meng_sensing import (
     crlb_a,
     crlb_eq11,
@@ -55,6 +56,7 @@ from .analysis.meng_sensing import (
     theorem1_constant,
     zeta2,
 )
+from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
 from .params import MengParams, ParameterError, check_int, check_real, real_array
@@ -65,9 +67,6 @@ from .simulation.estimate import Z95, Estimate
 from .simulation.meng import MengClusterKernel, MengCrlbKernel, ratio_estimate
 
 crlb_approx = crlb_eq13
-
-from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
-from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
 
 __all__ = [
     "H1",

@@ -28,7 +28,7 @@ def _context():
     ``spawn`` elsewhere (macOS, Windows), where fork is unsafe or absent."""
     import sys
 
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and "jax" not in sys.modules:  # JAX's threads do not survive fork
         return mp.get_context("fork")
     return mp.get_context("spawn")
 

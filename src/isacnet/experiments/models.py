@@ -70,10 +70,18 @@ class Model:
         return self.make_kernel(params, self.full_options(opts))
 
 
+BACKEND_OPTIONS = {
+    # who computes the layouts (isacnet.backends): same law, each backend its own random stream
+    "backend": (lambda n, v: _choice(n, v, ("numpy", "numba", "jax")), "numpy"),
+    "dtype": (lambda n, v: _choice(n, v, ("float64", "float32")), "float64"),
+}
+
+
 def _song_kernel(params: SongParams, opts: Mapping[str, Any]):
     from ..simulation.song import SongKernel
 
-    return SongKernel(params, k_nearest=opts["k_nearest"], window_radius=opts["window_radius"])
+    return SongKernel(params, k_nearest=opts["k_nearest"], window_radius=opts["window_radius"],
+                      backend=opts["backend"], dtype=opts["dtype"])
 
 
 def _song_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, float]:
@@ -95,6 +103,7 @@ SONG = Model(
     options={
         "k_nearest": (lambda n, v: check_int(n, v, ge=1), 64),
         "window_radius": (lambda n, v: check_real(n, v, gt=0.0), None),
+        **BACKEND_OPTIONS,
     },
     make_kernel=_song_kernel,
     closed_forms=_song_closed,
@@ -124,7 +133,7 @@ def _meng_kernel(params, opts):
     kappa = 1.0
     if opts["acceptance"] == "kappa_s":
         kappa = float(kappa_s(params.resource_blocks, params.mu_s, opts["n_bs"]))
-    return MengCrlbKernel(params, opts["n_bs"], kappa=kappa)
+    return MengCrlbKernel(params, opts["n_bs"], kappa=kappa, backend=opts["backend"], dtype=opts["dtype"])
 
 
 def _meng_derived(ests: dict, kernel) -> dict:
@@ -197,6 +206,7 @@ def _meng_model(name: str, acceptance: str) -> Model:
         options={
             "n_bs": (lambda n, v: check_int(n, v, ge=1), 10),
             "acceptance": (lambda n, v: _choice(n, v, ("none", "kappa_s")), acceptance),
+            **BACKEND_OPTIONS,
         },
         make_kernel=_meng_kernel,
         closed_forms=_meng_closed,

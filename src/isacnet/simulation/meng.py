@@ -87,7 +87,7 @@ class MengCrlbKernel:
     dtype : "float64" or "float32"
         Precision of the compiled backends (numpy: float64 only). In float32 a FIM with
         det <= 1e-5 tr^2 counts as singular (:data:`isacnet.sensing.SINGULAR_RTOL`), which
-        changes "singular" and the CDF visibly for N <= 3 (docs/drafts/perf_backends.md).
+        changes "singular" and the CDF visibly for N <= 3 (docs/performance.md).
     """
 
     params: MengParams
