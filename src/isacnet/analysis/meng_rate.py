@@ -80,7 +80,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from ..params import MengParams, ParameterError
+from ..params import MengParams, ParameterError, real_array
 from .meng_sensing import kappa_c as _kappa_c
 
 __all__ = [
@@ -112,14 +112,7 @@ _TS_T = 3.1  # tanh-sinh half-range: s in [8e-16, 1 - 8e-16]
 
 
 def _arr(value, name: str, valid: str, ok) -> np.ndarray:
-    try:
-        raw = np.asarray(value)
-        if raw.dtype.kind in "USbcV" or (raw.dtype.kind == "O" and any(
-                isinstance(v, str | bytes | bool | complex | dict) for v in raw.ravel())):
-            raise TypeError  # no strings, bools or complex numbers (real objects such as mpf pass)
-        a = raw.astype(float)
-    except (TypeError, ValueError):
-        raise ParameterError(name, value, valid) from None
+    a = real_array(name, value, valid)  # no strings, bools or complex (real objects such as mpf pass)
     if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(ok(a)):
         raise ParameterError(name, value if a.ndim == 0 else a.tolist(), valid)
     return a

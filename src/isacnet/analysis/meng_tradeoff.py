@@ -45,7 +45,7 @@ import numpy as np
 from scipy import interpolate
 from scipy import optimize as sopt
 
-from ..params import MengParams, ParameterError, check_int, check_real
+from ..params import MengParams, ParameterError, check_int, check_real, real_array
 
 __all__ = ["Design", "Tradeoff", "optimize", "time_sharing"]
 
@@ -348,13 +348,7 @@ class Tradeoff:
 
     def time_sharing(self, rate) -> np.ndarray:
         """CRLB of time sharing between the corners at R_c = ``rate`` (t = rate / R_C)."""
-        try:
-            raw = np.asarray(rate)
-            if raw.dtype.kind not in "iuf":
-                raise TypeError
-            rate = raw.astype(float)
-        except (TypeError, ValueError):
-            raise ParameterError("rate", rate, "finite reals >= 0 [nats/s/Hz]") from None
+        rate = real_array("rate", rate, "finite reals >= 0 [nats/s/Hz]")
         if rate.size == 0 or not np.all(np.isfinite(rate)) or np.any(rate < 0):
             raise ParameterError("rate", rate.tolist(), "finite reals >= 0 [nats/s/Hz]")
         s, c = self.sensing_corner(), self.comm_corner()
