@@ -54,7 +54,25 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-class ProcessExecutor:
+class _Reentrant:
+    """Context manager that may be entered more than once: the outermost ``with`` starts the
+    resource (``_ensure``) and closes it (``close``), inner ones reuse it."""
+
+    _depth = 0
+
+    def __enter__(self):
+        self._ensure()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth <= 0:
+            self._depth = 0
+            self.close()
+
+
+class ProcessExecutor(_Reentrant):
     """A pool of local worker processes.
 
     At most ``2 * n_workers`` chunks are in flight, so memory stays bounded however many chunks
@@ -65,17 +83,6 @@ class ProcessExecutor:
         self.n_workers = check_int("workers", n_workers or os.cpu_count() or 1, ge=1)
         self._pool: ProcessPoolExecutor | None = None
         self._depth = 0
-
-    def __enter__(self) -> ProcessExecutor:
-        self._ensure()
-        self._depth += 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth <= 0:
-            self._depth = 0
-            self.close()
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -114,7 +121,7 @@ class ProcessExecutor:
         return f"ProcessExecutor(n_workers={self.n_workers})"
 
 
-class DaskExecutor:
+class DaskExecutor(_Reentrant):
     """Chunks run as tasks on a ``dask.distributed`` cluster.
 
     Three ways to get a cluster:
@@ -192,17 +199,6 @@ class DaskExecutor:
             self.n_workers = check_int("workers", n_workers or os.cpu_count() or 1, ge=1)
 
     # -------------------------------------------------------------- lifetime
-    def __enter__(self) -> DaskExecutor:
-        self._ensure()
-        self._depth += 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth <= 0:
-            self._depth = 0
-            self.close()
-
     @property
     def client(self) -> Any:
         """The :class:`distributed.Client` (a local cluster is started if needed)."""
