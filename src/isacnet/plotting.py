@@ -38,6 +38,15 @@ def _series_label(ds: xr.Dataset, dim: str, j: int) -> str:
     return f"{c.attrs.get('long_name', dim)} = {val}"
 
 
+def _series_rows(ds: xr.Dataset) -> list[tuple[dict | None, str, str | None]]:
+    """(selection, label prefix, colour) per series value; one row without a series axis."""
+    sdim = ds.attrs.get("series_dim")
+    if not sdim:
+        return [(None, "", None)]
+    return [({sdim: j}, _series_label(ds, sdim, j) + ": ", _COLOURS[j % len(_COLOURS)])
+            for j in range(ds.sizes[sdim])]
+
+
 def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> None:
     """Draw ``variables`` (default: the Dataset's ``plotted`` attr) on a matplotlib Axes.
 
@@ -53,10 +62,7 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
     _, x, xlabel = _x(ds)
     names = [n for n in requested if n in ds]
     sdim = ds.attrs.get("series_dim")
-    rows = [(None, "", None)]
-    if sdim:
-        rows = [({sdim: j}, _series_label(ds, sdim, j) + ": ", _COLOURS[j % len(_COLOURS)])
-                for j in range(ds.sizes[sdim])]
+    rows = _series_rows(ds)
     n_mc = n_cf = 0
     for i, name in enumerate(names):
         is_mc = f"{name}_stderr" in ds
@@ -103,11 +109,7 @@ def plot_dataset(ds: xr.Dataset, ax, variables: Sequence[str] | None = None) -> 
 def _plot_pairs(ds: xr.Dataset, ax, pairs: Sequence[str]) -> None:
     """``"x:y"`` entries: y against x (e.g. a CRLB against a rate: a tradeoff region). Monte
     Carlo pairs get error bars in both directions; one colour per series value."""
-    sdim = ds.attrs.get("series_dim")
-    rows = [(None, "", None)]
-    if sdim:
-        rows = [({sdim: j}, _series_label(ds, sdim, j) + ": ", _COLOURS[j % len(_COLOURS)])
-                for j in range(ds.sizes[sdim])]
+    rows = _series_rows(ds)
     n_mc = n_cf = 0
     for i, pair in enumerate(pairs):
         xn, yn = pair.split(":")
