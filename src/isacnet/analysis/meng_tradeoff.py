@@ -204,19 +204,34 @@ class Tradeoff:
                       float(self.kappa_c[L - 1]), r + self.e * N, self.C)
 
     # ------------------------------------------------------------------ the search
-    def _candidates(self, L: int, N: int, extra_levels: tuple[float, ...], pc_hi: float) -> np.ndarray:
-        """p^c values where the optimum over p^c can sit for this (L, N): a fine grid of the
-        spline, its crossings of the backhaul budget and of ``extra_levels`` (rate targets),
-        and ``pc_hi`` (the p^c bound from a CRLB target)."""
+    @cached_property
+    def _fine_pc(self) -> np.ndarray:
+        """The fine candidate grid of p^c (uniform in u), the same for every (L, N)."""
+        return self._pc(np.linspace(0.0, 1.0, 8 * (self.n_grid - 1) + 1))
+
+    @cached_property
+    def _fine_rate(self) -> list[np.ndarray]:
+        """The spline on the fine grid, per L (evaluated once, not once per N)."""
+        return [self.rate_interp(int(L), self._fine_pc) for L in self.Ls]
+
+    def _candidates(self, L: int, N: int, extra_levels: tuple[float, ...],
+                    pc_hi: float) -> tuple[np.ndarray, np.ndarray]:
+        """p^c values where the optimum over p^c can sit for this (L, N), and the spline's R_c
+        there: the fine grid, the spline's crossings of the backhaul budget and of
+        ``extra_levels`` (rate targets), and ``pc_hi`` (the p^c bound from a CRLB target)."""
         sp = self._splines[L - 1]
         budget = self.C - self.e * N
-        pts = [self._pc(np.linspace(0.0, 1.0, 8 * (self.n_grid - 1) + 1))]
+        extra = []
         for level in (budget, *extra_levels):
             roots = np.asarray(sp.solve(level, extrapolate=False), dtype=float)
-            pts.append(self._pc(roots[(roots >= 0) & (roots <= 1)]))
-        pts.append(np.array([pc_hi]))
-        c = np.concatenate(pts)
-        return np.unique(c[(c >= 0.0) & (c <= min(1.0, pc_hi))])
+            extra.append(self._pc(roots[(roots >= 0) & (roots <= 1)]))
+        extra.append(np.array([pc_hi]))
+        e = np.concatenate(extra)
+        c = np.concatenate([self._fine_pc, e])
+        r = np.concatenate([self._fine_rate[L - 1], self.rate_interp(L, e)])
+        keep = (c >= 0.0) & (c <= min(1.0, pc_hi))
+        c, idx = np.unique(c[keep], return_index=True)
+        return c, r[keep][idx]
 
     def _best(self, score: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
               levels: tuple[float, ...] = (), crlb_cap: float = math.inf,
@@ -233,8 +248,7 @@ class Tradeoff:
                     if need > 1.0:
                         continue
                     pc_hi = 1.0 - need
-                pc = self._candidates(int(L), int(N), levels, pc_hi)
-                r = self.rate_interp(int(L), pc)
+                pc, r = self._candidates(int(L), int(N), levels, pc_hi)
                 ok = (r <= budget * (1 + _LOAD_RTOL) + 1e-12) & (r >= rate_floor * (1 - _LOAD_RTOL) - 1e-12)
                 if not ok.any():
                     continue
