@@ -139,11 +139,11 @@ def test_numba_exponentials_law(dtype):
     """The kernels' exponentials (float32: the ziggurat on both halves of a 64-bit output,
     tail path beyond r = 7.697 for idx 0, wedge tests otherwise): KS against Exp(1), mean 1 and
     variance 1, P(X > 7.697) = e^-7.697 (the tail path), P(X < 0.01) = 1 - e^-0.01."""
-    from isacnet.backends.numba_kernels import exponentials
+    from isacnet.backends.numba_kernels import exponentials, stream_state
 
     n = 2_000_000
     x = np.empty(n, dtype)
-    exponentials(block_rng(9, 0, 0), x)
+    exponentials(stream_state(block_rng(9, 0, 0)), x)
     x = x.astype(float)
     assert np.all(x > 0)
     assert stats.kstest(x[:200_000], "expon").pvalue > 1e-4

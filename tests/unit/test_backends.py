@@ -232,17 +232,45 @@ def test_numba_bearing_map_is_cos_sin(dtype):
     assert np.max(np.abs(c - np.cos(phi))) < tol and np.max(np.abs(s - np.sin(phi))) < tol
 
 
+def _sfc64(state: np.ndarray) -> np.random.Generator:
+    """numpy's own SFC64 Generator, put in the given (a, b, c, counter) state."""
+    bg = np.random.SFC64()
+    st = bg.state
+    st["state"]["state"] = np.asarray(state, np.uint64).copy()
+    st["has_uint32"] = st["uinteger"] = 0
+    bg.state = st
+    return np.random.Generator(bg)
+
+
 @numba_only
-def test_numba_draws_come_from_the_generator():
-    """float64: the exponentials are numpy's own stream; the bearings use the next raw 64-bit
-    outputs, split in two 32-bit halves: u = (j + 1/2) / 2^32. Checked against numpy's Generator.
-    (float32 draws its exponentials two per 64-bit output: its law is tested in
-    tests/statistical/test_backends_stat.py.)"""
-    from isacnet.backends.numba_kernels import song_draws
+def test_numba_stream_is_numpys_sfc64_seeded_from_the_block_generator():
+    """The state: three raw outputs of the block's bit generator, counter 1, 12 outputs
+    discarded (numpy's SFC64 seeding); then the raw outputs and the float64 exponentials are
+    numpy's SFC64 Generator's, bit for bit (over 10^6 draws: ~11,000 take the slow paths)."""
+    from isacnet.backends.numba_kernels import exponentials, raw_outputs, stream_state
+
+    st = stream_state(np.random.default_rng(42))
+    seed = np.random.default_rng(42).bit_generator.random_raw(3)
+    ref = _sfc64([*seed, 1])
+    ref.bit_generator.random_raw(12)
+    np.testing.assert_array_equal(st, ref.bit_generator.state["state"]["state"])
+    out = np.empty(1000, np.uint64)
+    raw_outputs(st.copy(), out)
+    np.testing.assert_array_equal(out, _sfc64(st).bit_generator.random_raw(1000))
+    x = np.empty(1_000_000)
+    exponentials(st.copy(), x)
+    np.testing.assert_array_equal(x, _sfc64(st).standard_exponential(1_000_000))
+
+
+@numba_only
+def test_numba_draws_come_from_the_stream():
+    """float64 layouts: per process, K exponentials (numpy's SFC64 stream), then ceil(K/2) raw
+    outputs for the bearings, each split in two 32-bit halves: u = (j + 1/2) / 2^32."""
+    from isacnet.backends.numba_kernels import song_draws, stream_state
 
     k = SongKernel(SongParams(), k_nearest=7, backend="numba")
     d = song_draws(k, np.random.default_rng(42), 3)
-    ref = np.random.default_rng(42)
+    ref = _sfc64(stream_state(np.random.default_rng(42)))
     for i in range(3):
         for g, u in ((d["g_t"][i], d["u_t"][i]), (d["g_r"][i], d["u_r"][i])):
             np.testing.assert_array_equal(g, np.cumsum(ref.standard_exponential(7)))  # sequential sums in both

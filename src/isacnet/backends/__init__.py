@@ -7,8 +7,8 @@ A kernel's ``backend`` field picks who computes its layouts:
 ``"numba"`` (``pip install 'isacnet[fast]'``)
     Fused CPU kernels (:mod:`.numba_kernels`): one pass per layout over small scratch arrays
     that stay in L1, no temporaries of the batch's size, no trig calls. Random numbers come from
-    the block's own :class:`numpy.random.Generator` (numba calls its bit generator), so seeding
-    stays per block.
+    an inlined SFC64 stream seeded per call from the block's own
+    :class:`numpy.random.Generator`, so seeding stays per block.
 ``"jax"`` (``pip install 'isacnet[gpu]'``)
     One jitted code path for CPU and GPU (:mod:`.jax_kernels`), counter-based random numbers
     (``jax.random``) keyed from the block's Generator.
@@ -75,6 +75,14 @@ def check_backend(backend: object, dtype: object) -> tuple[str, str]:
     if backend != "numpy":
         load(backend)
     return backend, dtype  # type: ignore[return-value]
+
+
+def describe(backend: str, dtype: str) -> dict[str, str]:
+    """What a kernel stores about its backend: {} for numpy (the reference), else the backend,
+    the dtype and the name of its random stream (``STREAM`` of its module)."""
+    if backend == "numpy":
+        return {}
+    return {"backend": backend, "dtype": dtype, "rng_stream": load(backend).STREAM}
 
 
 def available(backend: str) -> bool:

@@ -47,6 +47,11 @@ def _precision(dtype: np.dtype):
     return contextlib.nullcontext()
 
 
+STREAM = "jax-threefry2x32-v1"
+"""Identifies the random stream of these kernels (stored with results): jax.random on a
+threefry key from 64 bits of the block's Generator."""
+
+
 def _key(rng: np.random.Generator):
     """A threefry key from 64 bits of the block's Generator."""
     data = rng.integers(0, 2**32, size=2, dtype=np.uint32)

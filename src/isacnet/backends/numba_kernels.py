@@ -5,9 +5,9 @@ Same outputs and same law of layouts as :class:`isacnet.simulation.song.SongKern
 pair-sum fallback, singular FIM -> inf), computed in one pass per layout:
 
 1. draw the layout into scratch arrays of length K (they stay in L1): ordered arrival times
-   g_k = cumsum of K standard exponentials (numpy's ziggurat as numba ports it, on the block's
-   Generator; in float32 two per 64-bit output, the float32 ziggurat on each 32-bit half), and
-   the bearings, two per 64-bit output of the bit generator;
+   g_k = cumsum of K standard exponentials (numpy's ziggurat on an inlined SFC64 stream, see
+   below; in float32 two per 64-bit output, the float32 ziggurat on each 32-bit half), and the
+   bearings, two per 64-bit output;
 2. a vectorisable pass (SIMD over the K points) for the path gains g^{-gamma/2} and the unit
    vectors, accumulating the six sums of the separable FIM;
 3. the 2x2 closed-form inverse and the outputs.
@@ -25,13 +25,19 @@ Newton steps (float64; within 4 ulp) or two float32 square roots (float32), then
 exponents use ``pow`` (about 15 ns a point instead of 1). The Song tail beyond the K-th point,
 2 g_K^{1-gamma/2} / (gamma - 2), is 2 g_K w_K / (gamma - 2).
 
-Random streams. Every draw comes from the Generator passed in (the block's), through its bit
-generator: the float64 exponentials are numpy's exact algorithm and stream; the float32 ones
-numpy's float32 algorithm on the halves of raw 64-bit outputs; the bearings and the acceptance
-uniforms use raw 64-bit outputs. Exponentials are drawn > 0 (a 0, probability 2^-23 per float32
-draw, would put a point on the target). A given seed reproduces this backend bit for bit
-(same machine, same numba and LLVM: the vectorised sums are reassociated, so a CPU with another
-vector width may differ in the last bits); it is not the numpy backend's stream.
+Random streams. Each kernel call runs its own SFC64 stream (numpy's algorithm, inlined; its
+state is a tuple of four uint64 threaded through the draws, so it lives in registers), seeded
+from three raw outputs of the block's Generator as ``np.random.SFC64`` seeds itself (counter 1,
+12 outputs discarded: :func:`stream_state`). Calling the Generator's bit generator through its
+function pointer for each draw, as the first version did, cost 0.83 of the numpy floor by itself.
+The float64 exponentials are numpy's ziggurat, bit for bit what ``np.random.Generator(SFC64)``
+gives from the same state (tested), except that an exact 0 (probability 2^-53) is redrawn; the
+float32 ones are numpy's float32 ziggurat on the halves of raw outputs, its slow paths taking
+24-bit uniforms from fresh outputs; the bearings and the acceptance uniforms use raw outputs.
+Exponentials are > 0 (a 0 would put a point on the target). A given seed reproduces this
+backend bit for bit (same machine, same numba and LLVM: the vectorised sums are reassociated,
+so a CPU with another vector width may differ in the last bits); it is not the numpy backend's
+stream. The stream is named in :data:`STREAM` (stored with results).
 
 ``dtype="float32"`` runs everything in float32 (float32 exponentials, float32 sums); the
 singular threshold (:data:`isacnet.sensing.SINGULAR_RTOL`) and the separable-form trust limit
@@ -53,22 +59,25 @@ from . import SEPARABLE_MAX_AMPLIFICATION
 
 if tuple(int(x) for x in numba.__version__.split(".")[:2]) < (0, 59):  # pragma: no cover
     raise ImportError(f"numba >= 0.59 is needed, found {numba.__version__}")
-try:
-    from numba.np.random.distributions import random_standard_exponential, random_standard_exponential_f
-    from numba.np.random.generator_core import next_float, next_uint64
-except ImportError as e:  # pragma: no cover - layout of numba's Generator support changed
-    raise ImportError(f"numba {numba.__version__} lacks the Generator internals these kernels call") from e
-try:  # numpy's float32 ziggurat tables, as numba ports them
+try:  # numpy's ziggurat tables, as numba ports them
+    from numba.np.random._constants import fe_double as _FE
     from numba.np.random._constants import fe_float as _FE_F
+    from numba.np.random._constants import ke_double as _KE
     from numba.np.random._constants import ke_float as _KE_F
+    from numba.np.random._constants import we_double as _WE
     from numba.np.random._constants import we_float as _WE_F
+    from numba.np.random._constants import ziggurat_exp_r as _EXP_R
     from numba.np.random._constants import ziggurat_exp_r_f as _EXP_R_F
+except ImportError as e:  # pragma: no cover - layout of numba's random support changed
+    raise ImportError(f"numba {numba.__version__} lacks the ziggurat tables these kernels use") from e
 
-    _ZIG_F = True
-except ImportError:  # pragma: no cover - then float32 exponentials are drawn one 32-bit call each
-    _ZIG_F = False
-    _FE_F = _KE_F = _WE_F = np.zeros(256, np.float32)
-    _EXP_R_F = np.float32(0)
+_FE, _KE, _WE = np.asarray(_FE, np.float64), np.asarray(_KE, np.uint64), np.asarray(_WE, np.float64)
+_FE_F, _KE_F, _WE_F = np.asarray(_FE_F, np.float32), np.asarray(_KE_F, np.uint32), np.asarray(_WE_F, np.float32)
+_EXP_R, _EXP_R_F = np.float64(_EXP_R), np.float32(_EXP_R_F)
+
+STREAM = "sfc64-inline-v2"
+"""Identifies the random stream of these kernels (stored with results: a change of the stream
+changes the kernels' reprs, hence the chunk-cache keys). v1 called the Generator per draw."""
 
 _FAST = {"reassoc", "contract"}
 """Vectorised sums (reassociation) and FMA; never nnan/ninf: inf must survive (singular FIM)."""
@@ -80,141 +89,227 @@ QUARTER_MAX = 15
 
 
 # --------------------------------------------------------------------------- random primitives
-# They take the Generator's bit generator ``bg = rng.bit_generator`` and use numba's ports of
-# numpy's algorithms. ``f32`` (a loop-invariant flag) picks the float32 algorithms.
-@njit(inline="always", **_JIT)
-def _exp64(bg):
-    """A standard exponential > 0 (numpy's float64 ziggurat; 0, probability 2^-53, redrawn)."""
-    e = random_standard_exponential(bg)
-    while e == 0:
-        e = random_standard_exponential(bg)
-    return e
+# The stream is numpy's SFC64 algorithm, inlined: its state (a, b, c, counter) is a tuple of four
+# uint64 threaded through the draws (``s, x = _draw(s)``), so that it lives in registers; calling
+# the Generator's bit generator through its function pointer for every draw cost about 60% of
+# the numpy floor by itself. Each kernel call seeds the state from three raw outputs of the
+# block's Generator (:func:`stream_state`), as np.random.SFC64 seeds itself from a SeedSequence.
+_S3, _S8, _S11, _S24, _S32, _S40, _ONE = (np.uint64(x) for x in (3, 8, 11, 24, 32, 40, 1))
+_B8, _B32 = np.uint64(0xFF), np.uint64(0xFFFFFFFF)
+_U32_1, _U32_8, _U32_FF = np.uint32(1), np.uint32(8), np.uint32(0xFF)
+
+
+def stream_state(rng: np.random.Generator) -> np.ndarray:
+    """The uint64[4] SFC64 state of one kernel call: three raw 64-bit outputs of ``rng``'s bit
+    generator, counter 1, then 12 outputs discarded (numpy's SFC64 seeding)."""
+    st = np.empty(4, np.uint64)
+    st[:3] = rng.bit_generator.random_raw(3)
+    st[3] = 1
+    raw_outputs(st, np.empty(12, np.uint64))
+    return st
 
 
 @njit(inline="always", **_JIT)
-def _exp32(bg):
-    """A float32 standard exponential > 0: numpy's float32 ziggurat returns exactly 0 with
-    probability 2^-23 (a point on the target, infinite gain); zeros are redrawn (conditioning on
-    > 0 moves a mass of 1.2e-7 per draw)."""
-    e = random_standard_exponential_f(bg)
-    while e == 0:
-        e = random_standard_exponential_f(bg)
-    return e
+def _load(st):
+    return (st[0], st[1], st[2], st[3])
 
 
 @njit(inline="always", **_JIT)
-def _exp32_ziggurat(bg, ri):
-    """numpy's float32 exponential ziggurat (random_standard_exponential_f) on a given 32-bit
-    word ``ri``: the rectangle test (98.9%), else the tail or wedge test with fresh uniforms;
-    a rejection restarts the algorithm, i.e. takes a fresh draw. A 0 (ri = 0) is rejected too."""
-    ri >>= np.uint32(1)
-    idx = ri & np.uint32(0xFF)
-    ri >>= np.uint32(8)
-    x = np.float32(np.float32(ri) * _WE_F[idx])
-    ok = ri < _KE_F[idx]
-    if not ok and ri != 0:
-        if idx == 0:
-            x = np.float32(_EXP_R_F - np.float32(np.log1p(-next_float(bg))))
-            ok = True
-        else:
-            ok = (_FE_F[idx - 1] - _FE_F[idx]) * next_float(bg) + _FE_F[idx] < np.float32(np.exp(-x))
-    if not ok or x == 0:
-        x = _exp32(bg)
-    return x
+def _store(st, s):
+    st[0], st[1], st[2], st[3] = s
+
+
+@njit(inline="always", **_JIT)
+def _next(s):
+    """One SFC64 step: (new state, 64-bit output)."""
+    a, b, c, n = s
+    t = a + b + n
+    return (b ^ (b >> _S11), c + (c << _S3), ((c << _S24) | (c >> _S40)) + t, n + _ONE), t
 
 
 @njit(**_JIT)
-def exponentials(rng, out):
-    """Fill ``out`` (float32 or float64) with the kernels' exponentials (for tests): float32 in
-    pairs from the 32-bit halves of one 64-bit output, as :func:`_draw_ordered` draws them."""
-    bg = rng.bit_generator
-    f32 = out.itemsize == 4
-    for j in range(0, out.shape[0] - 1, 2):
-        if f32:
-            r = next_uint64(bg)
-            out[j] = _exp32_ziggurat(bg, np.uint32(r >> np.uint64(32)))
-            out[j + 1] = _exp32_ziggurat(bg, np.uint32(r & np.uint64(0xFFFFFFFF)))
-        else:
-            out[j] = _exp64(bg)
-            out[j + 1] = _exp64(bg)
+def raw_outputs(st, out):
+    """Fill ``out`` (uint64) with the stream's outputs from state ``st`` (advanced in place)."""
+    s = _load(st)
+    for j in range(out.shape[0]):
+        s, out[j] = _next(s)
+    _store(st, s)
 
 
 @njit(inline="always", **_JIT)
-def _angle_pair(bg):
-    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
-    r = next_uint64(bg)
-    hi = r >> np.uint64(32)
-    lo = r & np.uint64(0xFFFFFFFF)
-    return (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
+def _double(s):
+    """numpy's next_double: (x >> 11) 2^-53, in [0, 1)."""
+    s, r = _next(s)
+    return s, float(np.int64(r >> _S11)) * 2.0**-53
 
 
 @njit(inline="always", **_JIT)
-def _uniform53(bg):
-    """numpy's ``random()``: (x >> 11) * 2^-53, in [0, 1)."""
-    return float(next_uint64(bg) >> np.uint64(11)) * 2.0**-53
+def _float(s):
+    """A float32 uniform on [0, 1) from the top 24 bits of one output."""
+    s, r = _next(s)
+    return s, np.float32(np.int64(r >> _S40)) * np.float32(2.0**-24)
+
+
+@njit(**_JIT)
+def _exp64_slow(s, idx, ri, x):
+    """The rest of numpy's float64 exponential ziggurat after the rectangle test failed (the
+    tail beyond r for idx 0, else the wedge test; a rejection restarts with a fresh output), and
+    the redraw of an exact 0 (ri = 0, probability 2^-53: it would put a point on the target)."""
+    while True:
+        if ri != 0:
+            if idx == 0:
+                s, u = _double(s)
+                return s, _EXP_R - np.log1p(-u)
+            s, u = _double(s)
+            if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < np.exp(-x):
+                return s, x
+        s, r = _next(s)
+        ri = r >> _S3
+        idx = ri & _B8
+        ri >>= _S8
+        x = float(np.int64(ri)) * _WE[idx]
+        if ri < _KE[idx] and ri != 0:
+            return s, x
 
 
 @njit(inline="always", **_JIT)
-def _draw_ordered(bg, g, u, k):
-    """The k nearest points of a unit-rate process: arrival times into g, bearings' u into u."""
-    T = g.dtype.type
-    s = T(0.0)
-    if g.itemsize == 4 and _ZIG_F:  # float32: two exponentials per 64-bit output
-        for j in range(0, k - 1, 2):
-            r = next_uint64(bg)
-            s += _exp32_ziggurat(bg, np.uint32(r >> np.uint64(32)))
-            g[j] = s
-            s += _exp32_ziggurat(bg, np.uint32(r & np.uint64(0xFFFFFFFF)))
-            g[j + 1] = s
-        if k % 2:
-            g[k - 1] = s + _exp32(bg)
-    elif g.itemsize == 4:  # pragma: no cover - numba without the float32 tables
-        for j in range(k):
-            s += _exp32(bg)
-            g[j] = s
+def _exp64(s):
+    """A standard exponential > 0: numpy's float64 ziggurat (its stream, bar the redrawn 0)."""
+    s, r = _next(s)
+    ri = r >> _S3
+    idx = ri & _B8
+    ri >>= _S8
+    x = float(np.int64(ri)) * _WE[idx]
+    if ri < _KE[idx] and ri != 0:  # 98.9%
+        return s, x
+    return _exp64_slow(s, idx, ri, x)
+
+
+@njit(**_JIT)
+def _exp32_slow(s, idx, ri, x):
+    """numpy's float32 ziggurat after a failed rectangle test on a 32-bit word (or a 0, redrawn);
+    restarts take the top half of a fresh output."""
+    while True:
+        if ri != 0:
+            if idx == 0:
+                s, u = _float(s)
+                return s, np.float32(_EXP_R_F - np.float32(np.log1p(-u)))
+            s, u = _float(s)
+            if (_FE_F[idx - 1] - _FE_F[idx]) * u + _FE_F[idx] < np.float32(np.exp(-x)):
+                return s, x
+        s, r = _next(s)
+        ri = np.uint32(r >> _S32) >> _U32_1
+        idx = ri & _U32_FF
+        ri >>= _U32_8
+        x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
+        if ri < _KE_F[idx] and ri != 0:
+            return s, x
+
+
+@njit(inline="always", **_JIT)
+def _exp32(s, w):
+    """A float32 standard exponential > 0: numpy's float32 ziggurat on the 32-bit word ``w``."""
+    ri = w >> _U32_1
+    idx = ri & _U32_FF
+    ri >>= _U32_8
+    x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
+    if ri < _KE_F[idx] and ri != 0:
+        return s, x
+    return _exp32_slow(s, idx, ri, x)
+
+
+@njit(**_JIT)
+def exponentials(st, out):
+    """Fill ``out`` (float32 or float64) with the kernels' exponentials from state ``st``
+    (advanced in place), as :func:`_draw_ordered` draws them: float64 one per output, float32
+    two per output (top half first). For tests."""
+    s = _load(st)
+    if out.itemsize == 4:
+        for j in range(0, out.shape[0] - 1, 2):
+            s, r = _next(s)
+            s, out[j] = _exp32(s, np.uint32(r >> _S32))
+            s, out[j + 1] = _exp32(s, np.uint32(r & _B32))
     else:
+        for j in range(out.shape[0]):
+            s, out[j] = _exp64(s)
+    _store(st, s)
+
+
+@njit(inline="always", **_JIT)
+def _angle_pair(s):
+    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
+    s, r = _next(s)
+    hi = np.int64(r >> _S32)
+    lo = np.int64(r & _B32)
+    return s, (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
+
+
+@njit(inline="always", **_JIT)
+def _draw_ordered(s, g, u, k):
+    """The k nearest points of a unit-rate process: arrival times into g, bearings' u into u."""
+    if g.itemsize == 4:  # float32: two exponentials per 64-bit output
+        a32 = np.float32(0.0)
+        for j in range(0, k - 1, 2):
+            s, r = _next(s)
+            s, e = _exp32(s, np.uint32(r >> _S32))
+            a32 += e
+            g[j] = a32
+            s, e = _exp32(s, np.uint32(r & _B32))
+            a32 += e
+            g[j + 1] = a32
+        if k % 2:
+            s, r = _next(s)
+            s, e = _exp32(s, np.uint32(r >> _S32))
+            g[k - 1] = a32 + e
+    else:
+        a64 = 0.0
         for j in range(k):
-            s += _exp64(bg)
-            g[j] = s
+            s, x = _exp64(s)
+            a64 += x
+            g[j] = a64
     for j in range(0, k - 1, 2):
-        a, b = _angle_pair(bg)
+        s, a, b = _angle_pair(s)
         u[j] = a
         u[j + 1] = b
     if k % 2:
-        a, _ = _angle_pair(bg)
+        s, a, _ = _angle_pair(s)
         u[k - 1] = a
+    return s
 
 
 @njit(inline="always", **_JIT)
-def _draw_window(bg, g, u, limit):
+def _draw_window(s, g, u, limit):
     """Every point of a unit-rate process with arrival time <= limit (a PPP on a disk window).
 
-    Returns their number m (Poisson(limit)); g[:m], u[:m] filled. Raises if m > len(g).
+    Returns (state, m): their number m (Poisson(limit)); g[:m], u[:m] filled. Raises if
+    m > len(g).
     """
-    T = g.dtype.type
     f32 = g.itemsize == 4
-    s = T(0.0)
+    acc = 0.0
     m = 0
     cap = g.shape[0]
     while True:
         if f32:
-            s += _exp32(bg)
+            s, r = _next(s)
+            s, e = _exp32(s, np.uint32(r >> _S32))
+            acc = float(np.float32(np.float32(acc) + e))
         else:
-            s += _exp64(bg)
-        if s > limit:
+            s, x = _exp64(s)
+            acc += x
+        if acc > limit:
             break
         if m == cap:
             raise RuntimeError("disk window holds more points than its capacity; report this")
-        g[m] = s
+        g[m] = acc
         m += 1
     for j in range(0, m - 1, 2):
-        a, b = _angle_pair(bg)
+        s, a, b = _angle_pair(s)
         u[j] = a
         u[j + 1] = b
     if m % 2:
-        a, _ = _angle_pair(bg)
+        s, a, _ = _angle_pair(s)
         u[m - 1] = a
-    return m
+    return s, m
 
 
 # --------------------------------------------------------------------------- trig-free bearings
@@ -312,7 +407,8 @@ def _ol_quarter_gain(x, a, rem, one):
 
 @njit(fastmath=_FAST, **_JIT)
 def _gains(g, w, m, quarter, p):
-    """w[:m] = g[:m] ** -p; ``quarter`` from :func:`quarter_code` (< 0: ``pow``)."""
+    """w[:m] = g[:m] ** -p; ``quarter`` from :func:`quarter_code` (< 0: ``pow``). One loop per
+    case, so that each vectorises."""
     T = w.dtype.type
     one = T(1.0)
     if quarter < 0:
@@ -331,15 +427,22 @@ def _gains(g, w, m, quarter, p):
 
 
 @njit(fastmath=_FAST, **_JIT)
-def _sums(w, u, c, s, m):
-    """Unit vectors into c, s and the sums W, sum w c^2, sum w c s, sum w s^2, sum w c, sum w s."""
+def _units(u, c, s, m):
+    """c[:m], s[:m] = the unit vectors of the bearings u[:m]."""
+    one = c.dtype.type(1.0)
+    for j in range(m):
+        c[j], s[j] = _unit(u[j], one)
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _sums(w, u, m):
+    """The sums W, sum w c^2, sum w c s, sum w s^2, sum w c, sum w s over the points, the unit
+    vectors (c, s) computed on the fly (SIMD over the points; nothing stored)."""
     T = w.dtype.type
     one = T(1.0)
     W = axx = axy = ayy = ax = ay = T(0.0)
     for j in range(m):
         cj, sj = _unit(u[j], one)
-        c[j] = cj
-        s[j] = sj
         wj = w[j]
         wc = wj * cj
         ws = wj * sj
@@ -403,12 +506,12 @@ def _song_layout(gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_co
     T = out.dtype.type
     _gains(gt, wt_, mt, quarter, p)
     _gains(gr, wr, mr, quarter, p)
+    W, axx, axy, ayy, ax, ay = _sums(wt_, at, mt)
+    U, bxx, bxy, byy, bx, by = _sums(wr, ar, mr)
     tail_t = tail_r = T(0.0)
     if tails:
         tail_t = T(tail_coef) * gt[mt - 1] * wt_[mt - 1]  # 2 g_K^{1-gamma/2} / (gamma - 2)
         tail_r = T(tail_coef) * gr[mr - 1] * wr[mr - 1]
-    W, axx, axy, ayy, ax, ay = _sums(wt_, at, ct, st, mt)
-    U, bxx, bxy, byy, bx, by = _sums(wr, ar, cr, sr, mr)
     half = T(0.5)
     W += tail_t
     axx += half * tail_t
@@ -425,6 +528,8 @@ def _song_layout(gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_co
     det = sxx * syy - sxy * sxy
     redo = 0
     if not (tr > 0 and mag * tr < T(amp) * det):
+        _units(at, ct, st, mt)  # rare: about 1e-5 of the layouts at K = 64
+        _units(ar, cr, sr, mr)
         sxx, sxy, syy = _song_pairs(wt_, ct, st, mt, wr, cr, sr, mr, tail_t, tail_r)
         redo = 1
     out[0, i], _ = _trace_inverse(sxx, sxy, syy, T(rtol), T(np.inf))
@@ -434,8 +539,8 @@ def _song_layout(gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_co
 
 
 @njit(fastmath=_FAST, **_JIT)
-def _song_block(rng, n, k, window, limit_t, limit_r, tail_coef, quarter, p, amp, rtol, out):
-    bg = rng.bit_generator
+def _song_block(st, n, k, window, limit_t, limit_r, tail_coef, quarter, p, amp, rtol, out):
+    s = _load(st)
     T = out.dtype.type
     gt, at, wt_, ct, st = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
     gr, ar, wr, cr, sr = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
@@ -443,11 +548,11 @@ def _song_block(rng, n, k, window, limit_t, limit_r, tail_coef, quarter, p, amp,
     tails = not window
     for i in range(n):
         if window:
-            mt = _draw_window(bg, gt, at, limit_t)
-            mr = _draw_window(bg, gr, ar, limit_r)
+            s, mt = _draw_window(s, gt, at, limit_t)
+            s, mr = _draw_window(s, gr, ar, limit_r)
         else:
-            _draw_ordered(bg, gt, at, k)
-            _draw_ordered(bg, gr, ar, k)
+            s = _draw_ordered(s, gt, at, k)
+            s = _draw_ordered(s, gr, ar, k)
             mt = mr = k
         redone += _song_layout(
             gt, at, wt_, ct, st, mt, gr, ar, wr, cr, sr, mr, tails, tail_coef, quarter, p, amp, rtol, out, i
@@ -456,18 +561,18 @@ def _song_block(rng, n, k, window, limit_t, limit_r, tail_coef, quarter, p, amp,
 
 
 @njit(**_JIT)
-def _song_draws(rng, n, k, window, limit_t, limit_r, g_t, u_t, g_r, u_r):
-    """The layouts :func:`_song_block` draws from the same Generator state (g = inf past m)."""
-    bg = rng.bit_generator
+def _song_draws(st, n, k, window, limit_t, limit_r, g_t, u_t, g_r, u_r):
+    """The layouts :func:`_song_block` draws from the same state (g = inf past m)."""
+    s = _load(st)
     T = g_t.dtype.type
     gt, at, gr, ar = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
     for i in range(n):
         if window:
-            mt = _draw_window(bg, gt, at, limit_t)
-            mr = _draw_window(bg, gr, ar, limit_r)
+            s, mt = _draw_window(s, gt, at, limit_t)
+            s, mr = _draw_window(s, gr, ar, limit_r)
         else:
-            _draw_ordered(bg, gt, at, k)
-            _draw_ordered(bg, gr, ar, k)
+            s = _draw_ordered(s, gt, at, k)
+            s = _draw_ordered(s, gr, ar, k)
             mt = mr = k
         g_t[i, :] = np.inf
         g_r[i, :] = np.inf
@@ -502,7 +607,7 @@ def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     out = np.empty((3, n), dt)
     q = quarter_code(half)
     amp, rtol = SEPARABLE_MAX_AMPLIFICATION[dt], SINGULAR_RTOL[dt]
-    song.last_redone = _song_block(rng, n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
+    song.last_redone = _song_block(stream_state(rng), n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
     c, tr, W, U = dt.type(inv_const), out[0], out[1], out[2]
     with np.errstate(divide="ignore"):
         return {
@@ -523,7 +628,7 @@ def song_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
     dt = np.dtype(kernel.dtype)
     window, k, lim_t, lim_r, *_ = _song_setup(kernel)
     arrs = [np.zeros((n, k), dt) for _ in range(4)]
-    _song_draws(rng, n, k, window, lim_t, lim_r, *arrs)
+    _song_draws(stream_state(rng), n, k, window, lim_t, lim_r, *arrs)
     out = dict(zip(("g_t", "u_t", "g_r", "u_r"), arrs, strict=True))
     for s in ("t", "r"):
         out[f"phi_{s}"] = TWO_PI * out[f"u_{s}"].astype(np.float64) - math.pi
@@ -532,11 +637,13 @@ def song_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
 
 # --------------------------------------------------------------------------- Meng
 @njit(inline="always", **_JIT)
-def _draw_meng(bg, g, u, keep, k, kappa):
-    _draw_ordered(bg, g, u, k)
+def _draw_meng(s, g, u, keep, k, kappa):
+    s = _draw_ordered(s, g, u, k)
     if kappa < 1.0:
         for j in range(k):
-            keep[j] = _uniform53(bg) < kappa
+            s, x = _double(s)
+            keep[j] = x < kappa
+    return s
 
 
 @njit(fastmath=_FAST, **_JIT)
@@ -566,16 +673,16 @@ def _meng_sums(w, u, keep, k, thinned):
 
 
 @njit(fastmath=_FAST, **_JIT)
-def _meng_block(rng, n, k, kappa, quarter, p, rtol, out):
+def _meng_block(st, n, k, kappa, quarter, p, rtol, out):
     """Per layout: tr(F^-1) in arrival-time units (inf if singular), W, sum w^2, cluster size."""
-    bg = rng.bit_generator
+    s = _load(st)
     T = out.dtype.type
     g, u, w = np.empty(k, T), np.empty(k, T), np.empty(k, T)
     keep = np.ones(k, np.bool_)
     thinned = kappa < 1.0
     two, inf, tol = T(2.0), T(np.inf), T(rtol)
     for i in range(n):
-        _draw_meng(bg, g, u, keep, k, kappa)
+        s = _draw_meng(s, g, u, keep, k, kappa)
         _gains(g, w, k, quarter, p)
         W, axx, axy, ayy, ax, ay, Q, cnt = _meng_sums(w, u, keep, k, thinned)
         # separable_fim(w, c, s, w, c, s) = 2 (W A + a a^T)
@@ -589,13 +696,13 @@ def _meng_block(rng, n, k, kappa, quarter, p, rtol, out):
 
 
 @njit(**_JIT)
-def _meng_draws(rng, n, k, kappa, g_out, u_out, keep_out):
-    bg = rng.bit_generator
+def _meng_draws(st, n, k, kappa, g_out, u_out, keep_out):
+    s = _load(st)
     T = g_out.dtype.type
     g, u = np.empty(k, T), np.empty(k, T)
     keep = np.ones(k, np.bool_)
     for i in range(n):
-        _draw_meng(bg, g, u, keep, k, kappa)
+        s = _draw_meng(s, g, u, keep, k, kappa)
         g_out[i] = g
         u_out[i] = u
         keep_out[i] = keep
@@ -609,7 +716,7 @@ def meng_crlb(kernel, rng: np.random.Generator, n: int, raw: bool = False):
     half = 0.5 * p.beta
     const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
     out = np.empty((4, n), dt)
-    _meng_block(rng, n, kernel.n_bs, kernel.kappa, quarter_code(half), half, SINGULAR_RTOL[dt], out)
+    _meng_block(stream_state(rng), n, kernel.n_bs, kernel.kappa, quarter_code(half), half, SINGULAR_RTOL[dt], out)
     inv_const = dt.type(1.0 / const)
     tr = out[0] * inv_const  # [m^2]; inf where singular
     if raw:
@@ -635,5 +742,5 @@ def meng_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
     dt = np.dtype(kernel.dtype)
     N = kernel.n_bs
     g, u, keep = np.zeros((n, N), dt), np.zeros((n, N), dt), np.ones((n, N), bool)
-    _meng_draws(rng, n, N, kernel.kappa, g, u, keep)
+    _meng_draws(stream_state(rng), n, N, kernel.kappa, g, u, keep)
     return {"g": g, "u": u, "phi": TWO_PI * u.astype(np.float64) - math.pi, "keep": keep}

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import backends
 from ..backends import check_backend
 from ..geometry import ordered_arrivals, torus_ppp, uniform_directions
 from ..load import check_torus, default_side, form_clusters
@@ -131,8 +132,7 @@ class MengCrlbKernel:
         )
 
     def describe(self) -> dict[str, object]:
-        extra = {} if self.backend == "numpy" else {"backend": self.backend, "dtype": self.dtype}
-        return extra | {
+        return backends.describe(self.backend, self.dtype) | {
             "geometry": "infinite-plane, ordered sampling of the N nearest BSs",
             "n_bs": self.n_bs,
             "acceptance": "all accept" if self.kappa == 1.0 else f"independent, kappa={self.kappa:.6g}",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import backends
 from ..backends import check_backend
 from ..geometry import (
     disk_window_count_bound,
@@ -101,8 +102,7 @@ class SongKernel:
             }
         else:
             d = {"geometry": "disk-window", "window_radius_m": self.window_radius, "tail": "none"}
-        if self.backend != "numpy":
-            d.update(backend=self.backend, dtype=self.dtype)
+        d.update(backends.describe(self.backend, self.dtype))
         return d
 
     @property
