@@ -11,6 +11,13 @@ Per model ("paper": Gamma gains; "zf": channels and the ZF precoder (2) drawn pe
 
 "full" (spatial acceptance on a torus): ms per torus and us per user for the kernel, against
 drawing the torus's random numbers alone (positions and gains).
+
+Backends ("paper" model, every interference shape; as benchmarks/bench_backends.py): CPU time
+per layout (``time.process_time``), best of ``--repeat`` interleaved rounds, against (b) of the
+"paper" model (its random numbers drawn with numpy, "exp" interferers: the numpy floor):
+(c) ``kernel(block_rng(seed, 0, b), 4096)`` block after block, numpy and numba float64/float32;
+(d) the same through ``estimate()`` (adds the per-block moments of every output). numba is
+compiled before timing. ``--skip-models`` leaves out the paper/zf/full tables above.
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ import time
 import numpy as np
 from _common import timeit
 
+from isacnet import backends
 from isacnet.experiments.runner import estimate
 from isacnet.params import MengParams
-from isacnet.simulation.meng_rate import MengRateKernel
+from isacnet.rng import block_rng
+from isacnet.simulation.meng_rate import SHAPES, MengRateKernel
+
+BLOCK = 4096
 
 
 def loop_paper(k: MengRateKernel, n: int, seed: int) -> float:
@@ -90,14 +101,62 @@ def rng_alone(k: MengRateKernel, n: int, seed: int, block: int = 4096) -> float:
     return s
 
 
+def blocks(kernel, n: int, seed: int) -> None:
+    for b in range(-(-n // BLOCK)):
+        kernel(block_rng(seed, 0, b), min(BLOCK, n - b * BLOCK))
+
+
+def measure(methods: dict, repeat: int) -> dict[str, tuple[float, float]]:
+    """{name: (best CPU s per layout, best wall s per layout)}, interleaved rounds."""
+    best = {name: (math.inf, math.inf) for name in methods}
+    for _ in range(repeat):
+        for name, (f, n) in methods.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            f()
+            c, w = (time.process_time() - c0) / n, (time.perf_counter() - w0) / n
+            best[name] = (min(best[name][0], c), min(best[name][1], w))
+    return best
+
+
+def backend_table(p: MengParams, L: int, n: int, repeat: int, shapes: list[str]) -> None:
+    floor = "(b) random numbers alone (numpy), exp"
+    methods = {floor: (lambda: rng_alone(MengRateKernel(p, L), n, 2), n)}
+    names = [("numpy", "float64")]
+    if backends.available("numba"):
+        names += [("numba", "float64"), ("numba", "float32")]
+    else:
+        print("(numba not installed: its rows are skipped)")
+    for shape in shapes:
+        for b, d in names:
+            k = MengRateKernel(p, L, interference_shape=shape, backend=b, dtype=d)
+            k(block_rng(0, 0, 0), BLOCK)  # compile / warm up, both block sizes
+            k(block_rng(0, 0, 1), n % BLOCK or BLOCK)
+            label = "numpy" if b == "numpy" else f"numba {d}"
+            methods[f"(c) kernel, {shape}, {label}"] = (lambda k=k: blocks(k, n, 3), n)
+            if shape == shapes[0]:
+                methods[f"(d) estimate(), {shape}, {label}"] = (lambda k=k: estimate(k, n, 4), n)
+    res = measure(methods, repeat)
+    t_rng = res[floor][0]
+    print(f'\n"paper" model by backend, L = {L}, K = {MengRateKernel(p, L).k_nearest}: CPU time, best of {repeat}')
+    print(f"{'method':<44}{'layouts/s (CPU)':>17}{'ns/layout':>11}{'/ floor':>9}{'wall ns':>10}")
+    for name, (c, w) in res.items():
+        print(f"{name:<44}{1 / c:>17,.0f}{1e9 * c:>11.0f}{c / t_rng:>9.2f}{1e9 * w:>10.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--layouts", type=int, default=100_000)
     ap.add_argument("--loop-layouts", type=int, default=1_000)
     ap.add_argument("--L", type=int, default=10)
     ap.add_argument("--tori", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved rounds of the backend table")
+    ap.add_argument("--shapes", default=",".join(SHAPES), help="interference shapes of the backend table")
+    ap.add_argument("--skip-models", action="store_true", help="only the backend table")
     a = ap.parse_args()
     p = MengParams()
+    if a.skip_models:
+        backend_table(p, a.L, a.layouts, a.repeat, a.shapes.split(","))
+        return
     print(f"Meng CoMP rate, L = {a.L}, one core; layouts/s and ratios")
     print(f"{'model':<8}{'K':>5}{'(a) loop':>12}{'(b) rng':>12}{'(c) kernel':>12}{'(a)/(c)':>10}{'(c)/(b)':>10}")
     for model, loop, scale in (("paper", loop_paper, 1), ("zf", loop_zf, 5)):
@@ -133,6 +192,7 @@ def main() -> None:
         f"({1e6 * t_full / users:.2f} us/user); random numbers alone {1e3 * t_rng:.2f} ms/torus "
         f"(kernel / rng = {t_full / t_rng:.2f})"
     )
+    backend_table(p, a.L, a.layouts, a.repeat, a.shapes.split(","))
 
 
 if __name__ == "__main__":

@@ -136,7 +136,8 @@ def _backend_options(f):
                      help="Precision of the compiled backends (default float64).")(f)
     return click.option("--backend", type=click.Choice(["numpy", "numba", "jax"]), default=None,
                         help="Who computes the Monte Carlo kernels that have compiled versions (Song "
-                             "and Meng CRLB): numba (CPU, isacnet[fast]) or jax (GPU, isacnet[gpu]).")(f)
+                             "and Meng CRLB; the Meng rate on numba only): numba (CPU, isacnet[fast]) or jax (GPU, "
+                             "isacnet[gpu]). Figures without a kernel for it run on numpy, with a note.")(f)
 
 
 def _with_backend(specs, backend, dtype):
@@ -147,11 +148,19 @@ def _with_backend(specs, backend, dtype):
         return specs
     out = []
     for s in specs:
-        if "backend" in get_model(s.model).options:
-            out.append(s.with_overrides(backend=backend, dtype=dtype))
-        else:
+        option = get_model(s.model).options.get("backend")
+        if option is None:
             click.echo(f"note: {s.id} ({s.model}) has no compiled kernel; it runs on numpy", err=True)
             out.append(s)
+            continue
+        if backend is not None:
+            try:
+                option[0]("backend", backend)
+            except ParameterError:
+                click.echo(f"note: {s.id} ({s.model}) has no {backend} kernel; it runs on numpy", err=True)
+                out.append(s)
+                continue
+        out.append(s.with_overrides(backend=backend, dtype=dtype))
     return out
 
 

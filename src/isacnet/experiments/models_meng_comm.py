@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..params import MengParams, ParameterError, check_int, check_real
-from .models import MODELS, Model, Output, _choice, _meng_derived
+from .models import BACKEND_OPTIONS, MODELS, Model, Output, _choice, _meng_derived
 
 # --------------------------------------------------------------------------- Fig. 4: R_c vs L
 
@@ -21,7 +21,7 @@ def _rate_kernel(params: MengParams, opts: Mapping[str, Any]):
 
     return MengRateKernel(params, opts["n_comm"], model=opts["sim_model"],
                           interference_shape=opts["interference"] if opts["sim_model"] == "paper" else None,
-                          k_nearest=opts["k_nearest"])
+                          k_nearest=opts["k_nearest"], backend=opts["backend"], dtype=opts["dtype"])
 
 
 _SHAPE_TO_CLOSED = {"exp": "paper", "matched": "matched"}
@@ -51,6 +51,9 @@ RATE = Model(
         "sim_model": (lambda n, v: _choice(n, v, ("paper", "zf")), "paper"),
         "interference": (lambda n, v: _choice(n, v, ("exp", "matched")), "exp"),
         "k_nearest": (_check_k, None),
+        # numba computes sim_model "paper" only (MengRateKernel refuses "zf"); no jax rate kernel
+        "backend": (lambda n, v: _choice(n, v, ("numpy", "numba")), "numpy"),
+        "dtype": BACKEND_OPTIONS["dtype"],
     },
     make_kernel=_rate_kernel,
     closed_forms=_rate_closed,

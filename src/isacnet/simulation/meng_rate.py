@@ -74,6 +74,10 @@ C(s) = int_{outside [-s/2, s/2]^2} |x|^-alpha dx = 8/(alpha - 2) (s/2)^{2-alpha}
 int_0^{pi/4} cos^{alpha-2}(phi) dphi (polar coordinates over one octant); the square holds
 max(400, 16 L) BSs on average by default, far more than the K needed above.
 
+Backends: ``backend="numba"`` (``dtype`` "float64" or "float32") computes the "paper" model in
+one fused compiled pass per layout (:mod:`isacnet.backends.numba_rate`): the same law and
+outputs, its own random stream. The other models run on numpy only.
+
 All of "paper" and "zf" work in arrival-time units, where the path gain of BS k is
 T_k^{-alpha/2}: the factor (pi lambda_b)^{alpha/2} cancels in the SIR, which does not depend on
 lambda_b.
@@ -82,11 +86,13 @@ lambda_b.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from scipy import special
 
+from .. import backends
+from ..backends import BACKENDS, check_backend
 from ..geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
 from ..load import check_torus, default_side, form_clusters
 from ..params import MengParams, ParameterError, check_int, check_real
@@ -278,6 +284,13 @@ class MengRateKernel:
         "full": torus side [m]; default holds max(400, 16 L) BSs (:func:`isacnet.load.default_side`).
     centers : tuple of (name, c) pairs
         "full": Horvitz-Thompson control-variate constants (near the answer: lower variance).
+    backend : "numpy" or "numba"
+        Who computes the layouts (:mod:`isacnet.backends`). "numba" (model "paper" only,
+        :mod:`isacnet.backends.numba_rate`): the same law of layouts and the same outputs, its
+        own random stream; a missing package raises :class:`isacnet.backends.BackendUnavailable`
+        here. There is no "jax" rate kernel.
+    dtype : "float64" or "float32"
+        Precision of the compiled backend (numpy: float64 only).
 
     Outputs (each of shape (n,))
     ----------------------------
@@ -300,6 +313,8 @@ class MengRateKernel:
     interference_shape: str | None = None
     side: float | None = None
     centers: tuple[tuple[str, float], ...] = field(default=())
+    backend: str = "numpy"
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -309,6 +324,15 @@ class MengRateKernel:
         s(self, "L", L)
         if self.model not in MODELS:
             raise ParameterError("model", self.model, f"one of {MODELS}")
+        if self.backend in BACKENDS and self.backend not in ("numpy", "numba"):
+            raise ParameterError("backend", self.backend, "'numpy' or 'numba' (the rate kernel has no jax backend)")
+        if self.backend in BACKENDS and self.backend != "numpy" and self.model != "paper":
+            raise ParameterError(
+                "backend",
+                self.backend,
+                f"'numpy' for model {self.model!r}; backend='numba' supports model='paper' only",
+            )
+        check_backend(self.backend, self.dtype)
         if self.model == "full":
             if self.kappa_c is not None:
                 raise ParameterError("kappa_c", self.kappa_c, "None for model 'full' (acceptance is simulated)")
@@ -349,6 +373,14 @@ class MengRateKernel:
                 raise ParameterError("interference_shape", shape, f"one of {SHAPES}")
             s(self, "interference_shape", shape)
 
+    def __repr__(self) -> str:
+        # The default backend and dtype are left out, so that the repr (part of the chunk cache
+        # key) of a numpy kernel is the dataclass repr it had before these fields existed.
+        names = [f.name for f in fields(self) if f.name not in ("backend", "dtype")]
+        if self.backend != "numpy":
+            names += ["backend", "dtype"]
+        return f"MengRateKernel({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+
     # ------------------------------------------------------------------ metadata
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -384,6 +416,7 @@ class MengRateKernel:
                 acceptance="independent",
                 tail="conditional mean beyond the K-th BS (biases the rate down, ~1e-4 relative at the default K)",
             )
+        d.update(backends.describe(self.backend, self.dtype))
         return d
 
     # ------------------------------------------------------------------ ordered models
@@ -438,6 +471,10 @@ class MengRateKernel:
         return _outputs(s, i, acc.sum(axis=1), self.params.comm_power_fraction > 0.0)
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        if self.backend == "numba":
+            from ..backends import numba_rate
+
+            return numba_rate.meng_rate(self, rng, n)
         if self.model == "full":
             return self._full(rng, n)
         per_layout = self.k_nearest * (1 if self.model == "paper" else 4 * self.params.n_tx_antennas + 1)  # type: ignore[operator]

@@ -1,0 +1,413 @@
+"""Fused numba kernel for the Meng CoMP-rate Monte Carlo, model "paper" (``backend="numba"``).
+
+Same outputs and same law of layouts as :class:`isacnet.simulation.meng_rate.MengRateKernel`
+with ``model="paper"`` (see its ``draw`` / ``evaluate``), one pass per layout over scratch
+arrays of length K (they stay in L1), in this order of draws:
+
+1. arrival times T_k = pi lambda_b d_k^2 of the K nearest BSs: cumsum of K standard
+   exponentials (float32: two per 64-bit output);
+2. one acceptance coin per asked BS 2..L: BS k accepts iff U_k < kappa_c, U_k a 53-bit uniform
+   (drawn for every kappa_c, 0 and 1 included);
+3. interferer gains of BSs 2..K (drawn for every one of them; a BS that accepts uses its
+   desired gain instead, which changes no law: the draws are independent), by
+   ``interference_shape``:
+
+   * ``"exp"``     E ~ Exp(1);
+   * ``"sum"``     p^c E_1 + p^s E_2;
+   * ``"zf-law"``  nu_1 E_1 + (c / nu_1) E_2, c = p^c p^s t, nu_1 = (1 + sqrt(1 - 4 c)) / 2,
+                   t ~ Beta(M_t - 1, 1), P(t <= x) = x^(M_t - 1): for M_t - 1 <= 4 the largest
+                   of M_t - 1 uniforms (P(max <= x) = x^(M_t - 1)), else t = exp(-E_3 / (M_t - 1))
+                   (P(t <= x) = P(E_3 >= -(M_t - 1) ln x) = x^(M_t - 1));
+   * ``"matched"`` v G, G ~ Gamma(1/v) with v = (p^c)^2 + (p^s)^2 in [1/2, 1]: Marsaglia-Tsang
+                   (below) with a ziggurat standard normal; v = 1 (p^c or p^s = 0) is Exp(1);
+
+4. desired gains of BS 1 and of the accepting BSs: Gamma(M_t - 1, p^c) = p^c times a sum of
+   M_t - 1 standard exponentials (integer shape); none is drawn when p^c = 0 (gain 0, SIR 0).
+   So the number of draws of a layout depends on its acceptances, and the layouts after the
+   first differ between two values of kappa_c on one seed (the numpy backend, which draws
+   every desired gain, keeps common random numbers across kappa_c);
+5. the path gains w_k = T_k^(-alpha/2) (:func:`isacnet.backends.numba_kernels._gains`: no
+   ``pow`` for alpha a multiple of 1/2), S = sum over the serving BSs of g_k w_k,
+   I = sum over the others of g_k w_k + the conditional mean tail 2 T_K^(1 - alpha/2) /
+   (alpha - 2) = (2 / (alpha - 2)) T_K w_K, and the outputs ln(1 + S/I), its log2 and
+   10 log10(S/I).
+
+Random numbers: the block's Generator seeds an inlined SFC64 stream
+(:func:`isacnet.backends.numba_kernels.stream_state`); exponentials are numpy's ziggurat
+(float64, or float32 on 32-bit halves), drawn > 0. A seed reproduces this backend bit for bit
+(one machine, one numba/LLVM version), not the numpy backend's numbers; agreement with numpy is
+in law (tests/statistical/test_backends_rate_stat.py).
+
+Standard normal (ziggurat, Marsaglia & Tsang 2000, on numpy's 256-layer tables as numba ships
+them). Under f(x) = exp(-x^2/2), x >= 0, layer i >= 1 is the rectangle [0, x_i] x [f(x_i),
+f(x_{i-1})] (x_0 = 0, f(x_0) = 1, x_255 = r = 3.6541528853610088), layer 0 the rectangle
+[0, r] x [0, f(r)] plus the tail beyond r, all of area v = r f(r) + int_r^inf f. Tables:
+wi[i] = x_i / 2^52 (wi[0] = (v / f(r)) / 2^52), ki[i] = floor(2^52 x_{i-1} / x_i)
+(ki[0] = 2^52 r f(r) / v), fi[i] = f(x_i); these identities are checked in the tests. One
+64-bit output gives the layer (8 bits), the sign (1) and a 52-bit integer j; x = j wi[i] is
+uniform on [0, x_i). If j < ki[i] the point lies in the part of the layer under the curve:
+accept x. Else for i >= 1 (the wedge) accept if f(x_i) + U (f(x_{i-1}) - f(x_i)) < f(x),
+otherwise start again; for i = 0 (x beyond r) draw from the tail: x = E_1 / r, accept if
+2 E_2 > x^2 (an Exp(r) proposal for the density proportional to e^(-(r + x)^2/2) = e^(-rx)
+e^(-r^2/2) e^(-x^2/2), accepted with probability e^(-x^2/2)), return r + x.
+
+Gamma(a), a >= 1 (Marsaglia & Tsang 2000). With d = a - 1/3, c = 1 / sqrt(9 d) and Y = d V,
+V = (1 + c X)^3: if Y ~ Gamma(a), X has density proportional to Y^(a-1) e^(-Y) dY/dX
+proportional to V^(d - 2/3) e^(-d V) V^(2/3) = exp(d ln V - d V) on 1 + c X > 0. Against the
+normal proposal, the acceptance ratio is exp(x^2/2 + d (1 - V + ln V)) <= 1 (for this c), so:
+draw X ~ N(0, 1), reject if V <= 0, accept if ln U < X^2/2 + d (1 - V + ln V), with the squeeze
+U < 1 - 0.0331 X^4 (below the ratio) accepting first without a logarithm; return d V. The two
+inequalities are checked on a grid in the tests. Computed in float64 for either dtype (then
+rounded): the d (1 - V + ln V) cancellation near V = 1 would bias a float32 acceptance test.
+
+``dtype="float32"``: float32 exponentials, arrival times, gains, sums and outputs; the coins,
+the Beta variate t of "zf-law" and the Gamma sampler are float64 (then rounded).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .numba_kernels import (
+    _FAST,
+    _JIT,
+    _double,
+    _exp32,
+    _exp64,
+    _gains,
+    _load,
+    _next,
+    quarter_code,
+    stream_state,
+)
+
+try:  # numpy's normal ziggurat tables, as numba ports them
+    from numba.np.random._constants import fi_double as _FI
+    from numba.np.random._constants import ki_double as _KI
+    from numba.np.random._constants import wi_double as _WI
+    from numba.np.random._constants import ziggurat_nor_inv_r as _NOR_INV_R
+    from numba.np.random._constants import ziggurat_nor_r as _NOR_R
+except ImportError as e:  # pragma: no cover - layout of numba's random support changed
+    raise ImportError("this numba lacks the normal ziggurat tables the rate kernel uses") from e
+
+_FI, _KI, _WI = np.asarray(_FI, np.float64), np.asarray(_KI, np.uint64), np.asarray(_WI, np.float64)
+_NOR_R, _NOR_INV_R = float(_NOR_R), float(_NOR_INV_R)
+
+SHAPE_CODES = {"exp": 0, "matched": 1, "sum": 2, "zf-law": 3}
+"""interference_shape -> the integer the compiled kernel branches on."""
+LOG2E = 1.0 / math.log(2.0)
+MAX_UNIFORMS = 4
+""""zf-law" draws t ~ Beta(M_t - 1, 1) as the largest of M_t - 1 uniforms up to M_t - 1 = 4 (one
+raw output each), else as exp(-E / (M_t - 1)) (an exponential and an ``exp`` call)."""
+
+_U1, _U8, _U32 = np.uint64(1), np.uint64(8), np.uint64(32)
+_B8, _B32, _M52 = np.uint64(0xFF), np.uint64(0xFFFFFFFF), np.uint64((1 << 52) - 1)
+
+
+# --------------------------------------------------------------------------- samplers
+@njit(inline="always", **_JIT)
+def _fill_exp(s, buf, start, m):
+    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
+    64-bit output, top half first; an odd last one takes the top half of a fresh output)."""
+    if buf.itemsize == 4:
+        for j in range(start, start + m - 1, 2):
+            s, r = _next(s)
+            s, buf[j] = _exp32(s, np.uint32(r >> _U32))
+            s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
+        if m % 2:
+            s, r = _next(s)
+            s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _U32))
+    else:
+        for j in range(start, start + m):
+            s, buf[j] = _exp64(s)
+    return s
+
+
+@njit(inline="always", **_JIT)
+def _fill_arrivals(s, g, k):
+    """g[:k] = cumulative sums of k standard exponentials (as :func:`_fill_exp` draws them), summed
+    in g's dtype as they are drawn (the add chain overlaps the draws)."""
+    if g.itemsize == 4:
+        a32 = np.float32(0.0)
+        for j in range(0, k - 1, 2):
+            s, r = _next(s)
+            s, e = _exp32(s, np.uint32(r >> _U32))
+            a32 += e
+            g[j] = a32
+            s, e = _exp32(s, np.uint32(r & _B32))
+            a32 += e
+            g[j + 1] = a32
+        if k % 2:
+            s, r = _next(s)
+            s, e = _exp32(s, np.uint32(r >> _U32))
+            g[k - 1] = a32 + e
+    else:
+        a64 = 0.0
+        for j in range(k):
+            s, x = _exp64(s)
+            a64 += x
+            g[j] = a64
+    return s
+
+
+@njit(**_JIT)
+def _normal_slow(s, idx, neg, x):
+    """The ziggurat after a failed rectangle test: the wedge test (idx >= 1) or the tail beyond r
+    (idx 0); a rejected wedge starts again with a fresh output."""
+    while True:
+        if idx == 0:
+            while True:
+                s, u1 = _double(s)
+                s, u2 = _double(s)
+                xx = -_NOR_INV_R * np.log1p(-u1)  # Exp(r)
+                yy = -np.log1p(-u2)
+                if yy + yy > xx * xx:
+                    return s, -(_NOR_R + xx) if neg else _NOR_R + xx
+        s, u = _double(s)
+        if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < np.exp(-0.5 * x * x):
+            return s, x
+        s, r = _next(s)
+        idx = r & _B8
+        r >>= _U8
+        neg = (r & _U1) != 0
+        j = (r >> _U1) & _M52
+        x = float(np.int64(j)) * _WI[idx]
+        x = -x if neg else x
+        if j < _KI[idx]:
+            return s, x
+
+
+@njit(inline="always", **_JIT)
+def _normal(s):
+    """A float64 standard normal (ziggurat, module docstring): 8 bits layer, 1 sign, 52 bits x."""
+    s, r = _next(s)
+    idx = r & _B8
+    r >>= _U8
+    neg = (r & _U1) != 0
+    j = (r >> _U1) & _M52
+    x = float(np.int64(j)) * _WI[idx]
+    x = -x if neg else x
+    if j < _KI[idx]:  # 99.3%
+        return s, x
+    return _normal_slow(s, idx, neg, x)
+
+
+@njit(inline="always", **_JIT)
+def _gamma_mt(s, d, c):
+    """Gamma(d + 1/3), d + 1/3 >= 1, c = 1 / sqrt(9 d): Marsaglia-Tsang (module docstring)."""
+    while True:
+        s, x = _normal(s)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        s, u = _double(s)
+        x2 = x * x
+        if u < 1.0 - 0.0331 * (x2 * x2):
+            return s, d * v
+        if np.log(u) < 0.5 * x2 + d * (1.0 - v + np.log(v)):
+            return s, d * v
+
+
+@njit(inline="always", **_JIT)
+def _beta_top(s, n):
+    """t ~ Beta(n, 1), P(t <= x) = x^n (float64): the largest of n uniforms for n <= MAX_UNIFORMS,
+    else exp(-E / n)."""
+    if n <= MAX_UNIFORMS:
+        s, x = _double(s)
+        for _ in range(1, n):
+            s, y = _double(s)
+            x = max(x, y)
+        return s, x
+    s, e = _exp64(s)
+    return s, np.exp(-e / n)
+
+
+@njit(**_JIT)
+def beta_tops(st, n, out):
+    """Fill the float64 array ``out`` with the kernel's Beta(n, 1) variates from state ``st``
+    (advanced in place). For tests."""
+    s = _load(st)
+    for j in range(out.shape[0]):
+        s, out[j] = _beta_top(s, n)
+    st[0], st[1], st[2], st[3] = s
+
+
+@njit(**_JIT)
+def normals(st, out):
+    """Fill the float64 array ``out`` with the kernel's standard normals from state ``st``
+    (advanced in place). For tests."""
+    s = _load(st)
+    for j in range(out.shape[0]):
+        s, out[j] = _normal(s)
+    st[0], st[1], st[2], st[3] = s
+
+
+@njit(**_JIT)
+def gammas(st, a, out):
+    """Fill the float64 array ``out`` with the kernel's Gamma(a) variates (a >= 1) from state
+    ``st`` (advanced in place). For tests."""
+    s = _load(st)
+    d = a - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * d)
+    for j in range(out.shape[0]):
+        s, out[j] = _gamma_mt(s, d, c)
+    st[0], st[1], st[2], st[3] = s
+
+
+# --------------------------------------------------------------------------- one layout
+@njit(inline="always", **_JIT)
+def _draw_layout(s, g, gi, e2, e3, gd, ebuf, coin, acc, k, L, kappa, shape, pc, ps, mt1, v_m):
+    """Draw one layout (module docstring, steps 1-4) into the scratch arrays:
+    g[:k] arrival times; coin[1:L] the uniforms, acc[1:L] the decisions; gi[1:k] interferer
+    gains of BSs 2..K; gd[:L] desired gains (0 for a BS that declined). Returns (s, accepted)."""
+    T = g.dtype.type
+    s = _fill_arrivals(s, g, k)
+    nacc = 0
+    for j in range(1, L):
+        s, coin[j] = _double(s)
+        acc[j] = coin[j] < kappa
+        nacc += acc[j]
+    m = k - 1
+    if shape != 1 or v_m == 1.0:  # Exp(1), or the first exponential of "sum" / "zf-law"
+        s = _fill_exp(s, gi, 1, m)
+    if shape == 1 and v_m != 1.0:  # matched: v Gamma(1 / v), float64
+        d = 1.0 / v_m - 1.0 / 3.0
+        c = 1.0 / np.sqrt(9.0 * d)
+        for j in range(1, k):
+            s, x = _gamma_mt(s, d, c)
+            gi[j] = T(v_m * x)
+    elif shape == 2:  # sum: p^c E_1 + p^s E_2
+        s = _fill_exp(s, e2, 1, m)
+        tpc, tps = T(pc), T(ps)
+        for j in range(1, k):
+            gi[j] = tpc * gi[j] + tps * e2[j]
+    elif shape == 3:  # zf-law
+        s = _fill_exp(s, e2, 1, m)
+        for j in range(1, k):
+            s, x = _beta_top(s, mt1)
+            e3[j] = T(x)
+        tpp, half, one, four, zero = T(pc * ps), T(0.5), T(1.0), T(4.0), T(0.0)
+        for j in range(1, k):
+            c = tpp * e3[j]  # p^c p^s t, t ~ Beta(M_t - 1, 1)
+            nu1 = half * (one + np.sqrt(max(one - four * c, zero)))
+            gi[j] = nu1 * gi[j] + (c / nu1) * e2[j]  # nu_1 nu_2 = c
+    if pc > 0.0:
+        s = _fill_exp(s, ebuf, 0, (1 + nacc) * mt1)
+        tpc = T(pc)
+        b = 0
+        for j in range(L):
+            if j == 0 or acc[j]:
+                x = T(0.0)
+                for q in range(b, b + mt1):
+                    x += ebuf[q]
+                gd[j] = tpc * x
+                b += mt1
+            else:
+                gd[j] = T(0.0)
+    else:
+        for j in range(L):
+            gd[j] = T(0.0)
+    return s, nacc
+
+
+@njit(fastmath=_FAST, inline="always", **_JIT)
+def _sir(g, w, gi, gd, acc, k, L, quarter, half_alpha, tail_coef):
+    """S / I of a drawn layout (module docstring, step 5); w is scratch for the path gains."""
+    T = g.dtype.type
+    _gains(g, w, k, quarter, half_alpha)
+    zero = T(0.0)
+    S = gd[0] * w[0]
+    near = zero
+    for j in range(1, L):
+        if acc[j]:
+            S += gd[j] * w[j]
+        else:
+            near += gi[j] * w[j]
+    far = zero
+    for j in range(L, k):  # vectorised
+        far += gi[j] * w[j]
+    return S / (near + far + T(tail_coef) * g[k - 1] * w[k - 1])
+
+
+@njit(fastmath=_FAST, **_JIT)
+def _rate_block(st, n, k, L, kappa, shape, pc, ps, mt1, v_m, quarter, half_alpha, tail_coef, with_db, out):
+    """out[:, i] = (ln(1 + SIR), log2(1 + SIR), 10 log10 SIR (if with_db), accepted) of layout i."""
+    s = _load(st)
+    T = out.dtype.type
+    g, w, gi, e2, e3 = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    gd, ebuf = np.empty(L, T), np.empty(L * mt1, T)
+    coin, acc = np.zeros(L), np.zeros(L, np.bool_)
+    log2e, ten = T(LOG2E), T(10.0)
+    for i in range(n):
+        s, nacc = _draw_layout(s, g, gi, e2, e3, gd, ebuf, coin, acc, k, L, kappa, shape, pc, ps, mt1, v_m)
+        sir = _sir(g, w, gi, gd, acc, k, L, quarter, half_alpha, tail_coef)
+        rate = np.log1p(sir)
+        out[0, i] = rate
+        out[1, i] = rate * log2e
+        if with_db:
+            out[2, i] = ten * np.log10(sir)
+        out[3, i] = T(nacc)
+
+
+@njit(**_JIT)
+def _rate_draws(st, n, k, L, kappa, shape, pc, ps, mt1, v_m, arrivals, accept_u, desired, interferer):
+    """The layouts :func:`_rate_block` draws from the same state."""
+    s = _load(st)
+    T = arrivals.dtype.type
+    g, gi, e2, e3 = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
+    gd, ebuf = np.empty(L, T), np.empty(L * mt1, T)
+    coin, acc = np.zeros(L), np.zeros(L, np.bool_)
+    for i in range(n):
+        s, _ = _draw_layout(s, g, gi, e2, e3, gd, ebuf, coin, acc, k, L, kappa, shape, pc, ps, mt1, v_m)
+        arrivals[i] = g
+        accept_u[i] = coin[1:]
+        desired[i] = gd
+        interferer[i] = gi[1:]
+
+
+# --------------------------------------------------------------------------- entry points
+def _setup(kernel) -> tuple:
+    p = kernel.params
+    pc, ps = p.comm_power_fraction, p.sensing_power_fraction
+    return (
+        kernel.k_nearest,
+        kernel.L,
+        float(kernel.kappa_c),
+        SHAPE_CODES[kernel.interference_shape],
+        pc,
+        ps,
+        p.n_tx_antennas - 1,
+        pc * pc + ps * ps,
+    )
+
+
+def meng_rate(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``MengRateKernel(..., model="paper", backend="numba")(rng, n)``: {quantity: (n,) array of
+    kernel.dtype}, the quantities of ``kernel.quantities``."""
+    dt = np.dtype(kernel.dtype)
+    alpha = kernel.params.alpha
+    half = 0.5 * alpha
+    with_db = kernel.params.comm_power_fraction > 0.0
+    out = np.zeros((4, n), dt)
+    _rate_block(stream_state(rng), n, *_setup(kernel), quarter_code(half), half, 2.0 / (alpha - 2.0), with_db, out)
+    rows = {"rate_nats": out[0], "rate_bits": out[1], "sir_db": out[2], "n_accepted": out[3]}
+    return {q: rows[q] for q in kernel.quantities}
+
+
+def rate_draws(kernel, rng: np.random.Generator, n: int):
+    """The layouts that ``meng_rate(kernel, rng, n)`` would use, as a
+    :class:`isacnet.simulation.meng_rate.RateDraws` (arrays of kernel.dtype; ``accept_u``
+    float64): ``desired[:, j]`` is 0 where BS j + 1 declined (not drawn), ``interferer`` holds
+    the gains of BSs 2..K whether or not they accepted. For tests."""
+    from ..simulation.meng_rate import RateDraws
+
+    dt = np.dtype(kernel.dtype)
+    K, L = kernel.k_nearest, kernel.L
+    arrivals, accept_u = np.zeros((n, K), dt), np.zeros((n, L - 1))
+    desired, interferer = np.zeros((n, L), dt), np.zeros((n, K - 1), dt)
+    _rate_draws(stream_state(rng), n, *_setup(kernel), arrivals, accept_u, desired, interferer)
+    return RateDraws(arrivals, accept_u, desired=desired, interferer=interferer)
