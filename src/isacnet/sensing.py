@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from .geometry import arrival_power, directions_from_uniforms
 from .params import SPEED_OF_LIGHT, ParameterError, SongParams, real_array
 
 SINGULAR_RTOL = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-5}
@@ -41,6 +42,89 @@ exact pair sum (see :func:`fisher_sums`)."""
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("...k,...k->...", a, b)
+
+
+DIRECTION_SUMS = ("W", "ax", "ay", "axx", "axy", "ayy")
+"""Rows of :func:`direction_sums`: sum w, sum w e, sum w e e^T (upper triangle)."""
+
+
+def direction_sums(
+    w: np.ndarray, ex: np.ndarray, ey: np.ndarray, out: np.ndarray | None = None, work: np.ndarray | None = None
+) -> np.ndarray:
+    """The six single sums of one point set that the separable FIM is made of.
+
+    Parameters
+    ----------
+    w, ex, ey : ndarray, shape (..., K)
+        Weights and unit-vector components.
+    out : ndarray, shape (6, ...), optional
+    work : ndarray, shape (2, ..., K), optional
+        Scratch space (w ex and w ey).
+
+    Returns
+    -------
+    sums : ndarray, shape (6, ...)
+        W = sum w_k, (ax, ay) = sum w_k e_k, (axx, axy, ayy) = sum w_k e_k e_k^T (rows in the order
+        of :data:`DIRECTION_SUMS`).
+    """
+    w, ex, ey = np.broadcast_arrays(w, ex, ey)
+    if out is None:
+        out = np.empty((6,) + w.shape[:-1])
+    o = out
+    if w.ndim == 1:  # one point set: einsum needs array outputs
+        w, ex, ey, o = w[None], ex[None], ey[None], out[:, None]
+        work = None if work is None else work[:, None]
+    wx, wy = np.empty((2,) + w.shape) if work is None else work
+    np.multiply(w, ex, out=wx)
+    np.multiply(w, ey, out=wy)
+    np.einsum("...k->...", w, out=o[0])
+    np.einsum("...k,...k->...", w, ex, out=o[1])
+    np.einsum("...k,...k->...", w, ey, out=o[2])
+    np.einsum("...k,...k->...", wx, ex, out=o[3])
+    np.einsum("...k,...k->...", wx, ey, out=o[4])
+    np.einsum("...k,...k->...", wy, ey, out=o[5])
+    return out
+
+
+def fim_from_direction_sums(
+    a: np.ndarray,
+    b: np.ndarray,
+    w_tail: np.ndarray | float = 0.0,
+    u_tail: np.ndarray | float = 0.0,
+    with_magnitude: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T from the :func:`direction_sums` of both sets.
+
+    With W, A = sum w e e^T, a = sum w e (TXs) and U, B, b (RXs): U A + W B + a b^T + b a^T.
+    ``w_tail``, ``u_tail``: total weight of further isotropic points (conditional mean): adds
+    w_tail to W and w_tail/2 I to A (same for RX). ``with_magnitude`` also returns the sum of the
+    magnitudes of the terms, 2 U W + 2 |a| |b| (rounding error of the entries ~ eps times it).
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (6, ...)
+    w_tail, u_tail : ndarray, shape (...), or float
+
+    Returns
+    -------
+    sxx, sxy, syy[, mag] : ndarray, shape (...)
+    """
+    W = a[0] + w_tail
+    axx = a[3] + 0.5 * w_tail
+    ayy = a[5] + 0.5 * w_tail
+    axy, ax, ay = a[4], a[1], a[2]
+    U = b[0] + u_tail
+    bxx = b[3] + 0.5 * u_tail
+    byy = b[5] + 0.5 * u_tail
+    bxy, bx, by = b[4], b[1], b[2]
+    sxx = U * axx + W * bxx + 2.0 * ax * bx
+    syy = U * ayy + W * byy + 2.0 * ay * by
+    sxy = U * axy + W * bxy + ax * by + ay * bx
+    if with_magnitude:
+        # tr(U A) = U W for unit vectors: the entries' rounding error is ~eps * this; used to
+        # detect cancellation (fisher_sums).
+        return sxx, sxy, syy, 2.0 * U * W + 2.0 * np.hypot(ax, ay) * np.hypot(bx, by)
+    return sxx, sxy, syy
 
 
 def separable_fim(
@@ -65,31 +149,14 @@ def separable_fim(
     w_tail, u_tail : ndarray, shape (...), or float
         Total weight of further TXs / RXs with isotropic, zero-mean directions, entered by their
         conditional mean: adds ``w_tail`` to W and ``w_tail/2 * I`` to A (same for RX).
+    with_magnitude : bool
+        Also return the sum of the magnitudes of the terms (:func:`fim_from_direction_sums`).
 
     Returns
     -------
     sxx, sxy, syy : ndarray, shape (...)
     """
-    W = w.sum(axis=-1) + w_tail
-    axx = _rowdot(w * ex, ex) + 0.5 * w_tail
-    axy = _rowdot(w * ex, ey)
-    ayy = _rowdot(w * ey, ey) + 0.5 * w_tail
-    ax = _rowdot(w, ex)
-    ay = _rowdot(w, ey)
-    U = u.sum(axis=-1) + u_tail
-    bxx = _rowdot(u * fx, fx) + 0.5 * u_tail
-    bxy = _rowdot(u * fx, fy)
-    byy = _rowdot(u * fy, fy) + 0.5 * u_tail
-    bx = _rowdot(u, fx)
-    by = _rowdot(u, fy)
-    sxx = U * axx + W * bxx + 2.0 * ax * bx
-    syy = U * ayy + W * byy + 2.0 * ay * by
-    sxy = U * axy + W * bxy + ax * by + ay * bx
-    if with_magnitude:
-        # Sum of the magnitudes of the terms (tr(UA) = UW for unit vectors): the rounding error
-        # of the entries is ~eps * this; used to detect cancellation (fisher_sums).
-        return sxx, sxy, syy, 2.0 * U * W + 2.0 * np.hypot(ax, ay) * np.hypot(bx, by)
-    return sxx, sxy, syy
+    return fim_from_direction_sums(direction_sums(w, ex, ey), direction_sums(u, fx, fy), w_tail, u_tail, with_magnitude)
 
 
 def pairwise_fim(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0):
@@ -114,17 +181,27 @@ def pairwise_fim(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0):
     return sxx, sxy, syy
 
 
+def needs_pair_sum(sxx: np.ndarray, sxy: np.ndarray, syy: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Layouts whose separable sums may have lost accuracy: not (tr > 0 and mag tr < 1e8 det).
+
+    ``mag * tr / det`` bounds the amplification of the entries' rounding in tr(S^-1)
+    (:data:`SEPARABLE_MAX_AMPLIFICATION`); such layouts are recomputed by :func:`pairwise_fim`.
+    """
+    tr = sxx + syy
+    det = sxx * syy - sxy * sxy
+    return ~((tr > 0) & (mag * tr < SEPARABLE_MAX_AMPLIFICATION * det))
+
+
 def fisher_sums(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0, method="auto"):
     """sum_k sum_l w_k u_l (e_k + f_l)(e_k + f_l)^T, accurately, batched over leading axes.
 
     ``method="separable"``: O(N_t + N_r) always. ``"pairs"``: the O(N_t N_r) pair sum always.
     ``"auto"`` (default): separable, then the layouts whose rounding could be amplified by more
     than :data:`SEPARABLE_MAX_AMPLIFICATION` (heavy pairs near forward scatter, or nearly
-    singular S) are recomputed by the pair sum. Returns (sxx, sxy, syy) of the batch shape.
+    singular S; :func:`needs_pair_sum`) are recomputed by the pair sum. Returns (sxx, sxy, syy)
+    of the batch shape.
     """
     if method not in ("auto", "separable", "pairs"):
-        from .params import ParameterError
-
         raise ParameterError("method", method, "'auto', 'separable' or 'pairs'")
     batch = np.broadcast_shapes(w.shape[:-1], u.shape[:-1], np.shape(w_tail), np.shape(u_tail))
     nt, nr = w.shape[-1], u.shape[-1]
@@ -137,16 +214,117 @@ def fisher_sums(w, ex, ey, u, fx, fy, w_tail=0.0, u_tail=0.0, method="auto"):
     else:
         sxx, sxy, syy, mag = separable_fim(w, ex, ey, u, fx, fy, wt, ut, with_magnitude=True)
         if method == "auto":
-            tr = sxx + syy
-            det = sxx * syy - sxy * sxy
-            redo = ~((tr > 0) & (mag * tr < SEPARABLE_MAX_AMPLIFICATION * det))
+            redo = needs_pair_sum(sxx, sxy, syy, mag)
             if np.any(redo):
-                px, pxy, py = pairwise_fim(w[redo], ex[redo], ey[redo], u[redo], fx[redo], fy[redo],
-                                           wt[redo], ut[redo])
+                px, pxy, py = pairwise_fim(w[redo], ex[redo], ey[redo], u[redo], fx[redo], fy[redo], wt[redo], ut[redo])
                 sxx, sxy, syy = sxx.copy(), sxy.copy(), syy.copy()
                 sxx[redo], sxy[redo], syy[redo] = px, pxy, py
         out = (sxx, sxy, syy)
     return tuple(np.reshape(a, batch) for a in out)
+
+
+# --------------------------------------------------------------------------- ordered layouts
+SUB_BATCH_POINTS = 1 << 14
+"""Points per sub-batch of :func:`ordered_direction_sums`: 16384 doubles are 128 KiB an array,
+so the dozen arrays a sub-batch uses stay in a 2 MiB L2 cache (a block of 4096 x 64 points is
+2 MiB an array; passes over it run from L3/memory at 2-4x the cost)."""
+
+
+def ordered_layout(
+    e: np.ndarray, u: np.ndarray, p: float, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ordered layouts from their random numbers, in arrival-time units.
+
+    Parameters
+    ----------
+    e, u : ndarray, shape (n, K)
+        Unit exponentials (the gaps between arrival times) and uniforms on [0, 1) (the bearings).
+    p : float
+        Path-gain exponent: w = g**p (-gamma/2 for a path loss r^-gamma).
+    keep : ndarray of bool, shape (n, K), optional
+        Points kept (thinning); the others get w = 0.
+
+    Returns
+    -------
+    g, w, ex, ey : ndarray, shape (n, K)
+        Arrival times g = cumsum(e) (:func:`isacnet.geometry.ordered_arrivals`), weights
+        (:func:`isacnet.geometry.arrival_power`), and the unit vectors (cos, sin)(2 pi u)
+        (:func:`isacnet.geometry.directions_from_uniforms`).
+    """
+    work = np.empty((7,) + np.shape(e))
+    _ordered_layout_into(work, e, u, p, keep)
+    return work[0], work[1], work[2], work[3]
+
+
+def _ordered_layout_into(work: np.ndarray, e, u, p, keep) -> None:
+    """work[0:4] = g, w, ex, ey of :func:`ordered_layout`; work[4:7] is scratch."""
+    g, w, ex, ey = work[:4]
+    np.cumsum(e, axis=-1, out=g)
+    arrival_power(g, p, out=w)
+    if keep is not None:
+        w *= keep
+    directions_from_uniforms(u, out=(ex, ey), work=work[4:7])
+
+
+def ordered_direction_sums(
+    e: np.ndarray,
+    u: np.ndarray | np.random.Generator,
+    p: float,
+    keep: np.ndarray | None = None,
+    squares: bool = False,
+    sub_batch: int = SUB_BATCH_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`direction_sums` of the :func:`ordered_layout` of (e, u), in cache-sized sub-batches.
+
+    The layouts of a block are never built whole: sub-batches of about ``sub_batch`` points are
+    turned into layouts and summed while they are in cache, in one preallocated workspace (no
+    allocation per sub-batch: with glibc's adaptive mmap threshold off, e.g.
+    ``MALLOC_TRIM_THRESHOLD_`` set, every 128 KiB temporary would be a fresh mmap). The layouts
+    are exactly those of :func:`ordered_layout`; the sums differ from
+    ``direction_sums(*ordered_layout(e, u, p, keep)[1:])`` at most by rounding.
+
+    Parameters
+    ----------
+    e : ndarray, shape (n, K)
+        Unit exponentials, as in :func:`ordered_layout`.
+    u : ndarray, shape (n, K), or numpy.random.Generator
+        The uniforms, or a Generator to draw them from, sub-batch by sub-batch in row order: the
+        same numbers as ``u.random((n, K))`` would give, never stored whole.
+    p, keep
+        As in :func:`ordered_layout` (``keep`` only with an array ``u``).
+    squares : bool
+        Also return sum w_k^2 as a seventh row.
+    sub_batch : int
+        Points per sub-batch (at least one layout).
+
+    Returns
+    -------
+    sums : ndarray, shape (6, n), or (7, n) with ``squares``
+    g_last : ndarray, shape (n,)
+        The K-th arrival time of each layout.
+    """
+    n, k = e.shape
+    draw = isinstance(u, np.random.Generator)
+    if draw and keep is not None:
+        raise ParameterError("keep", "an array with a Generator u", "None when the uniforms are drawn here")
+    sums = np.empty((7 if squares else 6, n))
+    g_last = np.empty(n)
+    step = max(1, min(n, sub_batch // k))
+    space = np.empty((8 if draw else 7, step, k))
+    for i in range(0, n, step):
+        rows = slice(i, min(i + step, n))
+        work = space[:, : rows.stop - i]
+        if draw:
+            ui = u.random(out=work[7])  # type: ignore[union-attr]
+        else:
+            ui = u[rows]  # type: ignore[index]
+        _ordered_layout_into(work, e[rows], ui, p, None if keep is None else keep[rows])
+        g, w, ex, ey = work[:4]
+        direction_sums(w, ex, ey, out=sums[:6, rows], work=work[4:6])
+        if squares:
+            np.einsum("ij,ij->i", w, w, out=sums[6, rows])
+        g_last[rows] = g[:, -1]
+    return sums, g_last
 
 
 def trace_inverse_2x2(

@@ -42,10 +42,10 @@ import numpy as np
 
 from .. import backends
 from ..backends import check_backend
-from ..geometry import ordered_arrivals, torus_ppp, uniform_directions
+from ..geometry import torus_ppp
 from ..load import check_torus, default_side, form_clusters
 from ..params import MengParams, ParameterError, check_int, check_real
-from ..sensing import separable_fim, trace_inverse_2x2
+from ..sensing import ordered_direction_sums, separable_fim, trace_inverse_2x2
 from .estimate import Estimate
 
 MAX_ELEMENTS = 1 << 20
@@ -161,26 +161,35 @@ class MengCrlbKernel:
         return {q: np.concatenate([p[q] for p in parts]) for q in parts[0]}
 
     def _batch(self, rng: np.random.Generator, n: int, raw: bool = False):
+        """n layouts. Random numbers in the order they have always been drawn (gaps of the arrival
+        times, bearings, then the thinning uniforms), so a seed gives the same layouts; the sums
+        are formed in cache-sized sub-batches (:func:`isacnet.sensing.ordered_direction_sums`)."""
         p, N = self.params, self.n_bs
-        g = ordered_arrivals(rng, n, N)
-        c, s = uniform_directions(rng, (n, N))
-        w = g ** (-0.5 * p.beta)  # path gain in units of (pi lam_b)^(beta/2)
-        if self.kappa < 1.0:
+        e = rng.standard_exponential((n, N))
+        # Path gains w = g^(-beta/2) in units of (pi lam_b)^(beta/2).
+        if self.kappa == 1.0:  # bearings drawn sub-batch by sub-batch
+            keep = None
+            sums, _ = ordered_direction_sums(e, rng, -0.5 * p.beta, squares=True)
+        else:  # the thinning uniforms come after all the bearings
+            u = rng.random((n, N))
             keep = rng.random((n, N)) < self.kappa
-            w = np.where(keep, w, 0.0)
+            sums, _ = ordered_direction_sums(e, u, -0.5 * p.beta, keep=keep)
         const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
-        sxx, sxy, syy = separable_fim(w, c, s, w, c, s)
+        # separable_fim(w, e, e, w, e, e) = U A + W B + a b^T + b a^T with B = A, b = a, U = W
+        W, ax, ay, axx, axy, ayy = sums[:6]
+        sxx = 2.0 * (W * axx + ax * ax)
+        sxy = 2.0 * (W * axy + ax * ay)
+        syy = 2.0 * (W * ayy + ay * ay)
         tr, _ = trace_inverse_2x2(sxx, sxy, syy)
         tr = tr / const
         if raw:
             return tr
         out = _stats(tr, self.thresholds)
-        out["cluster_size"] = np.count_nonzero(w, axis=1).astype(float)
+        out["cluster_size"] = np.full(n, float(N)) if keep is None else np.count_nonzero(keep, axis=1).astype(float)
         if self.mean_exists:
             out["crlb"] = tr
         if self.kappa == 1.0:
-            W = w.sum(axis=1)
-            Q = np.einsum("ij,ij->i", w, w)
+            Q = sums[6]
             out["isotropic"] = 2.0 / (const * W * W)
             out["jensen"] = 2.0 / (const * (W * W + Q))
         return out

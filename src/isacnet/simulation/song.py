@@ -30,14 +30,17 @@ import numpy as np
 
 from .. import backends
 from ..backends import check_backend
-from ..geometry import (
-    disk_window_count_bound,
-    ordered_arrivals,
-    tail_power_mean,
-    uniform_directions,
-)
+from ..geometry import disk_window_count_bound, ordered_arrivals, tail_power_mean, uniform_directions
 from ..params import SPEED_OF_LIGHT, SongParams, check_int, check_real
-from ..sensing import fisher_sums, trace_inverse_2x2
+from ..sensing import (
+    fim_from_direction_sums,
+    fisher_sums,
+    needs_pair_sum,
+    ordered_direction_sums,
+    ordered_layout,
+    pairwise_fim,
+    trace_inverse_2x2,
+)
 
 QUANTITIES = ("crlb", "jensen", "inv_sum_tx", "inv_sum_rx")
 """Per-layout outputs: tr(S^{-1}) (18) [m^2]; tr((E_theta S)^{-1}) (20) = (23) [m^2];
@@ -130,16 +133,15 @@ class SongKernel:
         parts = [self._window(rng, min(step, n - i), kmax) for i in range(0, n, step)]
         return {q: np.concatenate([p[q] for p in parts]) for q in parts[0]}
 
-    def _finish(self, w, ex, ey, u, fx, fy, w_tail, u_tail) -> dict[str, np.ndarray]:
+    def _outputs(self, sxx, sxy, syy, W, U) -> dict[str, np.ndarray]:
+        """The four outputs from the pair sums (sxx, sxy, syy) and the total gains W, U, all in
+        arrival-time units."""
         p = self.params
         half = 0.5 * p.gamma
         scale_t = (math.pi * p.tx_density) ** half  # physical gain = scale * g^{-gamma/2}
         scale_r = (math.pi * p.rx_density) ** half
         const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
-        sxx, sxy, syy = fisher_sums(w, ex, ey, u, fx, fy, w_tail, u_tail)
         tr_inv, _ = trace_inverse_2x2(sxx, sxy, syy)
-        W = w.sum(axis=-1) + w_tail
-        U = u.sum(axis=-1) + u_tail
         with np.errstate(divide="ignore"):
             return {
                 "crlb": tr_inv / const,
@@ -148,15 +150,39 @@ class SongKernel:
                 "inv_sum_rx": 1.0 / (scale_r * U),
             }
 
+    def _finish(self, w, ex, ey, u, fx, fy, w_tail, u_tail) -> dict[str, np.ndarray]:
+        sxx, sxy, syy = fisher_sums(w, ex, ey, u, fx, fy, w_tail, u_tail)
+        return self._outputs(sxx, sxy, syy, w.sum(axis=-1) + w_tail, u.sum(axis=-1) + u_tail)
+
     def _infinite(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-        k, mhalf = self.k_nearest, -0.5 * self.params.gamma
-        gt = ordered_arrivals(rng, n, k)
-        ex, ey = uniform_directions(rng, (n, k))
-        gr = ordered_arrivals(rng, n, k)
-        fx, fy = uniform_directions(rng, (n, k))
-        w_tail = tail_power_mean(gt[:, -1], self.params.gamma)
-        u_tail = tail_power_mean(gr[:, -1], self.params.gamma)
-        return self._finish(gt**mhalf, ex, ey, gr**mhalf, fx, fy, w_tail, u_tail)
+        """The K nearest TXs and RXs exactly, the rest by its conditional mean.
+
+        Random numbers in the order they have always been drawn (``ordered_arrivals`` then
+        ``uniform_directions`` for the TXs, then the same for the RXs), so a seed gives the same
+        layouts; the bearings are drawn sub-batch by sub-batch while the layouts are built and
+        summed in cache (:func:`isacnet.sensing.ordered_direction_sums`), so no block-sized array
+        but the exponentials is held. The few layouts whose separable sums could have lost
+        accuracy (:func:`isacnet.sensing.needs_pair_sum`) are redrawn from the generator's saved
+        state and recomputed by the pair sum, as ``fisher_sums`` does.
+        """
+        k, gamma = self.k_nearest, self.params.gamma
+        p = -0.5 * gamma
+        start = rng.bit_generator.state
+        a, gt_last = ordered_direction_sums(rng.standard_exponential((n, k)), rng, p)
+        b, gr_last = ordered_direction_sums(rng.standard_exponential((n, k)), rng, p)
+        w_tail = tail_power_mean(gt_last, gamma)
+        u_tail = tail_power_mean(gr_last, gamma)
+        sxx, sxy, syy, mag = fim_from_direction_sums(a, b, w_tail, u_tail, with_magnitude=True)
+        redo = needs_pair_sum(sxx, sxy, syy, mag)
+        if np.any(redo):
+            again = np.random.Generator(type(rng.bit_generator)())
+            again.bit_generator.state = start
+            et, ut = again.standard_exponential((n, k)), again.random((n, k))
+            er, ur = again.standard_exponential((n, k)), again.random((n, k))
+            _, w, ex, ey = ordered_layout(et[redo], ut[redo], p)
+            _, u, fx, fy = ordered_layout(er[redo], ur[redo], p)
+            sxx[redo], sxy[redo], syy[redo] = pairwise_fim(w, ex, ey, u, fx, fy, w_tail[redo], u_tail[redo])
+        return self._outputs(sxx, sxy, syy, a[0] + w_tail, b[0] + u_tail)
 
     def _window(self, rng: np.random.Generator, n: int, kmax: int) -> dict[str, np.ndarray]:
         p, mhalf = self.params, -0.5 * self.params.gamma
