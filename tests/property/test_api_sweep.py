@@ -807,10 +807,13 @@ def _(data, fn):
     p = meng_params(data)
     objective = data.draw(st.sampled_from(["weight", "min_rate", "max_crlb", "none", "two"]))
     args = {"params": Arg(p, True, None)}
+    # With two objectives, a drawn None is "not given" (leaving one valid objective), not an
+    # invalid value: keep the draws that are values, so that the pair itself is what is invalid.
+    given = (lambda a: a.value is not None) if objective == "two" else (lambda a: True)
     if objective in ("weight", "two"):
-        args["weight"] = data.draw(real(0.0, 1.0, lo_open=False, span=(0.0, 1.0), log=False, shape=None))
+        args["weight"] = data.draw(real(0.0, 1.0, lo_open=False, span=(0.0, 1.0), log=False, shape=None).filter(given))
     if objective in ("min_rate", "two"):
-        args["min_rate"] = data.draw(real(0.0, lo_open=False, span=(1e-3, 5.0), shape=None))
+        args["min_rate"] = data.draw(real(0.0, lo_open=False, span=(1e-3, 5.0), shape=None).filter(given))
     if objective == "max_crlb":
         args["max_crlb"] = data.draw(real(0.0, span=(1e-2, 1e6), shape=None))
     if objective in ("none", "two"):
