@@ -218,36 +218,30 @@ def _exp32(s, w):
     return _exp32_slow(s, idx, ri, x)
 
 
-@njit(**_JIT)
-def exponentials(st, out):
-    """Fill ``out`` (float32 or float64) with the kernels' exponentials from state ``st``
-    (advanced in place), as :func:`_draw_ordered` draws them: float64 one per output, float32
-    two per output (top half first). For tests."""
-    s = _load(st)
-    if out.itemsize == 4:
-        for j in range(0, out.shape[0] - 1, 2):
+@njit(inline="always", **_JIT)
+def _fill_exp(s, buf, start, m):
+    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
+    64-bit output, top half first; an odd last one takes the top half of a fresh output)."""
+    if buf.itemsize == 4:
+        for j in range(start, start + m - 1, 2):
             s, r = _next(s)
-            s, out[j] = _exp32(s, np.uint32(r >> _S32))
-            s, out[j + 1] = _exp32(s, np.uint32(r & _B32))
+            s, buf[j] = _exp32(s, np.uint32(r >> _S32))
+            s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
+        if m % 2:
+            s, r = _next(s)
+            s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _S32))
     else:
-        for j in range(out.shape[0]):
-            s, out[j] = _exp64(s)
-    _store(st, s)
+        for j in range(start, start + m):
+            s, buf[j] = _exp64(s)
+    return s
 
 
 @njit(inline="always", **_JIT)
-def _angle_pair(s):
-    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
-    s, r = _next(s)
-    hi = np.int64(r >> _S32)
-    lo = np.int64(r & _B32)
-    return s, (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
-
-
-@njit(inline="always", **_JIT)
-def _draw_ordered(s, g, u, k):
-    """The k nearest points of a unit-rate process: arrival times into g, bearings' u into u."""
-    if g.itemsize == 4:  # float32: two exponentials per 64-bit output
+def _fill_arrivals(s, g, k):
+    """g[:k] = cumulative sums of k standard exponentials (as :func:`_fill_exp` draws them), summed
+    in g's dtype as they are drawn (the add chain overlaps the draws): the ordered arrival times
+    of the k nearest points of a unit-rate process."""
+    if g.itemsize == 4:
         a32 = np.float32(0.0)
         for j in range(0, k - 1, 2):
             s, r = _next(s)
@@ -267,14 +261,45 @@ def _draw_ordered(s, g, u, k):
             s, x = _exp64(s)
             a64 += x
             g[j] = a64
-    for j in range(0, k - 1, 2):
+    return s
+
+
+@njit(**_JIT)
+def exponentials(st, out):
+    """Fill ``out`` (float32 or float64) with the kernels' exponentials from state ``st``
+    (advanced in place), as :func:`_fill_exp` draws them. For tests."""
+    s = _load(st)
+    s = _fill_exp(s, out, 0, out.shape[0])
+    _store(st, s)
+
+
+@njit(inline="always", **_JIT)
+def _angle_pair(s):
+    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
+    s, r = _next(s)
+    hi = np.int64(r >> _S32)
+    lo = np.int64(r & _B32)
+    return s, (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
+
+
+@njit(inline="always", **_JIT)
+def _fill_bearings(s, u, m):
+    """u[:m] = the bearings' u, two per 64-bit output (an odd last one: the top half)."""
+    for j in range(0, m - 1, 2):
         s, a, b = _angle_pair(s)
         u[j] = a
         u[j + 1] = b
-    if k % 2:
+    if m % 2:
         s, a, _ = _angle_pair(s)
-        u[k - 1] = a
+        u[m - 1] = a
     return s
+
+
+@njit(inline="always", **_JIT)
+def _draw_ordered(s, g, u, k):
+    """The k nearest points of a unit-rate process: arrival times into g, bearings' u into u."""
+    s = _fill_arrivals(s, g, k)
+    return _fill_bearings(s, u, k)
 
 
 @njit(inline="always", **_JIT)
@@ -302,14 +327,7 @@ def _draw_window(s, g, u, limit):
             raise RuntimeError("disk window holds more points than its capacity; report this")
         g[m] = acc
         m += 1
-    for j in range(0, m - 1, 2):
-        s, a, b = _angle_pair(s)
-        u[j] = a
-        u[j + 1] = b
-    if m % 2:
-        s, a, _ = _angle_pair(s)
-        u[m - 1] = a
-    return s, m
+    return _fill_bearings(s, u, m), m
 
 
 # --------------------------------------------------------------------------- trig-free bearings

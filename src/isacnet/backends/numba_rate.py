@@ -72,11 +72,14 @@ import numpy as np
 from numba import njit
 
 from .numba_kernels import (
+    _B8,
     _FAST,
     _JIT,
+    _S8,
     _double,
-    _exp32,
     _exp64,
+    _fill_arrivals,
+    _fill_exp,
     _gains,
     _load,
     _next,
@@ -103,56 +106,10 @@ MAX_UNIFORMS = 4
 """"zf-law" draws t ~ Beta(M_t - 1, 1) as the largest of M_t - 1 uniforms up to M_t - 1 = 4 (one
 raw output each), else as exp(-E / (M_t - 1)) (an exponential and an ``exp`` call)."""
 
-_U1, _U8, _U32 = np.uint64(1), np.uint64(8), np.uint64(32)
-_B8, _B32, _M52 = np.uint64(0xFF), np.uint64(0xFFFFFFFF), np.uint64((1 << 52) - 1)
+_U1, _M52 = np.uint64(1), np.uint64((1 << 52) - 1)
 
 
 # --------------------------------------------------------------------------- samplers
-@njit(inline="always", **_JIT)
-def _fill_exp(s, buf, start, m):
-    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
-    64-bit output, top half first; an odd last one takes the top half of a fresh output)."""
-    if buf.itemsize == 4:
-        for j in range(start, start + m - 1, 2):
-            s, r = _next(s)
-            s, buf[j] = _exp32(s, np.uint32(r >> _U32))
-            s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
-        if m % 2:
-            s, r = _next(s)
-            s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _U32))
-    else:
-        for j in range(start, start + m):
-            s, buf[j] = _exp64(s)
-    return s
-
-
-@njit(inline="always", **_JIT)
-def _fill_arrivals(s, g, k):
-    """g[:k] = cumulative sums of k standard exponentials (as :func:`_fill_exp` draws them), summed
-    in g's dtype as they are drawn (the add chain overlaps the draws)."""
-    if g.itemsize == 4:
-        a32 = np.float32(0.0)
-        for j in range(0, k - 1, 2):
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _U32))
-            a32 += e
-            g[j] = a32
-            s, e = _exp32(s, np.uint32(r & _B32))
-            a32 += e
-            g[j + 1] = a32
-        if k % 2:
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _U32))
-            g[k - 1] = a32 + e
-    else:
-        a64 = 0.0
-        for j in range(k):
-            s, x = _exp64(s)
-            a64 += x
-            g[j] = a64
-    return s
-
-
 @njit(**_JIT)
 def _normal_slow(s, idx, neg, x):
     """The ziggurat after a failed rectangle test: the wedge test (idx >= 1) or the tail beyond r
@@ -171,7 +128,7 @@ def _normal_slow(s, idx, neg, x):
             return s, x
         s, r = _next(s)
         idx = r & _B8
-        r >>= _U8
+        r >>= _S8
         neg = (r & _U1) != 0
         j = (r >> _U1) & _M52
         x = float(np.int64(j)) * _WI[idx]
@@ -185,7 +142,7 @@ def _normal(s):
     """A float64 standard normal (ziggurat, module docstring): 8 bits layer, 1 sign, 52 bits x."""
     s, r = _next(s)
     idx = r & _B8
-    r >>= _U8
+    r >>= _S8
     neg = (r & _U1) != 0
     j = (r >> _U1) & _M52
     x = float(np.int64(j)) * _WI[idx]
