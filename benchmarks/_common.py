@@ -7,6 +7,11 @@ import time
 
 import numpy as np
 
+from isacnet.rng import block_rng
+
+BLOCK = 4096
+"""Layouts per block, as the estimator draws them."""
+
 
 def timeit(f, repeat: int = 3) -> float:
     """Best wall time of ``repeat`` calls of ``f`` [s]."""
@@ -39,3 +44,28 @@ def print_ratios(title: str, rows: list[tuple[str, float]], t_ours: float, t_rng
     print("speed-up over the per-layout loops: "
           + ", ".join(f"{t / t_ours:,.0f}x (a{i + 1})" for i, t in enumerate(loops)))
     print(f"cost relative to drawing the random numbers alone: {t_ours / t_rng:.2f}x")
+
+
+def blocks(kernel, n: int, seed: int) -> None:
+    for b in range(-(-n // BLOCK)):
+        kernel(block_rng(seed, 0, b), min(BLOCK, n - b * BLOCK))
+
+
+def measure(methods: dict, repeat: int) -> dict[str, tuple[float, float]]:
+    """{name: (best CPU s per layout, best wall s per layout)}, interleaved rounds."""
+    best = {name: (math.inf, math.inf) for name in methods}
+    for _ in range(repeat):
+        for name, (f, n) in methods.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            f()
+            c, w = (time.process_time() - c0) / n, (time.perf_counter() - w0) / n
+            best[name] = (min(best[name][0], c), min(best[name][1], w))
+    return best
+
+
+def report(title: str, res: dict[str, tuple[float, float]], floor: str) -> None:
+    t_rng = res[floor][0]
+    print(f"\n{title}")
+    print(f"{'method':<44}{'layouts/s (CPU)':>17}{'ns/layout':>11}{'/ floor':>9}{'wall ns':>10}")
+    for name, (c, w) in res.items():
+        print(f"{name:<44}{1 / c:>17,.0f}{1e9 * c:>11.0f}{c / t_rng:>9.2f}{1e9 * w:>10.0f}")

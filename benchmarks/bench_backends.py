@@ -22,13 +22,11 @@ time counts them all. Compilation is done before timing.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import rng_only  # noqa: E402
+from _common import BLOCK, blocks, measure, report, rng_only  # noqa: E402
 from bench_meng_sensing import per_layout_loop as meng_loop  # noqa: E402
 from bench_song import per_layout_loop as song_loop  # noqa: E402
 
@@ -38,25 +36,6 @@ from isacnet.params import MengParams, SongParams  # noqa: E402
 from isacnet.rng import block_rng  # noqa: E402
 from isacnet.simulation.meng import MengCrlbKernel  # noqa: E402
 from isacnet.simulation.song import SongKernel  # noqa: E402
-
-BLOCK = 4096
-
-
-def blocks(kernel, n: int, seed: int) -> None:
-    for b in range(-(-n // BLOCK)):
-        kernel(block_rng(seed, 0, b), min(BLOCK, n - b * BLOCK))
-
-
-def measure(methods: dict, repeat: int) -> dict[str, tuple[float, float]]:
-    """{name: (best CPU s per layout, best wall s per layout)}, interleaved rounds."""
-    best = {name: (math.inf, math.inf) for name in methods}
-    for _ in range(repeat):
-        for name, (f, n) in methods.items():
-            c0, w0 = time.process_time(), time.perf_counter()
-            f()
-            c, w = (time.process_time() - c0) / n, (time.perf_counter() - w0) / n
-            best[name] = (min(best[name][0], c), min(best[name][1], w))
-    return best
 
 
 def kernels(make, n: int) -> dict:
@@ -71,14 +50,6 @@ def kernels(make, n: int) -> dict:
             k(block_rng(0, 0, 1), n % BLOCK or BLOCK)
             out[f"{backend} {dtype}" if backend != "numpy" else "numpy"] = k
     return out
-
-
-def report(title: str, res: dict[str, tuple[float, float]], floor: str) -> None:
-    t_rng = res[floor][0]
-    print(f"\n{title}")
-    print(f"{'method':<44}{'layouts/s (CPU)':>17}{'ns/layout':>11}{'/ floor':>9}{'wall ns':>10}")
-    for name, (c, w) in res.items():
-        print(f"{name:<44}{1 / c:>17,.0f}{1e9 * c:>11.0f}{c / t_rng:>9.2f}{1e9 * w:>10.0f}")
 
 
 def main() -> None:

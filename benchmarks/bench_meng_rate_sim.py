@@ -27,15 +27,13 @@ import math
 import time
 
 import numpy as np
-from _common import timeit
+from _common import BLOCK, blocks, measure, report, timeit
 
 from isacnet import backends
 from isacnet.experiments.runner import estimate
 from isacnet.params import MengParams
 from isacnet.rng import block_rng
 from isacnet.simulation.meng_rate import SHAPES, MengRateKernel
-
-BLOCK = 4096
 
 
 def loop_paper(k: MengRateKernel, n: int, seed: int) -> float:
@@ -101,23 +99,6 @@ def rng_alone(k: MengRateKernel, n: int, seed: int, block: int = 4096) -> float:
     return s
 
 
-def blocks(kernel, n: int, seed: int) -> None:
-    for b in range(-(-n // BLOCK)):
-        kernel(block_rng(seed, 0, b), min(BLOCK, n - b * BLOCK))
-
-
-def measure(methods: dict, repeat: int) -> dict[str, tuple[float, float]]:
-    """{name: (best CPU s per layout, best wall s per layout)}, interleaved rounds."""
-    best = {name: (math.inf, math.inf) for name in methods}
-    for _ in range(repeat):
-        for name, (f, n) in methods.items():
-            c0, w0 = time.process_time(), time.perf_counter()
-            f()
-            c, w = (time.process_time() - c0) / n, (time.perf_counter() - w0) / n
-            best[name] = (min(best[name][0], c), min(best[name][1], w))
-    return best
-
-
 def backend_table(p: MengParams, L: int, n: int, repeat: int, shapes: list[str]) -> None:
     floor = "(b) random numbers alone (numpy), exp"
     methods = {floor: (lambda: rng_alone(MengRateKernel(p, L), n, 2), n)}
@@ -135,12 +116,8 @@ def backend_table(p: MengParams, L: int, n: int, repeat: int, shapes: list[str])
             methods[f"(c) kernel, {shape}, {label}"] = (lambda k=k: blocks(k, n, 3), n)
             if shape == shapes[0]:
                 methods[f"(d) estimate(), {shape}, {label}"] = (lambda k=k: estimate(k, n, 4), n)
-    res = measure(methods, repeat)
-    t_rng = res[floor][0]
-    print(f'\n"paper" model by backend, L = {L}, K = {MengRateKernel(p, L).k_nearest}: CPU time, best of {repeat}')
-    print(f"{'method':<44}{'layouts/s (CPU)':>17}{'ns/layout':>11}{'/ floor':>9}{'wall ns':>10}")
-    for name, (c, w) in res.items():
-        print(f"{name:<44}{1 / c:>17,.0f}{1e9 * c:>11.0f}{c / t_rng:>9.2f}{1e9 * w:>10.0f}")
+    title = f'"paper" model by backend, L = {L}, K = {MengRateKernel(p, L).k_nearest}: CPU time, best of {repeat}'
+    report(title, measure(methods, repeat), floor)
 
 
 def main() -> None:
