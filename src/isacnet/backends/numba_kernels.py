@@ -150,6 +150,17 @@ def _float(s):
     return s, np.float32(np.int64(r >> _S40)) * np.float32(2.0**-24)
 
 
+@njit(inline="always", **_JIT)
+def _exp64_candidate(r):
+    """The ziggurat's candidate from one 64-bit output: (layer idx, integer ri, x = ri we[idx]),
+    and whether the rectangle test accepts it (98.9%; an exact 0 is not accepted)."""
+    ri = r >> _S3
+    idx = ri & _B8
+    ri >>= _S8
+    x = float(np.int64(ri)) * _WE[idx]
+    return idx, ri, x, ri < _KE[idx] and ri != 0
+
+
 @njit(**_JIT)
 def _exp64_slow(s, idx, ri, x):
     """The rest of numpy's float64 exponential ziggurat after the rectangle test failed (the
@@ -164,11 +175,8 @@ def _exp64_slow(s, idx, ri, x):
             if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < np.exp(-x):
                 return s, x
         s, r = _next(s)
-        ri = r >> _S3
-        idx = ri & _B8
-        ri >>= _S8
-        x = float(np.int64(ri)) * _WE[idx]
-        if ri < _KE[idx] and ri != 0:
+        idx, ri, x, ok = _exp64_candidate(r)
+        if ok:
             return s, x
 
 
@@ -176,13 +184,21 @@ def _exp64_slow(s, idx, ri, x):
 def _exp64(s):
     """A standard exponential > 0: numpy's float64 ziggurat (its stream, bar the redrawn 0)."""
     s, r = _next(s)
-    ri = r >> _S3
-    idx = ri & _B8
-    ri >>= _S8
-    x = float(np.int64(ri)) * _WE[idx]
-    if ri < _KE[idx] and ri != 0:  # 98.9%
+    idx, ri, x, ok = _exp64_candidate(r)
+    if ok:  # 98.9%
         return s, x
     return _exp64_slow(s, idx, ri, x)
+
+
+@njit(inline="always", **_JIT)
+def _exp32_candidate(w):
+    """numpy's float32 ziggurat candidate from the 32-bit word ``w``: (idx, ri, x, accepted by
+    the rectangle test; an exact 0 is not)."""
+    ri = w >> _U32_1
+    idx = ri & _U32_FF
+    ri >>= _U32_8
+    x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
+    return idx, ri, x, ri < _KE_F[idx] and ri != 0
 
 
 @njit(**_JIT)
@@ -198,22 +214,16 @@ def _exp32_slow(s, idx, ri, x):
             if (_FE_F[idx - 1] - _FE_F[idx]) * u + _FE_F[idx] < np.float32(np.exp(-x)):
                 return s, x
         s, r = _next(s)
-        ri = np.uint32(r >> _S32) >> _U32_1
-        idx = ri & _U32_FF
-        ri >>= _U32_8
-        x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
-        if ri < _KE_F[idx] and ri != 0:
+        idx, ri, x, ok = _exp32_candidate(np.uint32(r >> _S32))
+        if ok:
             return s, x
 
 
 @njit(inline="always", **_JIT)
 def _exp32(s, w):
     """A float32 standard exponential > 0: numpy's float32 ziggurat on the 32-bit word ``w``."""
-    ri = w >> _U32_1
-    idx = ri & _U32_FF
-    ri >>= _U32_8
-    x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
-    if ri < _KE_F[idx] and ri != 0:
+    idx, ri, x, ok = _exp32_candidate(w)
+    if ok:
         return s, x
     return _exp32_slow(s, idx, ri, x)
 

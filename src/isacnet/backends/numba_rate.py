@@ -110,6 +110,18 @@ _U1, _M52 = np.uint64(1), np.uint64((1 << 52) - 1)
 
 
 # --------------------------------------------------------------------------- samplers
+@njit(inline="always", **_JIT)
+def _normal_candidate(r):
+    """The ziggurat's candidate from one 64-bit output (8 bits layer, 1 sign, 52 bits x):
+    (idx, neg, x) and whether the rectangle test accepts it (99.3%)."""
+    idx = r & _B8
+    r >>= _S8
+    neg = (r & _U1) != 0
+    j = (r >> _U1) & _M52
+    x = float(np.int64(j)) * _WI[idx]
+    return idx, neg, -x if neg else x, j < _KI[idx]
+
+
 @njit(**_JIT)
 def _normal_slow(s, idx, neg, x):
     """The ziggurat after a failed rectangle test: the wedge test (idx >= 1) or the tail beyond r
@@ -127,13 +139,8 @@ def _normal_slow(s, idx, neg, x):
         if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < np.exp(-0.5 * x * x):
             return s, x
         s, r = _next(s)
-        idx = r & _B8
-        r >>= _S8
-        neg = (r & _U1) != 0
-        j = (r >> _U1) & _M52
-        x = float(np.int64(j)) * _WI[idx]
-        x = -x if neg else x
-        if j < _KI[idx]:
+        idx, neg, x, ok = _normal_candidate(r)
+        if ok:
             return s, x
 
 
@@ -141,13 +148,8 @@ def _normal_slow(s, idx, neg, x):
 def _normal(s):
     """A float64 standard normal (ziggurat, module docstring): 8 bits layer, 1 sign, 52 bits x."""
     s, r = _next(s)
-    idx = r & _B8
-    r >>= _S8
-    neg = (r & _U1) != 0
-    j = (r >> _U1) & _M52
-    x = float(np.int64(j)) * _WI[idx]
-    x = -x if neg else x
-    if j < _KI[idx]:  # 99.3%
+    idx, neg, x, ok = _normal_candidate(r)
+    if ok:  # 99.3%
         return s, x
     return _normal_slow(s, idx, neg, x)
 
