@@ -427,3 +427,7 @@ def _objective(weight, min_rate, max_crlb) -> tuple[str, float]:
 def time_sharing(params: MengParams, rate, **kwargs) -> np.ndarray:
     """CRLB_a of the time-sharing baseline at R_c = ``rate`` (nats/s/Hz)."""
     return Tradeoff(params, **kwargs).time_sharing(rate)
+
+
+check_objective = _objective
+"""Public name of the objective check (``cli.py`` validates ``--weight/--min-rate/--max-crlb`` with it)."""

@@ -357,16 +357,14 @@ def meng_rate(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
     return {q: rows[q] for q in kernel.quantities}
 
 
-def rate_draws(kernel, rng: np.random.Generator, n: int):
-    """The layouts that ``meng_rate(kernel, rng, n)`` would use, as a
-    :class:`isacnet.simulation.meng_rate.RateDraws` (arrays of kernel.dtype; ``accept_u``
-    float64): ``desired[:, j]`` is 0 where BS j + 1 declined (not drawn), ``interferer`` holds
-    the gains of BSs 2..K whether or not they accepted. For tests."""
-    from ..simulation.meng_rate import RateDraws
-
+def rate_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The layouts that ``meng_rate(kernel, rng, n)`` would use, as the fields of a
+    :class:`isacnet.simulation.meng_rate.RateDraws` (``RateDraws(**rate_draws(...))``): arrays of
+    kernel.dtype (``accept_u`` float64); ``desired[:, j]`` is 0 where BS j + 1 declined (not
+    drawn), ``interferer`` holds the gains of BSs 2..K whether or not they accepted. For tests."""
     dt = np.dtype(kernel.dtype)
     K, L = kernel.k_nearest, kernel.L
     arrivals, accept_u = np.zeros((n, K), dt), np.zeros((n, L - 1))
     desired, interferer = np.zeros((n, L), dt), np.zeros((n, K - 1), dt)
     _rate_draws(stream_state(rng), n, *_setup(kernel), arrivals, accept_u, desired, interferer)
-    return RateDraws(arrivals, accept_u, desired=desired, interferer=interferer)
+    return {"arrivals": arrivals, "accept_u": accept_u, "desired": desired, "interferer": interferer}

@@ -17,64 +17,18 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from .._version import __version__
 from ..rng import BIT_GENERATOR
-from ..simulation.engine import DEFAULT_BLOCK_SIZE, ChunkCache, Executor, Job, Kernel, estimates, run_jobs
+from ..simulation.engine import ChunkCache, Executor, Job, estimates, run_jobs
 from ..simulation.estimate import Estimate
-from .models import get_model
+from ..simulation.montecarlo import RunOptions, estimate
+from .registry import get_model
 from .spec import FigureSpec
+
+__all__ = ["RunOptions", "estimate", "run_spec", "run_specs"]
 
 _MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
 """An output a kernel does not produce at this point (e.g. a mean that does not exist)."""
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
-
-
-def estimate(
-    kernel: Kernel,
-    n_layouts: int,
-    seed: int,
-    *,
-    workers: int | None = 1,
-    executor: Executor | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
-    chunk_blocks: int | None = None,
-    progress: bool | None = False,
-    cache: ChunkCache | None = None,
-    rel_ci: float | None = None,
-    max_layouts: int | None = None,
-    targets: Sequence[str] | None = None,
-) -> dict[str, Estimate]:
-    """One Monte Carlo estimate of every output of ``kernel`` (the engine behind the facades'
-    ``monte_carlo``/``expected_*`` functions).
-
-    ``workers``: 1 serial (default), N a pool of N processes, None one per core; ``executor``
-    overrides it. The numbers depend only on (kernel, n_layouts, seed, block_size) and, with
-    early stopping, ``rel_ci`` and ``max_layouts``.
-
-    ``rel_ci``: stop once the 95% CI half-width of the ``targets`` outputs (default: all) is
-    below ``rel_ci * |estimate|``, checked at the stages of
-    :func:`isacnet.simulation.engine.stage_ends`; ``n_layouts`` (or ``max_layouts``) is the cap.
-    The layouts used are each estimate's ``n_total``.
-    """
-    if executor is None:
-        from .executors import make_executor
-
-        executor = make_executor(workers)
-    job = Job(kernel, n_layouts, seed, point=0, block_size=block_size)
-    judge = None
-    if targets is not None:
-        names = tuple(targets)
-
-        def judge(job: Job, moments) -> dict[str, Estimate]:
-            return {k: m.estimate() for k, m in moments.items() if k in names}
-
-    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress, cache=cache,
-                          rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
-    return estimates(moments)
 
 
 def run_spec(
@@ -172,7 +126,7 @@ def run_spec(
         "title": spec.title,
         "figure_id": spec.id,
         "model": spec.model,
-        "isacnet_version": _version(),
+        "isacnet_version": __version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -366,3 +366,28 @@ def ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
     resid = num - r * den
     se = math.sqrt(float(np.dot(resid, resid)) / (n * (n - 1))) / den.mean()
     return Estimate(mean=float(r), stderr=se, n=n)
+
+
+def geometric_mean(log_crlb: Estimate) -> Estimate:
+    """exp(E[log CRLB]) [m^2] from the estimate of E[log tr F^-1]: the geometric-mean CRLB, which
+    exists for every N >= 2 (errata M-8); standard error by the delta method, g * stderr(log)."""
+    g = math.exp(log_crlb.mean) if log_crlb.n else float("nan")
+    return Estimate(g, g * log_crlb.stderr, log_crlb.n, log_crlb.n_posinf, log_crlb.n_neginf, log_crlb.n_nan)
+
+
+def no_ci_without_variance(mean: Estimate, variance_exists: bool) -> Estimate:
+    """The mean CRLB with ``stderr`` NaN where its variance is infinite (N = 4, 5; errata M-8):
+    the mean converges but no normal confidence interval holds, so none is given."""
+    from dataclasses import replace
+
+    return mean if variance_exists else replace(mean, stderr=math.nan)
+
+
+def crlb_derived(ests: dict[str, Estimate], variance_exists: bool) -> dict[str, Estimate]:
+    """The estimates of a Meng CRLB kernel plus ``geo_mean`` (:func:`geometric_mean`), with the
+    mean "crlb" (where present) under :func:`no_ci_without_variance`."""
+    out = dict(ests)
+    out["geo_mean"] = geometric_mean(ests["log_crlb"])
+    if "crlb" in out:
+        out["crlb"] = no_ci_without_variance(out["crlb"], variance_exists)
+    return out

@@ -272,10 +272,11 @@ class MengRateKernel:
         Cooperative cluster size (>= 1): BS 1 serves, BSs 2..L are asked.
     model : "paper", "zf" or "full"
         See the module docstring.
-    kappa_c : float in [0, 1], optional
-        "paper"/"zf": probability that an asked BS accepts, independently. Default
-        ``kappa_c(psi, mu_c, L)`` of :mod:`isacnet.analysis.meng_sensing`, derived variant
-        (errata M-12); the resolved value is stored. Must be None for "full".
+    kappa_c : float in [0, 1]
+        "paper"/"zf" (required): probability that an asked BS accepts, independently.
+        :func:`isacnet.meng.rate_kernel` defaults it to ``kappa_c(psi, mu_c, L)`` of
+        :mod:`isacnet.analysis.meng_sensing`, derived variant (errata M-12): a closed form,
+        which this layer does not import. Must be None for "full".
     k_nearest : int, optional
         "paper"/"zf": BSs sampled exactly (>= L); default :func:`default_k_nearest`.
     interference_shape : str, optional
@@ -350,13 +351,12 @@ class MengRateKernel:
                 raise ParameterError("side", self.side, "None unless model='full'")
             if self.centers:
                 raise ParameterError("centers", self.centers, "empty unless model='full'")
-            if self.kappa_c is None:
-                from ..analysis.meng_sensing import kappa_c as _kappa_c
-
-                p = self.params
-                s(self, "kappa_c", float(_kappa_c(p.resource_blocks, p.mu_c, L)))
-            else:
-                s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
+            if self.kappa_c is None:  # the default is a closed form: resolved by the caller
+                raise ParameterError(
+                    "kappa_c", None, f"a probability in [0, 1] for model {self.model!r} "
+                    "(isacnet.meng.rate_kernel defaults it to the derived kappa_c(psi, mu_c, L))"
+                )
+            s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
             k = default_k_nearest(L) if self.k_nearest is None else self.k_nearest
             s(self, "k_nearest", check_int("k_nearest", k, ge=max(L, 2)))
         if self.model == "zf":

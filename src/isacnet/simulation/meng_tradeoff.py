@@ -19,7 +19,9 @@ class MengDesignKernel:
     """Outputs ``rate_nats`` (ln(1 + SIR), (9)) of a typical user served by a cluster of L with
     power share p^c, and ``log_crlb`` / ``singular`` / ``cluster_size`` of a typical target
     localised by its N nearest BSs with sensing power share p^s = 1 - p^c, each accepting with
-    probability ``kappa_s``. ``N = 0`` (no sensing) or ``p_c = 0`` (no data) drop that half."""
+    probability ``kappa_s``. ``N = 0`` (no sensing) or ``p_c = 0`` (no data) drop that half.
+    ``kappa_c`` (required when p_c > 0): the acceptance of the cooperating BSs
+    (:func:`isacnet.meng.verify_design` passes the derived one)."""
 
     params: MengParams
     L: int
