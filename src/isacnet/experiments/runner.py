@@ -9,7 +9,9 @@ handled, so a saved file says how to make it again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import json
 import platform
 import time
 from collections.abc import Sequence
@@ -18,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..rng import BIT_GENERATOR
+from ..rng import BIT_GENERATOR, SEEDING
 from ..simulation.engine import ChunkCache, Executor, Job, estimates, run_jobs
 from ..simulation.estimate import Estimate
 from ..simulation.montecarlo import RunOptions, estimate
@@ -135,7 +137,7 @@ def run_spec(
         "quick": int(quick),
         "block_size": spec.block_size,
         "bit_generator": BIT_GENERATOR,
-        "seeding": "SeedSequence(seed, spawn_key=(point, block))",
+        "seeding": SEEDING,
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
         "mc_wall_time_s": round(wall, 3),
         "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
@@ -152,6 +154,11 @@ def run_spec(
     nonfinite = {o.name: int(sum(e[o.name].n_nonfinite for e in point_estimates if o.name in e))
                  for o in model.mc_outputs}
     attrs["nonfinite_samples"] = ", ".join(f"{k}={v}" for k, v in nonfinite.items())
+    ident = dict(jobs[0].identity)
+    del ident["point"]  # the same for every point but the point (and its kernel's swept fields)
+    attrs["job_identity"] = json.dumps(ident, sort_keys=True)
+    used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
+    attrs["job_keys"] = ",".join(job.key for job in used)  # one per sweep point, in point order
     attrs["wall_time_s"] = round(time.perf_counter() - t_start, 3)  # Monte Carlo and closed forms
     return xr.Dataset(data, coords=coords, attrs=attrs)
 

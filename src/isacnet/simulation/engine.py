@@ -106,6 +106,43 @@ class Job:
         object.__setattr__(self, "block_size", check_int("block_size", self.block_size, ge=1))
 
     @property
+    def identity(self) -> dict[str, object]:
+        """Everything that determines this job's numbers, as one JSON-able value: the kernel
+        (its type and repr, which holds the parameters and the kernel spec), backend, dtype,
+        random stream, layouts, seed, sweep point, block size and isacnet version. Used as the
+        chunk-store key (:attr:`key`) and recorded in the Dataset (``job_identity``)."""
+        from .. import backends
+        from .._version import __version__
+        from ..rng import BIT_GENERATOR, SEEDING
+
+        k = self.kernel
+        backend, dtype = getattr(k, "backend", "numpy"), getattr(k, "dtype", "float64")
+        stream = backends.describe(backend, dtype).get("rng_stream", BIT_GENERATOR)
+        return {
+            "kernel_type": f"{type(k).__module__}.{type(k).__qualname__}",
+            "kernel": repr(k),
+            "params": repr(getattr(k, "params", None)),
+            "backend": backend,
+            "dtype": dtype,
+            "rng_stream": stream,
+            "seeding": SEEDING,
+            "n_layouts": self.n_layouts,
+            "seed": self.seed,
+            "point": self.point,
+            "block_size": self.block_size,
+            "isacnet_version": __version__,
+        }
+
+    @property
+    def key(self) -> str:
+        """A stable hash (24 hex digits) of :attr:`identity`."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    @property
     def n_blocks(self) -> int:
         return -(-self.n_layouts // self.block_size)
 
