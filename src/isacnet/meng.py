@@ -35,8 +35,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
 from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
 from .analysis.meng_sensing import (
     crlb_a,
@@ -60,9 +58,10 @@ from .analysis.meng_sensing import kappa_c as _kappa_c_closed
 from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
-from .params import MengParams, ParameterError, check_int, check_real, real_array
+from .params import MengParams, ParameterError, check_int, check_real
 from .rng import block_rng, check_seed
-from .sensing import separable_fim, trace_inverse_2x2
+from .sensing import meng_crlb as crlb_layout
+from .sensing import meng_fim as fim_layout
 from .simulation.estimate import Z95, Estimate
 from .simulation.meng import (
     MengClusterKernel,
@@ -74,6 +73,7 @@ from .simulation.meng import (
 from .simulation.meng_rate import MengRateKernel
 from .simulation.meng_tradeoff import MengDesignKernel
 from .simulation.montecarlo import RunOptions, estimate, run_options
+from .simulation.quantiles import Quantile, quantiles_from_cdf, threshold_grid
 
 crlb_approx = crlb_eq13
 
@@ -127,51 +127,6 @@ PILOT_POINT = 1
 
 
 # --------------------------------------------------------------------------- per layout
-def fim_layout(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
-    """F_N of eq. (5) for explicit layouts [m^-2 at beta = 2], in O(N).
-
-    Every BS transmits and receives, so the double sum over (i, j) runs over the same set,
-    monostatic i = j included: ``separable_fim`` with that set as TX and RX.
-
-    Parameters
-    ----------
-    bs_xy : ndarray, shape (..., N, 2)
-        BS positions [m].
-    target_xy : ndarray, shape (..., 2) or (2,)
-        Target position [m].
-    params : MengParams
-
-    Returns
-    -------
-    F : ndarray, shape (..., 2, 2)
-    """
-    bs_xy = real_array("bs_xy", bs_xy, "BS positions [m], an array of shape (..., N, 2)")
-    target_xy = real_array("target_xy", target_xy, "a target position [m], shape (..., 2)")
-    if bs_xy.ndim < 2 or bs_xy.shape[-1] != 2:
-        raise ParameterError("bs_xy", f"array of shape {bs_xy.shape}", "an array of shape (..., N, 2)")
-    if target_xy.shape[-1:] != (2,):
-        raise ParameterError("target_xy", f"array of shape {target_xy.shape}", "shape (..., 2)")
-    if not (np.all(np.isfinite(bs_xy)) and np.all(np.isfinite(target_xy))):
-        raise ParameterError("bs_xy", "non-finite positions", "finite positions [m]")
-    d = bs_xy - target_xy[..., None, :]
-    dist = np.hypot(d[..., 0], d[..., 1])
-    if np.any(dist == 0.0):
-        raise ParameterError("bs_xy", "a BS at the target", "BS positions distinct from the target")
-    w = dist ** (-params.beta)
-    ex, ey = d[..., 0] / dist, d[..., 1] / dist
-    sxx, sxy, syy = separable_fim(w, ex, ey, w, ex, ey)
-    f = params.zeta2 * np.stack([np.stack([sxx, sxy], -1), np.stack([sxy, syy], -1)], -2)
-    return f
-
-
-def crlb_layout(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
-    """tr(F_N^-1) [m^2], shape (...); inf where F is singular (one BS, or all BSs collinear
-    with the target). Arguments as in :func:`fim_layout`."""
-    f = fim_layout(bs_xy, target_xy, params)
-    tr, _ = trace_inverse_2x2(f[..., 0, 0], f[..., 0, 1], f[..., 1, 1])
-    return tr
-
-
 # --------------------------------------------------------------------------- Monte Carlo
 
 
@@ -248,19 +203,6 @@ def expected_crlb(N: int, params: MengParams, n_layouts: int, seed: int, **kwarg
 
 # --------------------------------------------------------------------------- robust statistics
 @dataclass(frozen=True)
-class Quantile:
-    """A quantile of the CRLB [m^2] with a 95% confidence interval (CDF inversion)."""
-
-    q: float
-    value: float
-    lo: float
-    hi: float
-
-    def __str__(self) -> str:
-        return f"q{self.q:g} = {self.value:.6g} (95% CI [{self.lo:.6g}, {self.hi:.6g}])"
-
-
-@dataclass(frozen=True)
 class CrlbStatistics:
     """Robust statistics of the CRLB of a typical target (each with its uncertainty).
 
@@ -290,55 +232,6 @@ class CrlbStatistics:
     @property
     def median(self) -> Quantile:
         return self.quantiles[0.5]
-
-
-def _threshold_grid(pilot: np.ndarray, qs) -> tuple[float, ...]:
-    fin = np.sort(pilot[np.isfinite(pilot)])
-    n = pilot.size
-    if fin.size < 10:
-        return ()
-    levels = []
-    for q in qs:
-        w = max(0.04, 8.0 * math.sqrt(q * (1 - q) / n))
-        levels.extend(np.linspace(q - w, q + w, 25))
-    levels = np.clip(levels, 0.5 / n, 1.0 - 0.5 / n)
-    # levels of the whole sample, inf counted above every threshold
-    idx = np.floor(np.asarray(levels) * n).astype(int)
-    t = np.unique(fin[idx[idx < fin.size]])
-    t = t[t > 0]
-    return tuple(float(x) for x in t)
-
-
-def _invert_cdf(t: np.ndarray, F: np.ndarray, q: float) -> float:
-    """Smallest threshold where the (monotonised) CDF reaches q, log-linear interpolation."""
-    F = np.maximum.accumulate(F)
-    if F.size == 0 or F[-1] < q:
-        return math.inf
-    if F[0] >= q:
-        return math.nan  # below the grid
-    j = int(np.argmax(F >= q))
-    f0, f1 = F[j - 1], F[j]
-    x0, x1 = math.log(t[j - 1]), math.log(t[j])
-    frac = 0.0 if f1 == f0 else (q - f0) / (f1 - f0)
-    return math.exp(x0 + frac * (x1 - x0))
-
-
-def _quantiles(thresholds, est: dict[str, Estimate], qs) -> dict:
-    t = np.asarray(thresholds, dtype=float)
-    out = {}
-    for q in qs:
-        if t.size == 0:
-            out[q] = Quantile(q, math.inf, math.inf, math.inf)
-            continue
-        F = np.array([est[f"cdf_{i}"].mean for i in range(t.size)])
-        se = np.array([est[f"cdf_{i}"].stderr for i in range(t.size)])
-        out[q] = Quantile(
-            q,
-            _invert_cdf(t, F, q),
-            _invert_cdf(t, F + Z95 * se, q),
-            _invert_cdf(t, F - Z95 * se, q),
-        )
-    return out
 
 
 Rule = Literal["none", "thinning", "shrink", "extend"]
@@ -408,6 +301,7 @@ def crlb_statistics(
         raise ParameterError("rule", rule, "'none', 'thinning', 'shrink' or 'extend'")
     pilot_rng = block_rng(seed, PILOT_POINT, 0)
     extra_names: tuple[str, ...]
+    kernel: MengCrlbKernel | MengClusterKernel
     if rule in ("none", "thinning"):
         if rule == "thinning":
             k = float(kappa_s(params.resource_blocks, params.mu_s, N)) if kappa is None else kappa
@@ -418,42 +312,25 @@ def crlb_statistics(
         npil = max(2000, n_samples // 10) if n_pilot is None else check_int("n_pilot", n_pilot, ge=10)
         base = MengCrlbKernel(params, N, kappa=k, backend=backend, dtype=dtype)
         pilot = base.samples(pilot_rng, npil)
-        kernel = MengCrlbKernel(params, N, kappa=k, thresholds=_threshold_grid(pilot, qs), backend=backend,
+        kernel = MengCrlbKernel(params, N, kappa=k, thresholds=threshold_grid(pilot, qs), backend=backend,
                                 dtype=dtype)
         bs = opts.block_size  # None: the default 4096
         extra_names = ("cluster_size", "isotropic", "jensen")
     else:
-        npil = max(4, n_samples // 10) if n_pilot is None else check_int("n_pilot", n_pilot, ge=1)
-        base = MengClusterKernel(params, N, rule=rule, side=side, max_candidates=max_candidates)
-        pt = base.per_target(pilot_rng, npil)
-        tr = pt["crlb"]
-        thresholds = _threshold_grid(tr, qs)
-        fin = np.isfinite(tr)
-        centers = [("acceptance", float(pt["acceptance"].mean())),
-                   ("cluster_size", float(pt["cluster_size"].mean())),
-                   ("singular", float(1.0 - fin.mean()))]
-        centers += [(f"cdf_{i}", float(np.mean(tr <= t))) for i, t in enumerate(thresholds)]
-        log_c = float(np.mean(np.log(tr[fin]))) if fin.any() else 0.0
-        kernel = MengClusterKernel(
-            params, N, rule=rule, side=base.side, max_candidates=max_candidates,
-            thresholds=thresholds, centers=tuple(centers), log_center=log_c,
-        )
         if backend != "numpy":
             raise ParameterError("backend", backend, f"'numpy' for rule {rule!r} (the torus kernel is numpy only)")
+        npil = max(4, n_samples // 10) if n_pilot is None else check_int("n_pilot", n_pilot, ge=1)
+        torus = MengClusterKernel(params, N, rule=rule, side=side, max_candidates=max_candidates)
+        kernel = torus.piloted(pilot_rng, npil, qs)
         bs = 8 if opts.block_size is None else opts.block_size
         extra_names = ("cluster_size", "acceptance", "targets", "rounds")
     est = estimate(kernel, n_samples, seed, opts.replace(block_size=bs))
-    quant = _quantiles(kernel.thresholds, est, qs)
+    quant = quantiles_from_cdf(kernel.thresholds, est, qs)
+    p_sing = est["singular"]
     if isinstance(kernel, MengCrlbKernel):
-        lg = est["log_crlb"]
-        p_sing = est["singular"]
-        g, gse = lg.mean, lg.stderr
+        g, gse = est["log_crlb"].mean, est["log_crlb"].stderr
     else:
-        p_sing = est["singular"]
-        pf = 1.0 - p_sing.mean
-        z = est["log_crlb"]
-        g = kernel.log_center + z.mean / pf if pf > 0 else math.nan
-        gse = math.sqrt(z.stderr**2 + (z.mean / pf) ** 2 * p_sing.stderr**2) / pf if pf > 0 else math.nan
+        g, gse = kernel.mean_log(est)
     geo = Quantile(math.nan, math.exp(g), math.exp(g - Z95 * gse), math.exp(g + Z95 * gse))
     mean = est.get("crlb")
     if mean is not None and isinstance(kernel, MengCrlbKernel):

@@ -163,7 +163,7 @@ def test_refused_and_full_cooperation():
 def test_normal_ziggurat_tables():
     """Layer i >= 1 is [0, x_i] x [f(x_i), f(x_{i-1})], f(x) = exp(-x^2/2), x_0 = 0; layer 0 the
     base [0, r] x [0, f(r)] plus the tail; all of area v = r f(r) + sqrt(pi/2) erfc(r/sqrt 2)."""
-    from isacnet.backends import numba_rate as m
+    from isacnet.backends import _numba_random as m
 
     x = m._WI * 2.0**52
     r = m._NOR_R

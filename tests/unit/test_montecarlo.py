@@ -49,6 +49,7 @@ def test_facades_take_backend_dtype_and_run():
         song.expected_crlb(p, 300, 5, wrkers=2)
 
 
+@pytest.mark.numba
 def test_expected_crlb_with_a_compiled_backend_is_accepted_or_names_the_extra():
     from isacnet import backends
 

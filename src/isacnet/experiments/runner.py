@@ -84,7 +84,7 @@ def run_spec(
         p, o = pts[i]
         return o[name] if name in model.sweep_options else getattr(p, name)
 
-    coords = {}
+    coords: dict[str, tuple] = {}
     n_sweep = len(spec.sweep.values)
     axes = [(spec.sweep, lambda k: k)]
     if spec.series is not None:
@@ -174,8 +174,11 @@ def run_specs(
     max_layouts: int | None = None,
 ) -> list[xr.Dataset]:
     """Run several specs, reusing one executor (and so one process pool or Dask cluster)."""
-    kw = {"quick": quick, "progress": progress, "cache": cache, "rel_ci": rel_ci, "max_layouts": max_layouts}
+    def run_all() -> list[xr.Dataset]:
+        return [run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
+                         max_layouts=max_layouts) for s in specs]
+
     if hasattr(executor, "__enter__"):
         with executor:  # type: ignore[union-attr]
-            return [run_spec(s, executor, **kw) for s in specs]
-    return [run_spec(s, executor, **kw) for s in specs]
+            return run_all()
+    return run_all()

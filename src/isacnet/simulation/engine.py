@@ -331,10 +331,10 @@ def run_jobs(
             bar.update(sum(jobs[j].block_layouts(b) for b in cached))
 
     multi = rel_ci is not None and any(len(e) > 1 for e in ends)
-    session = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
+    session: Any = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
     active = list(range(len(jobs)))
     try:
-        with session:  # type: ignore[attr-defined]
+        with session:
             while active:
                 tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
                 for j in active:  # this stage's missing blocks, in chunks

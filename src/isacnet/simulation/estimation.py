@@ -27,7 +27,7 @@ import numpy as np
 
 from ..estimation import crlb_delay_aoa, locate, make_scene, simulate
 from ..geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
-from ..params import SPEED_OF_LIGHT, ParameterError, SongParams, check_int, check_real
+from ..params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
 from ..sensing import fisher_sums, trace_inverse_2x2
 
 ESTIMATOR_QUANTITIES = (
@@ -58,10 +58,7 @@ tr((E_theta S)^-1) without and with AoA [m^2]."""
 ORIENTATIONS = ("aligned", "random")
 
 
-def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ParameterError(name, value, f"one of {allowed}")
-    return value
+
 
 
 def _as_bool(name: str, value) -> bool:
@@ -141,11 +138,11 @@ class EstimatorKernel:
 
     def __post_init__(self) -> None:
         s = object.__setattr__
-        s(self, "starts", _choice("starts", self.starts, ("both", "auto")))
-        s(self, "layout", _choice("layout", self.layout, ("fixed", "ppp")))
+        s(self, "starts", check_choice("starts", self.starts, ("both", "auto")))
+        s(self, "layout", check_choice("layout", self.layout, ("fixed", "ppp")))
         s(self, "aoa", _as_bool("aoa", self.aoa))
         s(self, "element_spacing", check_real("element_spacing", self.element_spacing, gt=0.0))
-        s(self, "rx_orientation", _choice("rx_orientation", self.rx_orientation, ORIENTATIONS))
+        s(self, "rx_orientation", check_choice("rx_orientation", self.rx_orientation, ORIENTATIONS))
         s(self, "layout_seed", check_int("layout_seed", self.layout_seed, ge=0))
         s(self, "max_iter", check_int("max_iter", self.max_iter, ge=1))
         s(self, "tx_xy", _xy_tuple("tx_xy", self.tx_xy))
@@ -156,7 +153,7 @@ class EstimatorKernel:
             if self.layout != "fixed":
                 raise ParameterError("layout", self.layout, "'fixed' with explicit tx_xy / rx_xy")
             s(self, "n_tx", len(self.tx_xy))
-            s(self, "n_rx", len(self.rx_xy))
+            s(self, "n_rx", len(self.rx_xy))  # type: ignore[arg-type]  # both given (checked above)
         s(self, "n_tx", check_int("n_tx", self.n_tx, ge=1))
         s(self, "n_rx", check_int("n_rx", self.n_rx, ge=1))
         if self.n_tx * self.n_rx < 2 + min(self.n_tx, self.n_rx):
@@ -246,9 +243,6 @@ class EstimatorKernel:
             }
 
 
-DIRECTION_MOMENTS = {"aligned": (0.375, 0.125), "random": (0.25, 0.25)}
-"""Eigenvalues of E[p p^T], p = a - (a.q) q, for q uniform on the circle: a fixed axis a gives
-diag(3/8, 1/8) in the frame of a; a uniform random axis gives I/4."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +269,7 @@ class AoaGainKernel:
     def __post_init__(self) -> None:
         object.__setattr__(self, "k_nearest", check_int("k_nearest", self.k_nearest, ge=1))
         object.__setattr__(self, "element_spacing", check_real("element_spacing", self.element_spacing, gt=0.0))
-        object.__setattr__(self, "rx_orientation", _choice("rx_orientation", self.rx_orientation, ORIENTATIONS))
+        object.__setattr__(self, "rx_orientation", check_choice("rx_orientation", self.rx_orientation, ORIENTATIONS))
         self.params.require_gamma_above_2("the infinite-plane Monte Carlo")
 
     def describe(self) -> dict[str, object]:

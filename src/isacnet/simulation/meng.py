@@ -274,7 +274,7 @@ class MengClusterKernel:
 
     @property
     def expected_targets(self) -> float:
-        return self.params.target_density * self.side**2
+        return self.params.target_density * self.side**2  # type: ignore[operator]
 
     def describe(self) -> dict[str, object]:
         return {
@@ -292,10 +292,11 @@ class MengClusterKernel:
 
     def _torus(self, rng: np.random.Generator):
         p = self.params
-        bs = torus_ppp(rng, p.bs_density, self.side)
-        tg = torus_ppp(rng, p.target_density, self.side)
+        side: float = self.side  # type: ignore[assignment]  # resolved in __post_init__
+        bs = torus_ppp(rng, p.bs_density, side)
+        tg = torus_ppp(rng, p.target_density, side)
         cl = form_clusters(
-            rng, bs, tg, self.side, self.n_bs, p.resource_blocks,
+            rng, bs, tg, side, self.n_bs, p.resource_blocks,
             rule=self.rule, max_candidates=self.max_candidates,  # type: ignore[arg-type]
         )
         w = np.where(cl.accepted, cl.dist ** (-p.beta), 0.0)
@@ -304,6 +305,35 @@ class MengClusterKernel:
         sxx, sxy, syy = separable_fim(w, ex, ey, w, ex, ey)
         tr, _ = trace_inverse_2x2(sxx, sxy, syy)
         return tr / p.zeta2, cl
+
+    def piloted(self, rng: np.random.Generator, n_pilot: int, qs: tuple[float, ...]) -> MengClusterKernel:
+        """This kernel with CDF thresholds around the quantiles ``qs`` and control-variate
+        centers, all read off a pilot of ``n_pilot`` tori drawn from ``rng``."""
+        from .quantiles import threshold_grid
+
+        pt = self.per_target(rng, n_pilot)
+        tr = pt["crlb"]
+        thresholds = threshold_grid(tr, qs)
+        fin = np.isfinite(tr)
+        centers = [("acceptance", float(pt["acceptance"].mean())),
+                   ("cluster_size", float(pt["cluster_size"].mean())),
+                   ("singular", float(1.0 - fin.mean()))]
+        centers += [(f"cdf_{i}", float(np.mean(tr <= t))) for i, t in enumerate(thresholds)]
+        log_c = float(np.mean(np.log(tr[fin]))) if fin.any() else 0.0
+        return MengClusterKernel(
+            self.params, self.n_bs, rule=self.rule, side=self.side, max_candidates=self.max_candidates,
+            thresholds=thresholds, centers=tuple(centers), log_center=log_c,
+        )
+
+    def mean_log(self, est: dict[str, Estimate]) -> tuple[float, float]:
+        """E0[log tr F^-1 | tr < inf] [log m^2] and its standard error (delta method) from the
+        estimates of "log_crlb" and "singular" (see "log_crlb" in the class docstring)."""
+        p_sing, z = est["singular"], est["log_crlb"]
+        pf = 1.0 - p_sing.mean
+        if not pf > 0:
+            return math.nan, math.nan
+        g = self.log_center + z.mean / pf
+        return g, math.sqrt(z.stderr**2 + (z.mean / pf) ** 2 * p_sing.stderr**2) / pf
 
     def per_target(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """Raw per-target values of all targets of n tori (pilots and tests).

@@ -96,6 +96,7 @@ from ..backends import BACKENDS, check_backend
 from ..geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
 from ..load import check_torus, default_side, form_clusters
 from ..params import MengParams, ParameterError, check_int, check_real
+from ..sensing import steering_vector
 
 MODELS = ("paper", "zf", "full")
 SHAPES = ("exp", "matched", "sum", "zf-law")
@@ -174,7 +175,7 @@ def steering_phase(theta: np.ndarray) -> np.ndarray:
 def steering(theta: np.ndarray, m: int) -> np.ndarray:
     """a(theta) with a_m = exp(-j pi m cos theta), so that the sensing channel row a^H(theta) is
     [1, e^{j pi cos theta}, ..., e^{j pi (M_t-1) cos theta}] as printed below (4). Shape (..., m)."""
-    return np.exp(-1j * math.pi * np.arange(m) * np.cos(np.asarray(theta))[..., None])
+    return steering_vector(np.cos(np.asarray(theta)), m)
 
 
 def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

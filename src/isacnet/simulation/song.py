@@ -116,6 +116,26 @@ class SongKernel:
         mean = math.pi * max(p.tx_density, p.rx_density) * self.window_radius**2
         return disk_window_count_bound(mean)
 
+    def core_constants(self) -> dict[str, object]:
+        """The constants every backend's core needs, defined once here (the contract of
+        :mod:`isacnet.backends._api`): ``window`` (bool), ``k`` (points drawn per process),
+        ``lim_t``/``lim_r`` (window limits in arrival-time units, inf on the plane),
+        ``tail_coef`` (2 / (gamma - 2), 0 in a window), ``half`` (gamma / 2), ``scale_t``,
+        ``scale_r`` ((pi lambda)^(gamma/2)) and ``const`` (the CRLB's physical factor)."""
+        p = self.params
+        half = 0.5 * p.gamma
+        scale_t = (math.pi * p.tx_density) ** half  # physical gain = scale * g^{-gamma/2}
+        scale_r = (math.pi * p.rx_density) ** half
+        const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
+        window = self.window_radius is not None
+        if window:
+            area = math.pi * self.window_radius**2  # type: ignore[operator]
+            k, lim_t, lim_r, tail = self.window_kmax, p.tx_density * area, p.rx_density * area, 0.0
+        else:
+            k, lim_t, lim_r, tail = self.k_nearest, math.inf, math.inf, 2.0 / (p.gamma - 2.0)
+        return {"window": window, "k": k, "lim_t": lim_t, "lim_r": lim_r, "tail_coef": tail, "half": half,
+                "scale_t": scale_t, "scale_r": scale_r, "const": const}
+
     # ------------------------------------------------------------------ the kernel
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         if self.backend == "numba":
@@ -136,11 +156,8 @@ class SongKernel:
     def _outputs(self, sxx, sxy, syy, W, U) -> dict[str, np.ndarray]:
         """The four outputs from the pair sums (sxx, sxy, syy) and the total gains W, U, all in
         arrival-time units."""
-        p = self.params
-        half = 0.5 * p.gamma
-        scale_t = (math.pi * p.tx_density) ** half  # physical gain = scale * g^{-gamma/2}
-        scale_r = (math.pi * p.rx_density) ** half
-        const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
+        c = self.core_constants()
+        scale_t, scale_r, const = c["scale_t"], c["scale_r"], c["const"]
         tr_inv, _ = trace_inverse_2x2(sxx, sxy, syy)
         with np.errstate(divide="ignore"):
             return {
@@ -186,7 +203,7 @@ class SongKernel:
 
     def _window(self, rng: np.random.Generator, n: int, kmax: int) -> dict[str, np.ndarray]:
         p, mhalf = self.params, -0.5 * self.params.gamma
-        area = math.pi * self.window_radius**2
+        area = math.pi * self.window_radius**2  # type: ignore[operator]
 
         def one(density: float):
             g = ordered_arrivals(rng, n, kmax)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...backends import BACKENDS, DTYPES
-from ...params import ParameterError, from_mapping
+from ...params import ParameterError, check_choice, from_mapping
 
 
 @dataclass(frozen=True)
@@ -70,15 +70,9 @@ class Model:
 
 
 def choice(allowed: tuple[str, ...]) -> Callable[[str, Any], str]:
-    """An option validator accepting exactly the names ``allowed`` (else a ParameterError naming
-    the option and the allowed values)."""
-
-    def check(name: str, value: Any) -> str:
-        if value not in allowed:
-            raise ParameterError(name, value, f"one of {allowed}")
-        return value
-
-    return check
+    """An option validator accepting exactly the names ``allowed``
+    (:func:`isacnet.params.check_choice`)."""
+    return lambda name, value: check_choice(name, value, allowed)
 
 
 BACKEND_OPTIONS = {

@@ -35,7 +35,7 @@ def _rate_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float
     from ...analysis.meng_sensing import kappa_c
 
     L = opts["n_comm"]
-    shape = _SHAPE_TO_CLOSED.get(opts["interference"], "paper")
+    shape: Any = _SHAPE_TO_CLOSED.get(opts["interference"], "paper")  # a Literal of analysis.meng_rate.rate
     out = {f"rate_{v}": float(rate(L, params, variant=v, unit="nats", interference_shape=shape))
            for v in ("exact", "paper")}
     out["kappa_c"] = float(kappa_c(params.resource_blocks, params.mu_c, L))
@@ -81,7 +81,7 @@ RATE = Model(
 
 
 @lru_cache(maxsize=32)
-def _rate_grid(base: MengParams, L_max: int, variant: str, n_grid: int):
+def _rate_grid(base: MengParams, L_max: int, variant: Any, n_grid: int):
     from ...analysis.meng_tradeoff import Tradeoff
 
     return Tradeoff(base, L_max=L_max, N_max=1, N_min=1, rate_variant=variant, n_grid=n_grid).rate_grid

@@ -57,6 +57,8 @@ def _meng_model(name: str, acceptance: str) -> Model:
         Output("singular", "probability that the cluster cannot localise (Monte Carlo)", "", "", ""),
         Output("cluster_size", "mean number of BSs in the cluster (Monte Carlo)", "", "", ""),
     )
+    closed: tuple[Output, ...]
+    plotted: tuple[str, ...]
     if acceptance == "kappa_s":
         closed = (
             Output("crlb_a_mean_field", "(16) re-derived: (12) with independent acceptance", "m^2",
