@@ -22,7 +22,7 @@ import xarray as xr
 
 IGNORED_ATTRS = {
     "created_utc", "mc_wall_time_s", "wall_time_s", "isacnet_version", "numpy_version",
-    "python_version", "executor", "job_identity", "job_key",
+    "python_version", "executor", "job_identity", "job_keys",
 }
 """Attributes that legitimately differ between two runs of the same numbers."""
 

@@ -224,7 +224,7 @@ def test_repr_and_describe():
     """numpy: the dataclass repr of the fields before backend/dtype existed (chunk-cache key)."""
     k = rate_kernel(P, 4)
     assert repr(k) == (
-        f"rate_kernel(params={P!r}, L=4, model='paper', kappa_c={k.kappa_c!r}, k_nearest=64, "
+        f"MengRateKernel(params={P!r}, L=4, model='paper', kappa_c={k.kappa_c!r}, k_nearest=64, "
         "interference_shape='exp', side=None, centers=())"
     )
     assert "backend" not in k.describe()
