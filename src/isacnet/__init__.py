@@ -9,6 +9,6 @@ from __future__ import annotations
 from . import meng, song
 from ._version import __version__
 from .params import MengParams, ParameterError, SongParams
-from .simulation.estimate import Estimate
+from .simulation.statistics import Estimate
 
 __all__ = ["Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "song"]

@@ -269,7 +269,7 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
     import json
     import math
 
-    from .analysis.meng_tradeoff import Tradeoff, check_objective
+    from .analysis.optimize import Tradeoff, check_objective
     from .params import MengParams, from_mapping
 
     p = from_mapping(MengParams, _parse_sets(sets), where="--set")

@@ -22,7 +22,7 @@ the acceptance rules "thinning", "shrink", "extend"), :func:`simulate_acceptance
 Communication (:mod:`isacnet.analysis.meng_rate`): :func:`H1`, :func:`H2` (Lemma 2),
 :func:`incomplete_beta` (non-regularised), :func:`rate` (Theorem 2: variants "exact", "pgfl",
 "paper"; bits or nats), :func:`rate_conditional` (18); Monte Carlo :func:`simulate_rate`
-(models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.meng_tradeoff`):
+(models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.optimize`):
 :func:`optimize`, :class:`Tradeoff` (corners, time sharing, Pareto boundary).
 
 Heavy tails: P(tr F^-1 > t) ~ t^-(N-1)/2, so E[CRLB] = inf for N <= 3 and Var = inf for
@@ -55,25 +55,25 @@ from .analysis.meng_sensing import (
     zeta2,
 )
 from .analysis.meng_sensing import kappa_c as _kappa_c_closed
-from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
+from .analysis.optimize import Design, Tradeoff, optimize, time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
 from .params import MengParams, ParameterError, check_int, check_real
 from .rng import block_rng, check_seed
 from .sensing import meng_crlb as crlb_layout
 from .sensing import meng_fim as fim_layout
-from .simulation.estimate import Z95, Estimate
-from .simulation.meng import (
+from .simulation.kernels.meng_crlb import (
     MengClusterKernel,
     MengCrlbKernel,
     crlb_derived,
     no_ci_without_variance,
     ratio_estimate,
 )
-from .simulation.meng_rate import MengRateKernel
-from .simulation.meng_tradeoff import MengDesignKernel
+from .simulation.kernels.meng_design import MengDesignKernel
+from .simulation.kernels.meng_rate import MengRateKernel
 from .simulation.montecarlo import RunOptions, estimate, run_options
 from .simulation.quantiles import Quantile, quantiles_from_cdf, threshold_grid
+from .simulation.statistics import Z95, Estimate
 
 crlb_approx = crlb_eq13
 
@@ -434,7 +434,7 @@ def rate_kernel(params: MengParams, L: int, *, model: str = "paper", kappa_c: fl
     kappa_c : float in [0, 1], optional
         None: ``kappa_c(psi, mu_c, L)`` for "paper"/"zf" (must stay None for "full").
     **kwargs
-        The other fields of :class:`isacnet.simulation.meng_rate.MengRateKernel`
+        The other fields of :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
         (``k_nearest``, ``interference_shape``, ``side``, ``centers``, ``backend``, ``dtype``).
 
     Returns
@@ -464,7 +464,7 @@ def simulate_rate(
     """Monte Carlo of the CoMP rate (8)-(9) of a typical user: ``{output: Estimate}``.
 
     Outputs ``rate_nats`` and ``rate_bits`` (E[ln / log2 (1 + SIR)]) [nats or bits/s/Hz],
-    ``sir_db`` [dB] and ``n_accepted`` (see :class:`isacnet.simulation.meng_rate.MengRateKernel`
+    ``sir_db`` [dB] and ``n_accepted`` (see :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
     for the models). ``model="paper"``: the paper's gain laws with independent acceptance
     ``kappa_c`` (default :func:`kappa_c` derived); ``"zf"``: channels and the zero-forcing
     precoder (2) drawn; ``"full"``: acceptance from the spatial load of users on a torus

@@ -27,9 +27,9 @@ from .analysis.song import (
 from .params import SongParams
 from .sensing import song_crlb as crlb_layout
 from .sensing import song_fim as fim_layout
-from .simulation.estimate import Estimate
+from .simulation.kernels.song import QUANTITIES, SongKernel
 from .simulation.montecarlo import RunOptions, estimate, run_options
-from .simulation.song import QUANTITIES, SongKernel
+from .simulation.statistics import Estimate
 
 __all__ = [
     "QUANTITIES",

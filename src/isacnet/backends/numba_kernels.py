@@ -1,7 +1,7 @@
 """Fused numba kernels for the Song CRLB and Meng CRLB Monte Carlo (``backend="numba"``).
 
-Same outputs and same law of layouts as :class:`isacnet.simulation.song.SongKernel` and
-:class:`isacnet.simulation.meng.MengCrlbKernel` (tail treatment, separable FIM with the exact
+Same outputs and same law of layouts as :class:`isacnet.simulation.kernels.song.SongKernel` and
+:class:`isacnet.simulation.kernels.meng_crlb.MengCrlbKernel` (tail treatment, separable FIM with the exact
 pair-sum fallback, singular FIM -> inf), computed in one pass per layout:
 
 1. draw the layout into scratch arrays of length K (they stay in L1): ordered arrival times

@@ -1,6 +1,6 @@
 """Fused numba kernel for the Meng CoMP-rate Monte Carlo, model "paper" (``backend="numba"``).
 
-Same outputs and same law of layouts as :class:`isacnet.simulation.meng_rate.MengRateKernel`
+Same outputs and same law of layouts as :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
 with ``model="paper"`` (see its ``draw`` / ``evaluate``), one pass per layout over scratch
 arrays of length K (they stay in L1), in this order of draws:
 
@@ -235,7 +235,7 @@ def meng_rate(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
 
 def rate_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """The layouts that ``meng_rate(kernel, rng, n)`` would use, as the fields of a
-    :class:`isacnet.simulation.meng_rate.RateDraws` (``RateDraws(**rate_draws(...))``): arrays of
+    :class:`isacnet.simulation.kernels.meng_rate.RateDraws` (``RateDraws(**rate_draws(...))``): arrays of
     kernel.dtype (``accept_u`` float64); ``desired[:, j]`` is 0 where BS j + 1 declined (not
     drawn), ``interferer`` holds the gains of BSs 2..K whether or not they accepted. For tests."""
     dt = np.dtype(kernel.dtype)

@@ -22,8 +22,8 @@ import xarray as xr
 from .._version import __version__
 from ..rng import BIT_GENERATOR, SEEDING
 from ..simulation.engine import ChunkCache, Executor, Job, estimates, run_jobs
-from ..simulation.estimate import Estimate
 from ..simulation.montecarlo import RunOptions, estimate
+from ..simulation.statistics import Estimate
 from .registry import get_model
 from .spec import FigureSpec
 

@@ -3,7 +3,7 @@
 A *job* is one Monte Carlo estimate (one sweep point): a kernel, a number of layouts, a seed
 and the point's index. Its layouts are cut into *blocks* of ``block_size`` layouts; block ``b``
 draws from :func:`isacnet.rng.block_rng` ``(seed, point, b)`` and is reduced at once to
-:class:`~isacnet.simulation.estimate.Moments`. Blocks are handed to an executor in *chunks*
+:class:`~isacnet.simulation.statistics.Moments`. Blocks are handed to an executor in *chunks*
 of whole blocks. Results are folded in block order as they arrive, so
 
 * the numbers depend on (seed, point, block_size, n_layouts) only, not on the chunk size, the
@@ -45,7 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..rng import block_rng, check_seed
-from .estimate import Estimate, Moments
+from .statistics import Estimate, Moments
 
 DEFAULT_BLOCK_SIZE = 4096
 """Layouts per block: the unit of randomness. Part of a result's identity (stored in attrs)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import DEFAULT_BLOCK_SIZE, ChunkCache, Executor, Job, Kernel, estimates, run_jobs
-from .estimate import Estimate, Moments
+from .statistics import Estimate, Moments
 
 __all__ = ["RunOptions", "estimate", "run_options"]
 
@@ -120,7 +120,7 @@ def estimate(
     Parameters
     ----------
     kernel : callable
-        ``kernel(rng, n) -> {output: (n,) array}`` (e.g. :class:`isacnet.simulation.song.SongKernel`).
+        ``kernel(rng, n) -> {output: (n,) array}`` (e.g. :class:`isacnet.simulation.kernels.song.SongKernel`).
     n_layouts : int
         Layouts (>= 2); the cap when ``run.rel_ci`` is set.
     seed : int

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .estimate import Z95, Estimate
+from .statistics import Z95, Estimate
 
 __all__ = ["Quantile", "invert_cdf", "quantiles_from_cdf", "threshold_grid"]
 

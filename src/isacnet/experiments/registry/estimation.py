@@ -33,7 +33,7 @@ def _bool(name: str, value: Any) -> bool:
 
 # --------------------------------------------------------------------------- estimator vs CRLB
 def _estimator_kernel(params: SongParams, opts: Mapping[str, Any]):
-    from ...simulation.estimation import EstimatorKernel
+    from ...simulation.kernels.localization import EstimatorKernel
 
     return EstimatorKernel(
         params,
@@ -58,7 +58,7 @@ def _estimator_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, 
 
 def _sqrt_estimate(e):
     """sqrt of a mean with the delta-method standard error se / (2 sqrt(mean))."""
-    from ...simulation.estimate import Estimate
+    from ...simulation.statistics import Estimate
 
     if not (e.n and math.isfinite(e.mean) and e.mean > 0.0):
         return Estimate(math.nan, math.nan, e.n, e.n_posinf, e.n_neginf, e.n_nan)
@@ -118,7 +118,7 @@ ESTIMATOR = Model(
 
 # --------------------------------------------------------------------------- AoA gain
 def _aoa_kernel(params: SongParams, opts: Mapping[str, Any]):
-    from ...simulation.estimation import AoaGainKernel
+    from ...simulation.kernels.localization import AoaGainKernel
 
     return AoaGainKernel(
         params,

@@ -18,7 +18,7 @@ from .meng_sensing import meng_derived
 
 def _rate_kernel(params: MengParams, opts: Mapping[str, Any]):
     from ...analysis.meng_sensing import kappa_c
-    from ...simulation.meng_rate import MengRateKernel
+    from ...simulation.kernels.meng_rate import MengRateKernel
 
     L = opts["n_comm"]
     return MengRateKernel(params, L, model=opts["sim_model"],
@@ -82,7 +82,7 @@ RATE = Model(
 
 @lru_cache(maxsize=32)
 def _rate_grid(base: MengParams, L_max: int, variant: Any, n_grid: int):
-    from ...analysis.meng_tradeoff import Tradeoff
+    from ...analysis.optimize import Tradeoff
 
     return Tradeoff(base, L_max=L_max, N_max=1, N_min=1, rate_variant=variant, n_grid=n_grid).rate_grid
 
@@ -102,7 +102,7 @@ def _shared_grid_tradeoff() -> type:
     """A Tradeoff whose Theorem 2 grid is given (shared between networks that differ only in
     C, e or p^s), instead of computed: an explicit override of ``rate_grid``, not a write into
     the instance's cached properties."""
-    from ...analysis.meng_tradeoff import Tradeoff
+    from ...analysis.optimize import Tradeoff
 
     class SharedGridTradeoff(Tradeoff):
         def __init__(self, params: MengParams, grid: Any, **kwargs: Any):
@@ -134,7 +134,7 @@ def _opts_key(opts: Mapping[str, Any]) -> tuple:
 
 
 def _tradeoff_kernel(params: MengParams, opts: Mapping[str, Any]):
-    from ...simulation.meng_tradeoff import MengDesignKernel
+    from ...simulation.kernels.meng_design import MengDesignKernel
 
     _, d, _ = _design(params, _opts_key(opts))
     if d is None:

@@ -11,7 +11,7 @@ from ._model import BACKEND_OPTIONS, Model, Output, choice
 
 def _meng_kernel(params: Any, opts: Any) -> Any:
     from ...analysis.meng_sensing import kappa_s
-    from ...simulation.meng import MengCrlbKernel
+    from ...simulation.kernels.meng_crlb import MengCrlbKernel
 
     kappa = 1.0
     if opts["acceptance"] == "kappa_s":
@@ -22,8 +22,8 @@ def _meng_kernel(params: Any, opts: Any) -> Any:
 def meng_derived(ests: dict, kernel: Any) -> dict:
     """Geometric mean exp(E[log CRLB]) (exists for every N), CI by the delta method; the mean
     "crlb" only where its variance is finite (else no normal CI holds, errata M-8): see
-    :func:`isacnet.simulation.meng.crlb_derived`."""
-    from ...simulation.meng import crlb_derived
+    :func:`isacnet.simulation.kernels.meng_crlb.crlb_derived`."""
+    from ...simulation.kernels.meng_crlb import crlb_derived
 
     return crlb_derived(ests, kernel.variance_exists)
 

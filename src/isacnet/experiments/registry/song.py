@@ -10,7 +10,7 @@ from ._model import BACKEND_OPTIONS, Model, Output
 
 
 def _song_kernel(params: SongParams, opts: Mapping[str, Any]):
-    from ...simulation.song import SongKernel
+    from ...simulation.kernels.song import SongKernel
 
     return SongKernel(params, k_nearest=opts["k_nearest"], window_radius=opts["window_radius"],
                       backend=opts["backend"], dtype=opts["dtype"])

@@ -4,7 +4,7 @@ Both follow the engine's protocol ``kernel(rng, n) -> {quantity: (n,) array}`` a
 frozen dataclasses with a stable repr (the chunk store keys results by it).
 
 :class:`EstimatorKernel` -- one sample is one noise draw (``layout="fixed"``) or one PPP layout
-    and one noise draw (``layout="ppp"``) of the measurement model of :mod:`isacnet.estimation`:
+    and one noise draw (``layout="ppp"``) of the measurement model of :mod:`isacnet.localization`:
     squared errors of the closed-form LS start and of the ML (Levenberg-Marquardt) estimate, and
     the per-layout CRLB of the same measurement model (delay-only, or delay+AoA with ``aoa``).
     The layout is the ``n_tx`` nearest TXs and ``n_rx`` nearest RXs of the PPPs around a target
@@ -12,7 +12,7 @@ frozen dataclasses with a stable repr (the chunk store keys results by it).
     ``rx_xy``).
 
 :class:`AoaGainKernel` -- one sample is one infinite-plane PPP layout (K nearest sampled exactly,
-    the rest by its conditional mean, as :class:`~isacnet.simulation.song.SongKernel`): the
+    the rest by its conditional mean, as :class:`~isacnet.simulation.kernels.song.SongKernel`): the
     delay-only CRLB of Song (18), the delay+AoA CRLB, their ratio, and the Jensen bounds
     tr((E_theta S)^-1) of both (the second is the quantity whose mean
     :func:`isacnet.analysis.aoa.jensen_bound_aoa` gives in closed form).
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..estimation import crlb_delay_aoa, locate, make_scene, simulate
-from ..geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
-from ..params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
-from ..sensing import fisher_sums, trace_inverse_2x2
+from ...geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
+from ...localization import crlb_delay_aoa, locate, make_scene, simulate
+from ...params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
+from ...sensing import fisher_sums, trace_inverse_2x2
 
 ESTIMATOR_QUANTITIES = (
     "ml_sq_err",
@@ -120,7 +120,7 @@ class EstimatorKernel:
     max_iter : int
         Levenberg-Marquardt iteration limit.
     starts : "both" or "auto"
-        LS starts (see :func:`isacnet.estimation.locate`).
+        LS starts (see :func:`isacnet.localization.locate`).
     """
 
     params: SongParams

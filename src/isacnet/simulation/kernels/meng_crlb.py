@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import backends
-from ..backends import check_backend
-from ..geometry import torus_ppp
-from ..load import check_torus, default_side, form_clusters
-from ..params import MengParams, ParameterError, check_int, check_real
-from ..sensing import ordered_direction_sums, separable_fim, trace_inverse_2x2
-from .estimate import Estimate
+from ... import backends
+from ...backends import check_backend
+from ...geometry import torus_ppp
+from ...load import check_torus, default_side, form_clusters
+from ...params import MengParams, ParameterError, check_int, check_real
+from ...sensing import ordered_direction_sums, separable_fim, trace_inverse_2x2
+from ..statistics import Estimate
 
 MAX_ELEMENTS = 1 << 20
 """Ordered-sampling layouts are drawn in sub-batches of at most this many BSs in all."""
@@ -149,7 +149,7 @@ class MengCrlbKernel:
         return self._batch(rng, n, raw=True)
 
     def _compiled(self, rng: np.random.Generator, n: int, raw: bool = False):
-        from ..backends import load
+        from ...backends import load
 
         return load(self.backend).meng_crlb(self, rng, n, raw=raw)
 
@@ -309,7 +309,7 @@ class MengClusterKernel:
     def piloted(self, rng: np.random.Generator, n_pilot: int, qs: tuple[float, ...]) -> MengClusterKernel:
         """This kernel with CDF thresholds around the quantiles ``qs`` and control-variate
         centers, all read off a pilot of ``n_pilot`` tori drawn from ``rng``."""
-        from .quantiles import threshold_grid
+        from ..quantiles import threshold_grid
 
         pt = self.per_target(rng, n_pilot)
         tr = pt["crlb"]

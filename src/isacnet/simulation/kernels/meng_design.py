@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import MengParams, ParameterError, check_int, check_real
-from .meng import MengCrlbKernel
+from ...params import MengParams, ParameterError, check_int, check_real
+from .meng_crlb import MengCrlbKernel
 from .meng_rate import MengRateKernel
 
 

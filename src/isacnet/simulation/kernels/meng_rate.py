@@ -36,7 +36,7 @@ Models (field ``model``)
     every user on the torus is computed with the interference of every BS of the torus at its
     minimum-image distance (gains as in "paper"), plus the mean interference of the plane
     outside the side x side square centred at the user (see below). One sample is one torus;
-    its outputs are Horvitz-Thompson Palm estimates (as :class:`isacnet.simulation.meng.
+    its outputs are Horvitz-Thompson Palm estimates (as :class:`isacnet.simulation.kernels.meng_crlb.
     MengClusterKernel`): Z = c + sum_users (f - c) / E[M], E[M] = lambda_u side^2, whose mean is
     the typical user's mean of f for any constant c (``centers``).
 
@@ -91,12 +91,12 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 from scipy import special
 
-from .. import backends
-from ..backends import BACKENDS, check_backend
-from ..geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
-from ..load import check_torus, default_side, form_clusters
-from ..params import MengParams, ParameterError, check_int, check_real
-from ..sensing import steering_vector
+from ... import backends
+from ...backends import BACKENDS, check_backend
+from ...geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
+from ...load import check_torus, default_side, form_clusters
+from ...params import MengParams, ParameterError, check_int, check_real
+from ...sensing import steering_vector
 
 MODELS = ("paper", "zf", "full")
 SHAPES = ("exp", "matched", "sum", "zf-law")
@@ -300,7 +300,7 @@ class MengRateKernel:
     (absent when p^c = 0, where SIR = 0); n_accepted : cooperating BSs that accepted;
     users ("full" only): M / E[M], mean 1 (a check). Non-finite values are never produced by
     construction (the interference includes the positive tail); should one appear it is counted
-    by :class:`isacnet.simulation.estimate.Moments`, not averaged.
+    by :class:`isacnet.simulation.statistics.Moments`, not averaged.
 
     The resolved defaults (kappa_c, k_nearest, side) are stored in the fields, so the repr says
     exactly what ran; build a new kernel rather than ``dataclasses.replace(kernel, L=...)``,
@@ -473,7 +473,7 @@ class MengRateKernel:
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         if self.backend == "numba":
-            from ..backends import numba_rate
+            from ...backends import numba_rate
 
             return numba_rate.meng_rate(self, rng, n)
         if self.model == "full":

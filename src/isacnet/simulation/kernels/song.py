@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import backends
-from ..backends import check_backend
-from ..geometry import disk_window_count_bound, ordered_arrivals, tail_power_mean, uniform_directions
-from ..params import SPEED_OF_LIGHT, SongParams, check_int, check_real
-from ..sensing import (
+from ... import backends
+from ...backends import check_backend
+from ...geometry import disk_window_count_bound, ordered_arrivals, tail_power_mean, uniform_directions
+from ...params import SPEED_OF_LIGHT, SongParams, check_int, check_real
+from ...sensing import (
     fim_from_direction_sums,
     fisher_sums,
     needs_pair_sum,
@@ -139,11 +139,11 @@ class SongKernel:
     # ------------------------------------------------------------------ the kernel
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         if self.backend == "numba":
-            from ..backends import numba_kernels
+            from ...backends import numba_kernels
 
             return numba_kernels.song(self, rng, n)
         if self.backend == "jax":
-            from ..backends import jax_kernels
+            from ...backends import jax_kernels
 
             return jax_kernels.song(self, rng, n)
         if self.window_radius is None:
