@@ -505,9 +505,8 @@ def meng_crlb(kernel, rng: np.random.Generator, n: int, raw: bool = False):
     """``MengCrlbKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype};
     with ``raw``, the (n,) array of tr(F^-1) [m^2] alone."""
     dt = np.dtype(kernel.dtype)
-    p = kernel.params
-    half = 0.5 * p.beta
-    const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
+    c = kernel.core_constants()  # the constants are the kernel module's (simulation/kernels/meng_crlb.py)
+    half, const = c["half"], c["const"]
     out = np.empty((4, n), dt)
     _meng_block(stream_state(rng), n, kernel.n_bs, kernel.kappa, quarter_code(half), half, SINGULAR_RTOL[dt], out)
     inv_const = dt.type(1.0 / const)

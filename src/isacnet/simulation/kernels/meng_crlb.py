@@ -142,6 +142,13 @@ class MengCrlbKernel:
             "thresholds_m2": list(self.thresholds),
         }
 
+    def core_constants(self) -> dict[str, float]:
+        """The constants every backend's core needs, defined once here (docs/design.md): ``half``
+        = beta / 2 (path gains g^-half in arrival-time units) and ``const`` = |zeta|^2
+        (pi lambda_b)^beta, so that tr(F^-1) [m^2] = (tr in arrival-time units) / const."""
+        p = self.params
+        return {"half": 0.5 * p.beta, "const": p.zeta2 * (math.pi * p.bs_density) ** p.beta}
+
     def samples(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Raw tr(F^-1) [m^2] of n layouts (for pilots and tests)."""
         if self.backend != "numpy":
@@ -174,7 +181,7 @@ class MengCrlbKernel:
             u = rng.random((n, N))
             keep = rng.random((n, N)) < self.kappa
             sums, _ = ordered_direction_sums(e, u, -0.5 * p.beta, keep=keep)
-        const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
+        const = self.core_constants()["const"]
         # separable_fim(w, e, e, w, e, e) = U A + W B + a b^T + b a^T with B = A, b = a, U = W
         W, ax, ay, axx, axy, ayy = sums[:6]
         sxx = 2.0 * (W * axx + ax * ax)
