@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..simulation.engine import Job
-from ..simulation.estimate import Moments
+from ..simulation.statistics import Moments
 from .store import STALE_TEMP_S, _storage_error, fsync_dir
 
 _FIELDS = ("n", "mean", "m2", "n_posinf", "n_neginf", "n_nan")
