@@ -441,8 +441,13 @@ def rate_kernel(params: MengParams, L: int, *, model: str = "paper", kappa_c: fl
     -------
     MengRateKernel
     """
-    if kappa_c is None and model in ("paper", "zf") and isinstance(L, int) and not isinstance(L, bool) and L >= 1:
-        kappa_c = float(_kappa_c_closed(params.resource_blocks, params.mu_c, L))
+    if kappa_c is None and model in ("paper", "zf") and isinstance(params, MengParams):
+        try:
+            n = check_int("L", L, ge=1)
+        except ParameterError:
+            n = None  # the kernel names the bad L
+        if n is not None:
+            kappa_c = float(_kappa_c_closed(params.resource_blocks, params.mu_c, n))
     return MengRateKernel(params, L, model=model, kappa_c=kappa_c, **kwargs)
 
 
