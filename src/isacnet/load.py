@@ -15,7 +15,7 @@ neighbouring points. The simulation returns, per torus realisation, the *counts*
 and of accepted requests (also per rank of the BS in the point's list), so that the acceptance
 probability of a typical request, E[accepted] / E[requests] by Campbell-Mecke, is estimated by
 a ratio of sums over independent realisations with a delta-method confidence interval
-(:func:`isacnet.simulation.kernels.meng_crlb.ratio_estimate`).
+(:func:`isacnet.simulation.meng.ratio_estimate`).
 
 Two cluster-formation rules for the CRLB with acceptance (:func:`form_clusters`):
 
@@ -254,7 +254,7 @@ class AcceptanceCounts:
         Histogram, over all BSs of all realisations, of the number of requests a BS received.
 
     The acceptance of a typical request is E[accepted] / E[requests] (Campbell-Mecke); form it
-    and its confidence interval with :func:`isacnet.simulation.kernels.meng_crlb.ratio_estimate`.
+    and its confidence interval with :func:`isacnet.simulation.meng.ratio_estimate`.
     """
 
     requests: np.ndarray
