@@ -142,7 +142,7 @@ def _backend_options(f):
 
 def _with_backend(specs, backend, dtype):
     """Apply --backend/--dtype to the specs whose model has compiled kernels; say which not."""
-    from .experiments.models import get_model
+    from .experiments.registry import get_model
 
     if backend is None and dtype is None:
         return specs
@@ -269,21 +269,18 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
     import json
     import math
 
-    from .analysis.meng_tradeoff import Tradeoff, _objective
+    from .analysis.optimize import Tradeoff, check_objective
     from .params import MengParams, from_mapping
 
     p = from_mapping(MengParams, _parse_sets(sets), where="--set")
-    _objective(weight, min_rate, max_crlb)
+    check_objective(weight, min_rate, max_crlb)
     t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
     d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
     out = d.as_dict()
     if verify:
-        from .experiments.models import _meng_derived
-        from .experiments.runner import estimate
-        from .simulation.meng_tradeoff import MengDesignKernel
+        from .meng import verify_design
 
-        kernel = MengDesignKernel(p, d.L, d.N, d.p_c, kappa_s=d.kappa_s)
-        est = _meng_derived(estimate(kernel, verify, seed, workers=None, progress=None), kernel)
+        est = verify_design(p, d, verify, seed, workers=None, progress=None)
         out.update(mc_rate=est["rate_nats"].mean, mc_rate_ci95=list(est["rate_nats"].ci95),
                    mc_crlb_geo_mean=est["geo_mean"].mean, mc_crlb_geo_mean_ci95=list(est["geo_mean"].ci95),
                    mc_singular=est["singular"].mean, mc_layouts=verify)

@@ -22,7 +22,7 @@ the acceptance rules "thinning", "shrink", "extend"), :func:`simulate_acceptance
 Communication (:mod:`isacnet.analysis.meng_rate`): :func:`H1`, :func:`H2` (Lemma 2),
 :func:`incomplete_beta` (non-regularised), :func:`rate` (Theorem 2: variants "exact", "pgfl",
 "paper"; bits or nats), :func:`rate_conditional` (18); Monte Carlo :func:`simulate_rate`
-(models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.meng_tradeoff`):
+(models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.optimize`):
 :func:`optimize`, :class:`Tradeoff` (corners, time sharing, Pareto boundary).
 
 Heavy tails: P(tr F^-1 > t) ~ t^-(N-1)/2, so E[CRLB] = inf for N <= 3 and Var = inf for
@@ -32,10 +32,8 @@ N <= 5; with acceptance E[CRLB_a] = inf for every N (docs/errata.md, M-8 and M-1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Literal
-
-import numpy as np
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
 from .analysis.meng_sensing import (
@@ -56,15 +54,26 @@ from .analysis.meng_sensing import (
     theorem1_constant,
     zeta2,
 )
-from .analysis.meng_tradeoff import Design, Tradeoff, optimize, time_sharing
+from .analysis.meng_sensing import kappa_c as _kappa_c_closed
+from .analysis.optimize import Design, Tradeoff, optimize, time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
-from .params import MengParams, ParameterError, check_int, check_real, real_array
+from .params import MengParams, ParameterError, check_int, check_real
 from .rng import block_rng, check_seed
-from .sensing import separable_fim, trace_inverse_2x2
-from .simulation.engine import DEFAULT_BLOCK_SIZE, Executor
-from .simulation.estimate import Z95, Estimate
-from .simulation.meng import MengClusterKernel, MengCrlbKernel, ratio_estimate
+from .sensing import meng_crlb as crlb_layout
+from .sensing import meng_fim as fim_layout
+from .simulation.kernels.meng_crlb import (
+    MengClusterKernel,
+    MengCrlbKernel,
+    crlb_derived,
+    no_ci_without_variance,
+    ratio_estimate,
+)
+from .simulation.kernels.meng_design import MengDesignKernel
+from .simulation.kernels.meng_rate import MengRateKernel
+from .simulation.montecarlo import RunOptions, estimate, run_options
+from .simulation.quantiles import Quantile, quantiles_from_cdf, threshold_grid
+from .simulation.statistics import Z95, Estimate
 
 crlb_approx = crlb_eq13
 
@@ -77,7 +86,10 @@ __all__ = [
     "optimize",
     "rate",
     "rate_conditional",
+    "rate_kernel",
     "simulate_rate",
+    "verify_design",
+    "RunOptions",
     "time_sharing",
     "AcceptanceResult",
     "CrlbStatistics",
@@ -115,51 +127,6 @@ PILOT_POINT = 1
 
 
 # --------------------------------------------------------------------------- per layout
-def fim_layout(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
-    """F_N of eq. (5) for explicit layouts [m^-2 at beta = 2], in O(N).
-
-    Every BS transmits and receives, so the double sum over (i, j) runs over the same set,
-    monostatic i = j included: ``separable_fim`` with that set as TX and RX.
-
-    Parameters
-    ----------
-    bs_xy : ndarray, shape (..., N, 2)
-        BS positions [m].
-    target_xy : ndarray, shape (..., 2) or (2,)
-        Target position [m].
-    params : MengParams
-
-    Returns
-    -------
-    F : ndarray, shape (..., 2, 2)
-    """
-    bs_xy = real_array("bs_xy", bs_xy, "BS positions [m], an array of shape (..., N, 2)")
-    target_xy = real_array("target_xy", target_xy, "a target position [m], shape (..., 2)")
-    if bs_xy.ndim < 2 or bs_xy.shape[-1] != 2:
-        raise ParameterError("bs_xy", f"array of shape {bs_xy.shape}", "an array of shape (..., N, 2)")
-    if target_xy.shape[-1:] != (2,):
-        raise ParameterError("target_xy", f"array of shape {target_xy.shape}", "shape (..., 2)")
-    if not (np.all(np.isfinite(bs_xy)) and np.all(np.isfinite(target_xy))):
-        raise ParameterError("bs_xy", "non-finite positions", "finite positions [m]")
-    d = bs_xy - target_xy[..., None, :]
-    dist = np.hypot(d[..., 0], d[..., 1])
-    if np.any(dist == 0.0):
-        raise ParameterError("bs_xy", "a BS at the target", "BS positions distinct from the target")
-    w = dist ** (-params.beta)
-    ex, ey = d[..., 0] / dist, d[..., 1] / dist
-    sxx, sxy, syy = separable_fim(w, ex, ey, w, ex, ey)
-    f = params.zeta2 * np.stack([np.stack([sxx, sxy], -1), np.stack([sxy, syy], -1)], -2)
-    return f
-
-
-def crlb_layout(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
-    """tr(F_N^-1) [m^2], shape (...); inf where F is singular (one BS, or all BSs collinear
-    with the target). Arguments as in :func:`fim_layout`."""
-    f = fim_layout(bs_xy, target_xy, params)
-    tr, _ = trace_inverse_2x2(f[..., 0, 0], f[..., 0, 1], f[..., 1, 1])
-    return tr
-
-
 # --------------------------------------------------------------------------- Monte Carlo
 
 
@@ -171,11 +138,10 @@ def monte_carlo(
     *,
     kappa: float = 1.0,
     thresholds: tuple[float, ...] = (),
-    workers: int | None = 1,
-    executor: Executor | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
-    chunk_blocks: int | None = None,
-    progress: bool | None = False,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    run: RunOptions | None = None,
+    **run_kw: Any,
 ) -> dict[str, Estimate]:
     """Monte Carlo over PPP layouts of the per-layout quantities of :class:`MengCrlbKernel`.
 
@@ -191,21 +157,25 @@ def monte_carlo(
     n_layouts : int
         Independent layouts (>= 2).
     seed : int
-        Run seed (results independent of ``workers`` and ``chunk_blocks``).
+        Run seed (results independent of the workers and the chunking).
     kappa : float
         Independent acceptance probability of each BS (1: all accept).
     thresholds : tuple of float
         CDF points [m^2] for the "cdf_i" indicators.
-    workers, executor, block_size, chunk_blocks, progress
-        As in :func:`isacnet.song.monte_carlo`.
-    """
-    from .experiments.runner import estimate
+    backend, dtype
+        Who computes the layouts and in which precision (:mod:`isacnet.backends`).
+    run : RunOptions, optional
+        How to run it; the same names as keywords (``workers=2``) are applied on top
+        (:class:`isacnet.simulation.montecarlo.RunOptions`).
 
-    kernel = MengCrlbKernel(params, N, kappa=kappa, thresholds=tuple(thresholds))
-    out = estimate(kernel, n_layouts, seed, workers=workers, executor=executor,
-                   block_size=block_size, chunk_blocks=chunk_blocks, progress=progress)
-    if "crlb" in out and not kernel.variance_exists:
-        out["crlb"] = replace(out["crlb"], stderr=math.nan)
+    Returns
+    -------
+    dict quantity -> Estimate
+    """
+    kernel = MengCrlbKernel(params, N, kappa=kappa, thresholds=tuple(thresholds), backend=backend, dtype=dtype)
+    out = estimate(kernel, n_layouts, seed, run_options(run, **run_kw))
+    if "crlb" in out:
+        out["crlb"] = no_ci_without_variance(out["crlb"], kernel.variance_exists)
     return out
 
 
@@ -232,19 +202,6 @@ def expected_crlb(N: int, params: MengParams, n_layouts: int, seed: int, **kwarg
 
 
 # --------------------------------------------------------------------------- robust statistics
-@dataclass(frozen=True)
-class Quantile:
-    """A quantile of the CRLB [m^2] with a 95% confidence interval (CDF inversion)."""
-
-    q: float
-    value: float
-    lo: float
-    hi: float
-
-    def __str__(self) -> str:
-        return f"q{self.q:g} = {self.value:.6g} (95% CI [{self.lo:.6g}, {self.hi:.6g}])"
-
-
 @dataclass(frozen=True)
 class CrlbStatistics:
     """Robust statistics of the CRLB of a typical target (each with its uncertainty).
@@ -277,55 +234,6 @@ class CrlbStatistics:
         return self.quantiles[0.5]
 
 
-def _threshold_grid(pilot: np.ndarray, qs) -> tuple[float, ...]:
-    fin = np.sort(pilot[np.isfinite(pilot)])
-    n = pilot.size
-    if fin.size < 10:
-        return ()
-    levels = []
-    for q in qs:
-        w = max(0.04, 8.0 * math.sqrt(q * (1 - q) / n))
-        levels.extend(np.linspace(q - w, q + w, 25))
-    levels = np.clip(levels, 0.5 / n, 1.0 - 0.5 / n)
-    # levels of the whole sample, inf counted above every threshold
-    idx = np.floor(np.asarray(levels) * n).astype(int)
-    t = np.unique(fin[idx[idx < fin.size]])
-    t = t[t > 0]
-    return tuple(float(x) for x in t)
-
-
-def _invert_cdf(t: np.ndarray, F: np.ndarray, q: float) -> float:
-    """Smallest threshold where the (monotonised) CDF reaches q, log-linear interpolation."""
-    F = np.maximum.accumulate(F)
-    if F.size == 0 or F[-1] < q:
-        return math.inf
-    if F[0] >= q:
-        return math.nan  # below the grid
-    j = int(np.argmax(F >= q))
-    f0, f1 = F[j - 1], F[j]
-    x0, x1 = math.log(t[j - 1]), math.log(t[j])
-    frac = 0.0 if f1 == f0 else (q - f0) / (f1 - f0)
-    return math.exp(x0 + frac * (x1 - x0))
-
-
-def _quantiles(thresholds, est: dict[str, Estimate], qs) -> dict:
-    t = np.asarray(thresholds, dtype=float)
-    out = {}
-    for q in qs:
-        if t.size == 0:
-            out[q] = Quantile(q, math.inf, math.inf, math.inf)
-            continue
-        F = np.array([est[f"cdf_{i}"].mean for i in range(t.size)])
-        se = np.array([est[f"cdf_{i}"].stderr for i in range(t.size)])
-        out[q] = Quantile(
-            q,
-            _invert_cdf(t, F, q),
-            _invert_cdf(t, F + Z95 * se, q),
-            _invert_cdf(t, F - Z95 * se, q),
-        )
-    return out
-
-
 Rule = Literal["none", "thinning", "shrink", "extend"]
 
 
@@ -341,10 +249,10 @@ def crlb_statistics(
     n_pilot: int | None = None,
     side: float | None = None,
     max_candidates: int | None = None,
-    workers: int | None = 1,
-    executor: Executor | None = None,
-    block_size: int | None = None,
-    progress: bool | None = False,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    run: RunOptions | None = None,
+    **run_kw: Any,
 ) -> CrlbStatistics:
     """Median/quantiles, geometric mean and P(singular) of the CRLB of a typical target.
 
@@ -373,7 +281,18 @@ def crlb_statistics(
         Pilot size (default n_samples / 10, at least 2000 layouts or 4 tori).
     side, max_candidates
         Torus rules only (see :class:`MengClusterKernel`).
+    backend, dtype
+        Who computes the layouts of rules "none"/"thinning" (:mod:`isacnet.backends`); the torus
+        rules run on numpy only.
+    run : RunOptions, optional
+        How to run it (and the same names as keywords). Its ``block_size`` defaults to 4096
+        layouts ("none"/"thinning") or 8 tori ("shrink"/"extend") when not given.
+
+    Returns
+    -------
+    CrlbStatistics
     """
+    opts = run_options(run, **run_kw)
     N = check_int("N", N, ge=1)
     n_samples = check_int("n_samples", n_samples, ge=2)
     seed = check_seed(seed)
@@ -382,6 +301,7 @@ def crlb_statistics(
         raise ParameterError("rule", rule, "'none', 'thinning', 'shrink' or 'extend'")
     pilot_rng = block_rng(seed, PILOT_POINT, 0)
     extra_names: tuple[str, ...]
+    kernel: MengCrlbKernel | MengClusterKernel
     if rule in ("none", "thinning"):
         if rule == "thinning":
             k = float(kappa_s(params.resource_blocks, params.mu_s, N)) if kappa is None else kappa
@@ -390,48 +310,31 @@ def crlb_statistics(
                 raise ParameterError("kappa", kappa, "None unless rule='thinning'")
             k = 1.0
         npil = max(2000, n_samples // 10) if n_pilot is None else check_int("n_pilot", n_pilot, ge=10)
-        base = MengCrlbKernel(params, N, kappa=k)
+        base = MengCrlbKernel(params, N, kappa=k, backend=backend, dtype=dtype)
         pilot = base.samples(pilot_rng, npil)
-        kernel = MengCrlbKernel(params, N, kappa=k, thresholds=_threshold_grid(pilot, qs))
-        bs = DEFAULT_BLOCK_SIZE if block_size is None else block_size
+        kernel = MengCrlbKernel(params, N, kappa=k, thresholds=threshold_grid(pilot, qs), backend=backend,
+                                dtype=dtype)
+        bs = opts.block_size  # None: the default 4096
         extra_names = ("cluster_size", "isotropic", "jensen")
     else:
+        if backend != "numpy":
+            raise ParameterError("backend", backend, f"'numpy' for rule {rule!r} (the torus kernel is numpy only)")
         npil = max(4, n_samples // 10) if n_pilot is None else check_int("n_pilot", n_pilot, ge=1)
-        base = MengClusterKernel(params, N, rule=rule, side=side, max_candidates=max_candidates)
-        pt = base.per_target(pilot_rng, npil)
-        tr = pt["crlb"]
-        thresholds = _threshold_grid(tr, qs)
-        fin = np.isfinite(tr)
-        centers = [("acceptance", float(pt["acceptance"].mean())),
-                   ("cluster_size", float(pt["cluster_size"].mean())),
-                   ("singular", float(1.0 - fin.mean()))]
-        centers += [(f"cdf_{i}", float(np.mean(tr <= t))) for i, t in enumerate(thresholds)]
-        log_c = float(np.mean(np.log(tr[fin]))) if fin.any() else 0.0
-        kernel = MengClusterKernel(
-            params, N, rule=rule, side=base.side, max_candidates=max_candidates,
-            thresholds=thresholds, centers=tuple(centers), log_center=log_c,
-        )
-        bs = 8 if block_size is None else block_size
+        torus = MengClusterKernel(params, N, rule=rule, side=side, max_candidates=max_candidates)
+        kernel = torus.piloted(pilot_rng, npil, qs)
+        bs = 8 if opts.block_size is None else opts.block_size
         extra_names = ("cluster_size", "acceptance", "targets", "rounds")
-    from .experiments.runner import estimate
-
-    est = estimate(kernel, n_samples, seed, workers=workers, executor=executor, block_size=bs,
-                   progress=progress)
-    quant = _quantiles(kernel.thresholds, est, qs)
+    est = estimate(kernel, n_samples, seed, opts.replace(block_size=bs))
+    quant = quantiles_from_cdf(kernel.thresholds, est, qs)
+    p_sing = est["singular"]
     if isinstance(kernel, MengCrlbKernel):
-        lg = est["log_crlb"]
-        p_sing = est["singular"]
-        g, gse = lg.mean, lg.stderr
+        g, gse = est["log_crlb"].mean, est["log_crlb"].stderr
     else:
-        p_sing = est["singular"]
-        pf = 1.0 - p_sing.mean
-        z = est["log_crlb"]
-        g = kernel.log_center + z.mean / pf if pf > 0 else math.nan
-        gse = math.sqrt(z.stderr**2 + (z.mean / pf) ** 2 * p_sing.stderr**2) / pf if pf > 0 else math.nan
+        g, gse = kernel.mean_log(est)
     geo = Quantile(math.nan, math.exp(g), math.exp(g - Z95 * gse), math.exp(g + Z95 * gse))
     mean = est.get("crlb")
-    if mean is not None and isinstance(kernel, MengCrlbKernel) and not kernel.variance_exists:
-        mean = replace(mean, stderr=math.nan)
+    if mean is not None and isinstance(kernel, MengCrlbKernel):
+        mean = no_ci_without_variance(mean, kernel.variance_exists)
     extra = {k: est[k] for k in extra_names if k in est}
     desc = dict(kernel.describe())
     desc.update({"rule": rule, "n_pilot": npil, "seed": seed})
@@ -517,6 +420,37 @@ def simulate_acceptance(
 
 
 # --------------------------------------------------------------------------- CoMP rate, MC
+def rate_kernel(params: MengParams, L: int, *, model: str = "paper", kappa_c: float | None = None,
+                **kwargs: Any) -> MengRateKernel:
+    """The Monte Carlo kernel of the CoMP rate, with the acceptance ``kappa_c`` of the cooperating
+    BSs defaulting (models "paper" and "zf") to the derived :func:`kappa_c` (Lemma 1, errata M-12).
+
+    Parameters
+    ----------
+    params : MengParams
+    L : int
+        Cooperative cluster size (>= 1).
+    model : "paper", "zf" or "full"
+    kappa_c : float in [0, 1], optional
+        None: ``kappa_c(psi, mu_c, L)`` for "paper"/"zf" (must stay None for "full").
+    **kwargs
+        The other fields of :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
+        (``k_nearest``, ``interference_shape``, ``side``, ``centers``, ``backend``, ``dtype``).
+
+    Returns
+    -------
+    MengRateKernel
+    """
+    if kappa_c is None and model in ("paper", "zf") and isinstance(params, MengParams):
+        try:
+            n = check_int("L", L, ge=1)
+        except ParameterError:
+            n = None  # the kernel names the bad L
+        if n is not None:
+            kappa_c = float(_kappa_c_closed(params.resource_blocks, params.mu_c, n))
+    return MengRateKernel(params, L, model=model, kappa_c=kappa_c, **kwargs)
+
+
 def simulate_rate(
     L: int,
     params: MengParams,
@@ -527,25 +461,59 @@ def simulate_rate(
     kappa_c: float | None = None,
     interference_shape: str | None = None,
     k_nearest: int | None = None,
-    workers: int | None = 1,
-    progress: bool | None = False,
-    rel_ci: float | None = None,
-) -> dict:
+    backend: str = "numpy",
+    dtype: str = "float64",
+    run: RunOptions | None = None,
+    **run_kw: Any,
+) -> dict[str, Estimate]:
     """Monte Carlo of the CoMP rate (8)-(9) of a typical user: ``{output: Estimate}``.
 
-    Outputs ``rate_nats`` and ``rate_bits`` (E[ln / log2 (1 + SIR)]), ``sir_db`` and
-    ``n_accepted`` (see :class:`isacnet.simulation.meng_rate.MengRateKernel` for the models).
-    ``model="paper"``: the paper's gain laws with independent acceptance ``kappa_c`` (default
-    :func:`kappa_c` derived); ``"zf"``: channels and the zero-forcing precoder (2) drawn;
-    ``"full"``: acceptance from the spatial load of users on a torus (``n_layouts`` then counts
-    tori, each contributing all its users). ``rel_ci`` stops early once every output's 95% CI
-    half-width is below ``rel_ci`` times its estimate (``n_layouts`` is the cap).
-    """
-    from .experiments.runner import estimate
-    from .simulation.meng_rate import MengRateKernel
+    Outputs ``rate_nats`` and ``rate_bits`` (E[ln / log2 (1 + SIR)]) [nats or bits/s/Hz],
+    ``sir_db`` [dB] and ``n_accepted`` (see :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
+    for the models). ``model="paper"``: the paper's gain laws with independent acceptance
+    ``kappa_c`` (default :func:`kappa_c` derived); ``"zf"``: channels and the zero-forcing
+    precoder (2) drawn; ``"full"``: acceptance from the spatial load of users on a torus
+    (``n_layouts`` then counts tori, each contributing all its users, in blocks of 8 tori by
+    default). ``backend="numba"``: model "paper" only.
 
-    kernel = MengRateKernel(params, L, model=model, kappa_c=kappa_c, interference_shape=interference_shape,
-                            k_nearest=k_nearest)
-    block = 8 if model == "full" else 4096
-    return estimate(kernel, n_layouts, seed, workers=workers, progress=progress, block_size=block,
-                    rel_ci=rel_ci, targets=("rate_nats",) if rel_ci is not None else None)
+    ``run`` (or the same keywords, e.g. ``workers=2``, ``rel_ci=0.01``): how to run it
+    (:class:`isacnet.simulation.montecarlo.RunOptions`); with ``rel_ci`` and no ``targets``, the
+    run stops once the 95% CI half-width of ``rate_nats`` is below ``rel_ci`` times its estimate
+    (``n_layouts`` is the cap).
+    """
+    kernel = rate_kernel(params, L, model=model, kappa_c=kappa_c, interference_shape=interference_shape,
+                         k_nearest=k_nearest, backend=backend, dtype=dtype)
+    opts = run_options(run, **run_kw)
+    if opts.block_size is None and model == "full":
+        opts = opts.replace(block_size=8)
+    if opts.rel_ci is not None and opts.targets is None:
+        opts = opts.replace(targets=("rate_nats",))
+    return estimate(kernel, n_layouts, seed, opts)
+
+
+def verify_design(params: MengParams, design: Design, n_layouts: int, seed: int, *,
+                  run: RunOptions | None = None, **run_kw: Any) -> dict[str, Estimate]:
+    """Monte Carlo of a cooperative design (L, N, p^c) found by :func:`optimize`.
+
+    Parameters
+    ----------
+    params : MengParams
+        The network the design was optimised for.
+    design : Design
+        Its L, N, p^c and kappa_s are simulated (the user's rate (9) with the derived
+        acceptance kappa_c of the cooperating BSs, and the target's CRLB with acceptance).
+    n_layouts : int
+        Layouts (>= 2).
+    seed : int
+    run : RunOptions, optional
+        How to run it (and the same names as keywords).
+
+    Returns
+    -------
+    dict output -> Estimate
+        "rate_nats" [nats/s/Hz], "log_crlb", "singular", "cluster_size" and "geo_mean" [m^2]
+        (the geometric-mean CRLB).
+    """
+    kc = float(_kappa_c_closed(params.resource_blocks, params.mu_c, design.L)) if design.p_c > 0 else None
+    kernel = MengDesignKernel(params, design.L, design.N, design.p_c, kappa_s=design.kappa_s, kappa_c=kc)
+    return crlb_derived(estimate(kernel, n_layouts, seed, run_options(run, **run_kw)), kernel.variance_exists)

@@ -366,3 +366,17 @@ class MengParams:
             * self.eff_bandwidth**2 * self.rcs
             / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
         )
+
+
+def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of the names ``allowed``, else a ParameterError naming ``name``
+    and the allowed values (the one choice validator of the package)."""
+    if value not in allowed:
+        raise ParameterError(name, value, f"one of {allowed}")
+    return value
+
+
+DIRECTION_MOMENTS = {"aligned": (0.375, 0.125), "random": (0.25, 0.25)}
+"""Eigenvalues (m_1, m_2) of E[p p^T], p = a - (a.q) q, for q uniform on the circle: a fixed
+receive-array axis a gives diag(3/8, 1/8) in the frame of a; a uniform random axis gives I/4.
+Shared by the AoA closed form (:mod:`isacnet.analysis.aoa`) and its Monte Carlo."""

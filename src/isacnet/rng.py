@@ -14,6 +14,9 @@ import numpy as np
 BIT_GENERATOR = "PCG64"
 """The bit generator used for every block (named explicitly, not numpy's default)."""
 
+SEEDING = "SeedSequence(seed, spawn_key=(point, block))"
+"""How block ``block`` of sweep point ``point`` is seeded (:func:`block_rng`)."""
+
 
 def check_seed(seed: object) -> int:
     """Return ``seed`` as a non-negative int or raise a ValueError naming ``seed``."""

@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 
 from .geometry import arrival_power, directions_from_uniforms
-from .params import SPEED_OF_LIGHT, ParameterError, SongParams, real_array
+from .params import SPEED_OF_LIGHT, MengParams, ParameterError, SongParams, real_array
 
 SINGULAR_RTOL = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-5}
 """A 2x2 FIM is treated as singular when det(S) <= rtol * tr(S)^2 (condition number above
@@ -263,7 +263,7 @@ def _ordered_layout_into(work: np.ndarray, e, u, p, keep) -> None:
     arrival_power(g, p, out=w)
     if keep is not None:
         w *= keep
-    directions_from_uniforms(u, out=(ex, ey), work=work[4:7])
+    directions_from_uniforms(u, out=(ex, ey), work=(work[4], work[5], work[6]))
 
 
 def ordered_direction_sums(
@@ -510,4 +510,50 @@ def song_crlb(
     """
     S = song_fim(tx, rx, target, params, beamformer, array_axis, gradient, method)
     tr, _ = trace_inverse_2x2(S[..., 0, 0], S[..., 0, 1], S[..., 1, 1])
+    return tr
+
+
+# --------------------------------------------------------------------------- Meng & Masouros (5)
+def meng_fim(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
+    """F_N of eq. (5) for explicit layouts [m^-2 at beta = 2], in O(N).
+
+    Every BS transmits and receives, so the double sum over (i, j) runs over the same set,
+    monostatic i = j included: ``separable_fim`` with that set as TX and RX.
+
+    Parameters
+    ----------
+    bs_xy : ndarray, shape (..., N, 2)
+        BS positions [m].
+    target_xy : ndarray, shape (..., 2) or (2,)
+        Target position [m].
+    params : MengParams
+
+    Returns
+    -------
+    F : ndarray, shape (..., 2, 2)
+    """
+    bs_xy = real_array("bs_xy", bs_xy, "BS positions [m], an array of shape (..., N, 2)")
+    target_xy = real_array("target_xy", target_xy, "a target position [m], shape (..., 2)")
+    if bs_xy.ndim < 2 or bs_xy.shape[-1] != 2:
+        raise ParameterError("bs_xy", f"array of shape {bs_xy.shape}", "an array of shape (..., N, 2)")
+    if target_xy.shape[-1:] != (2,):
+        raise ParameterError("target_xy", f"array of shape {target_xy.shape}", "shape (..., 2)")
+    if not (np.all(np.isfinite(bs_xy)) and np.all(np.isfinite(target_xy))):
+        raise ParameterError("bs_xy", "non-finite positions", "finite positions [m]")
+    d = bs_xy - target_xy[..., None, :]
+    dist = np.hypot(d[..., 0], d[..., 1])
+    if np.any(dist == 0.0):
+        raise ParameterError("bs_xy", "a BS at the target", "BS positions distinct from the target")
+    w = dist ** (-params.beta)
+    ex, ey = d[..., 0] / dist, d[..., 1] / dist
+    sxx, sxy, syy = separable_fim(w, ex, ey, w, ex, ey)
+    f = params.zeta2 * np.stack([np.stack([sxx, sxy], -1), np.stack([sxy, syy], -1)], -2)
+    return f
+
+
+def meng_crlb(bs_xy: np.ndarray, target_xy: np.ndarray, params: MengParams) -> np.ndarray:
+    """tr(F_N^-1) [m^2], shape (...); inf where F is singular (one BS, or all BSs collinear
+    with the target). Arguments as in :func:`meng_fim`."""
+    f = meng_fim(bs_xy, target_xy, params)
+    tr, _ = trace_inverse_2x2(f[..., 0, 0], f[..., 0, 1], f[..., 1, 1])
     return tr

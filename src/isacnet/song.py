@@ -15,6 +15,8 @@ Monte Carlo over PPP layouts: :func:`monte_carlo` (all quantities), :func:`expec
 
 from __future__ import annotations
 
+from typing import Any
+
 from .analysis.song import (
     fair_comparison,
     lemma3,
@@ -25,12 +27,13 @@ from .analysis.song import (
 from .params import SongParams
 from .sensing import song_crlb as crlb_layout
 from .sensing import song_fim as fim_layout
-from .simulation.engine import DEFAULT_BLOCK_SIZE, Executor
-from .simulation.estimate import Estimate
-from .simulation.song import QUANTITIES, SongKernel
+from .simulation.kernels.song import QUANTITIES, SongKernel
+from .simulation.montecarlo import RunOptions, estimate, run_options
+from .simulation.statistics import Estimate
 
 __all__ = [
     "QUANTITIES",
+    "RunOptions",
     "SongParams",
     "crlb_layout",
     "expected_crlb",
@@ -52,11 +55,10 @@ def monte_carlo(
     *,
     k_nearest: int = 64,
     window_radius: float | None = None,
-    workers: int | None = 1,
-    executor: Executor | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
-    chunk_blocks: int | None = None,
-    progress: bool | None = False,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    run: RunOptions | None = None,
+    **run_kw: Any,
 ) -> dict[str, Estimate]:
     """Monte Carlo over PPP layouts of every per-layout quantity in ``QUANTITIES``.
 
@@ -66,37 +68,40 @@ def monte_carlo(
     n_layouts : int
         Number of independent layouts (>= 2).
     seed : int
-        Run seed; the same seed gives the same numbers whatever ``workers``/``chunk_blocks``.
+        Run seed; the same seed gives the same numbers whatever the workers or chunking.
     k_nearest : int
         TXs and RXs sampled exactly per layout (infinite-plane mode), the rest by their
         conditional mean.
     window_radius : float, optional
         Use the paper's finite disk window of this radius [m] instead of the infinite plane.
-    workers : int or None
-        1: serial (default); N > 1: a local pool of N processes; None: one per core.
-    executor : Executor, optional
-        Overrides ``workers``.
+    backend : "numpy", "numba" or "jax"
+        Who computes the layouts (:mod:`isacnet.backends`): same law, each its own random stream.
+    dtype : "float64" or "float32"
+        Precision of the compiled backends (numpy: float64 only).
+    run : RunOptions, optional
+        How to run it (:class:`isacnet.simulation.montecarlo.RunOptions`): workers, executor,
+        block_size, chunk_blocks, progress, cache, rel_ci, max_layouts, targets. The same names
+        are accepted as keywords (``workers=2``), applied on top of ``run``.
 
     Returns
     -------
     dict quantity -> Estimate
         "crlb" (18) [m^2], "jensen" (20) = (23) [m^2], "inv_sum_tx", "inv_sum_rx" [m^gamma].
     """
-    from .experiments.runner import estimate
-
-    kernel = SongKernel(params, k_nearest=k_nearest, window_radius=window_radius)
-    return estimate(kernel, n_layouts, seed, workers=workers, executor=executor,
-                    block_size=block_size, chunk_blocks=chunk_blocks, progress=progress)
+    kernel = SongKernel(params, k_nearest=k_nearest, window_radius=window_radius, backend=backend, dtype=dtype)
+    return estimate(kernel, n_layouts, seed, run_options(run, **run_kw))
 
 
-def expected_crlb(params: SongParams, n_layouts: int, seed: int, **kwargs) -> Estimate:
+def expected_crlb(params: SongParams, n_layouts: int, seed: int, **kwargs: Any) -> Estimate:
     """E over PPP layouts of the CRLB tr(S^{-1}) of eq. (18) [m^2], with its CI.
 
-    Keyword arguments as in :func:`monte_carlo`.
+    Keyword arguments as in :func:`monte_carlo` (``backend``, ``dtype``, ``run``, ...).
     """
     return monte_carlo(params, n_layouts, seed, **kwargs)["crlb"]
 
 
-def expected_jensen(params: SongParams, n_layouts: int, seed: int, **kwargs) -> Estimate:
-    """E over PPP layouts of the Jensen bound (20), equal to (23) for matched beams [m^2]."""
+def expected_jensen(params: SongParams, n_layouts: int, seed: int, **kwargs: Any) -> Estimate:
+    """E over PPP layouts of the Jensen bound (20), equal to (23) for matched beams [m^2].
+
+    Keyword arguments as in :func:`monte_carlo`."""
     return monte_carlo(params, n_layouts, seed, **kwargs)["jensen"]

@@ -1,6 +1,6 @@
 """Issue 8 figures through the command line: estimator-vs-crlb and aoa-gain (TOML -> Dataset -> PNG).
 
-The two models live in isacnet.experiments.models_estimation; they are registered here for the
+The two models live in isacnet.experiments.registry.estimation; they are registered here for the
 test (monkeypatch) so that the test does not depend on MODELS' contents. The specs are read from
 the package's figure folder.
 """
@@ -16,8 +16,8 @@ import pytest
 from isacnet import ParameterError, SongParams
 from isacnet.analysis.song import scaling_bound
 from isacnet.cli import run_cli
-from isacnet.experiments import models
-from isacnet.experiments.models_estimation import ESTIMATION_MODELS
+from isacnet.experiments import registry as models
+from isacnet.experiments.registry.estimation import ESTIMATION_MODELS
 from isacnet.experiments.spec import FIGURES_DIR, load_spec, parse_spec
 from isacnet.experiments.store import load_dataset
 from isacnet.simulation.estimation import EstimatorKernel

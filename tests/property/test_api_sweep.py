@@ -802,6 +802,39 @@ def _(data, fn):
 _SMALL_TRADEOFF = {"L_max": 2, "N_max": 6, "n_grid": 11}
 
 
+@entry("meng.rate_kernel")
+def _(data, fn):
+    def check(out, call):
+        assert 0.0 <= out.kappa_c <= 1.0 and out.L == call.kwargs()["L"]
+        vals = out(np.random.default_rng(0), 5)
+        for q in out.quantities:
+            assert vals[q].shape == (5,) and not np.any(np.isnan(vals[q])), q
+
+    args = {
+        "params": Arg(meng_params(data), True, None),
+        "L": data.draw(integer(ge=1, hi=4, p_invalid=0.15)),
+        "model": data.draw(choice(("paper", "zf"))),
+    }
+    if data.draw(st.booleans()):
+        args["kappa_c"] = data.draw(
+            real(0.0, 1.0, lo_open=False, span=(0.05, 1.0), log=False, shape=None, none_ok=True)
+        )
+    return Call(fn, args, check=check)
+
+
+@entry("meng.verify_design")
+def _(data, fn):
+    p = MengParams()
+    d = meng.optimize(p, min_rate=1.0, **_SMALL_TRADEOFF)
+    args = {
+        "params": Arg(p, True, None),
+        "design": Arg(d, True, None),
+        "n_layouts": data.draw(integer(ge=2, hi=30, p_invalid=0.15)),
+        "seed": data.draw(integer(ge=0, hi=1000, p_invalid=0.1)),
+    }
+    return Call(fn, args, check=lambda out, call: [check_estimate(e) for e in out.values()])
+
+
 @entry("meng.optimize")
 def _(data, fn):
     p = meng_params(data)
@@ -1192,7 +1225,8 @@ def test_rate_functions_reject_non_numbers(call):
 
 
 def _public(module) -> set[str]:
-    skip = {"QUANTITIES", "SongParams", "MengParams", "AcceptanceResult", "CrlbStatistics", "Design", "Tradeoff"}
+    skip = {"QUANTITIES", "SongParams", "MengParams", "AcceptanceResult", "CrlbStatistics", "Design", "Tradeoff",
+            "RunOptions"}
     return {f"{module.__name__.split('.')[-1]}.{n}" for n in module.__all__ if n not in skip}
 
 

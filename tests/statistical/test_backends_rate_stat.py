@@ -24,9 +24,9 @@ import pytest
 from scipy import integrate, special, stats
 
 from isacnet import backends
+from isacnet.meng import rate_kernel
 from isacnet.params import MengParams
 from isacnet.rng import block_rng
-from isacnet.simulation.meng_rate import MengRateKernel
 
 pytestmark = pytest.mark.skipif(
     not backends.available("numba"), reason="numba is not installed (pip install 'isacnet[fast]')"
@@ -59,13 +59,13 @@ _NUMPY: dict = {}
 def numpy_rates(shape: str, L: int, kappa: float, n: int) -> dict[str, np.ndarray]:
     key = (shape, L, kappa, n)
     if key not in _NUMPY:
-        _NUMPY[key] = MengRateKernel(MengParams(), L, kappa_c=kappa, interference_shape=shape)(block_rng(61, L, 0), n)
+        _NUMPY[key] = rate_kernel(MengParams(), L, kappa_c=kappa, interference_shape=shape)(block_rng(61, L, 0), n)
     return _NUMPY[key]
 
 
 def check_agreement(shape, L, kappa, dtype, n):
     ref = numpy_rates(shape, L, kappa, n)
-    k = MengRateKernel(MengParams(), L, kappa_c=kappa, interference_shape=shape, backend="numba", dtype=dtype)
+    k = rate_kernel(MengParams(), L, kappa_c=kappa, interference_shape=shape, backend="numba", dtype=dtype)
     got = k(block_rng(62, L, 1 + DTYPES.index(dtype)), n)
     for q in ("rate_nats", "sir_db", "n_accepted"):
         (m1, s1), (m2, s2) = mean_se(got[q]), mean_se(ref[q])
@@ -134,9 +134,9 @@ def test_drawn_gain_laws(shape, mt, dtype):
     ps = 0.3
     pc = 1.0 - ps
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps)
-    k = MengRateKernel(p, 2, kappa_c=1.0, k_nearest=31, interference_shape=shape, backend="numba", dtype=dtype)
+    k = rate_kernel(p, 2, kappa_c=1.0, k_nearest=31, interference_shape=shape, backend="numba", dtype=dtype)
     d = numba_rate.rate_draws(k, block_rng(63, SHAPES.index(shape) + mt, DTYPES.index(dtype)), 12_000)
-    g = d.interferer.astype(float).ravel()  # 360,000 independent gains (variance: se ~ 0.003)
+    g = d["interferer"].astype(float).ravel()  # 360,000 independent gains (variance: se ~ 0.003)
     v = pc * pc + ps * ps
     law = {
         "exp": (stats.expon.cdf, 1.0),
@@ -254,7 +254,7 @@ def test_l1_matches_closed_form(shape, dtype):
         )
         assert exact == pytest.approx(ref, rel=1e-8)
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps, alpha=alpha)
-    k = MengRateKernel(p, 1, interference_shape=shape, backend="numba", dtype=dtype)
+    k = rate_kernel(p, 1, interference_shape=shape, backend="numba", dtype=dtype)
     m, se = mean_se(k(block_rng(66, SHAPES.index(shape), DTYPES.index(dtype)), 400_000)["rate_nats"])
     assert abs(m - exact) <= Z * se + TAIL_BIAS * exact, (m, se, exact)
     assert se < 2e-3 * exact

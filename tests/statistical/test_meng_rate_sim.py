@@ -25,8 +25,8 @@ import pytest
 from scipy import integrate, stats
 
 from isacnet.experiments.runner import estimate
+from isacnet.meng import rate_kernel
 from isacnet.params import MengParams
-from isacnet.simulation.meng_rate import MengRateKernel
 
 TAIL_BIAS = 1e-4
 """Relative bias budget of the mean tail at the default K (measured <= 7e-5 +- 4e-5, test_tail_bias)."""
@@ -113,7 +113,7 @@ def close(est, exact, bias=TAIL_BIAS):
 # --------------------------------------------------------------------------- ZF gain laws
 def zf_gains(mt: int, ps: float, n: int, seed: int):
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps)
-    k = MengRateKernel(p, 8, model="zf", kappa_c=1.0, k_nearest=8)
+    k = rate_kernel(p, 8, model="zf", kappa_c=1.0, k_nearest=8)
     gd, gi = k.gains(k.draw(np.random.default_rng(seed), n))
     return gd.ravel(), gi.ravel()  # all entries independent (distinct BSs and layouts)
 
@@ -145,7 +145,7 @@ def test_zf_interference_gain_law_and_not_gamma11(mt, ps):
 def test_interferer_gain_samplers(shape):
     p = MengParams(n_tx_antennas=4, sensing_power_fraction=0.3)
     pc, ps = 0.7, 0.3
-    k = MengRateKernel(p, 2, interference_shape=shape, k_nearest=31)
+    k = rate_kernel(p, 2, interference_shape=shape, k_nearest=31)
     g = k.draw(np.random.default_rng(7), 1000).interferer.ravel()
     v = pc * pc + ps * ps
     cdf = {
@@ -164,16 +164,16 @@ def test_tail_bias_at_default_k(L, kappa):
     4-sigma margin (measured: <= 7e-5 +- 4e-5); and K = 16 at L = 10 shows the predicted negative bias
     (ln(1 + S/I) is convex in I, so the mean tail biases the rate down)."""
     p = MengParams()
-    ref_k = MengRateKernel(p, L, kappa_c=kappa, k_nearest=1024)
+    ref_k = rate_kernel(p, L, kappa_c=kappa, k_nearest=1024)
     d = ref_k.draw(np.random.default_rng(100 + L), 4000)
     ref = ref_k.evaluate(d)["rate_nats"]
-    k = MengRateKernel(p, L, kappa_c=kappa)
+    k = rate_kernel(p, L, kappa_c=kappa)
     diff = k.evaluate(d.truncate(k.k_nearest))["rate_nats"] - ref
     rel, se = diff.mean() / ref.mean(), diff.std(ddof=1) / math.sqrt(diff.size) / ref.mean()
     assert abs(rel) + 4 * se < 1e-3, (rel, se)
     assert abs(rel) < TAIL_BIAS + 4 * se, (rel, se)
     if L == 10:
-        k16 = MengRateKernel(p, L, kappa_c=kappa, k_nearest=16)
+        k16 = rate_kernel(p, L, kappa_c=kappa, k_nearest=16)
         diff = k16.evaluate(d.truncate(16))["rate_nats"] - ref
         rel, se = diff.mean() / ref.mean(), diff.std(ddof=1) / math.sqrt(diff.size) / ref.mean()
         assert rel < -1e-3 and rel + 4 * se < 0.0, (rel, se)
@@ -189,7 +189,7 @@ def test_reference_equals_andrews_baccelli_ganti():
 def test_paper_model_l1_matches_closed_form(mt, ps, alpha):
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps, alpha=alpha)
     exact = rate_l1(mt, 1.0 - ps, lambda z: a_exp(z, alpha))
-    est = estimate(MengRateKernel(p, 1), 200_000, seed=31)["rate_nats"]
+    est = estimate(rate_kernel(p, 1), 200_000, seed=31)["rate_nats"]
     assert close(est, exact), (est, exact)
     assert est.stderr < 0.003 * exact
 
@@ -201,7 +201,7 @@ def test_zf_model_l1_matches_closed_form_and_gamma11_overestimates():
     p = MengParams()
     exact_zf = rate_l1(4, 0.5, lambda z: a_zf(z, 4, 0.5, 4.0))
     exact_exp = rate_l1(4, 0.5, lambda z: a_exp(z, 4.0))
-    est = estimate(MengRateKernel(p, 1, model="zf"), 120_000, seed=32)["rate_nats"]
+    est = estimate(rate_kernel(p, 1, model="zf"), 120_000, seed=32)["rate_nats"]
     assert close(est, exact_zf), (est, exact_zf)
     assert est.mean + 4 * est.stderr < exact_exp
     assert 0.015 < exact_exp / exact_zf - 1.0 < 0.03
@@ -212,17 +212,17 @@ def test_zf_model_l1_matches_closed_form_and_gamma11_overestimates():
 def test_zf_model_equals_paper_with_zf_law(L):
     """The physical ZF simulation and the 'paper' model with the derived ZF law agree in the rate."""
     p = MengParams()
-    a = estimate(MengRateKernel(p, L, model="zf"), 100_000, seed=33)["rate_nats"]
-    b = estimate(MengRateKernel(p, L, interference_shape="zf-law"), 200_000, seed=34)["rate_nats"]
+    a = estimate(rate_kernel(p, L, model="zf"), 100_000, seed=33)["rate_nats"]
+    b = estimate(rate_kernel(p, L, interference_shape="zf-law"), 200_000, seed=34)["rate_nats"]
     assert abs(a.mean - b.mean) <= 4 * math.hypot(a.stderr, b.stderr), (a, b)
 
 
 # --------------------------------------------------------------------------- spatial acceptance
 def full_estimate(p: MengParams, L: int, n_tori: int, seed: int):
     """Pilot for the control-variate centers, then the Horvitz-Thompson run (one torus a sample)."""
-    pilot = MengRateKernel(p, L, model="full").per_user(np.random.default_rng(seed + 1), 3)
+    pilot = rate_kernel(p, L, model="full").per_user(np.random.default_rng(seed + 1), 3)
     centers = tuple((q, float(pilot[q].mean())) for q in ("rate_nats", "n_accepted"))
-    k = MengRateKernel(p, L, model="full", centers=centers)
+    k = rate_kernel(p, L, model="full", centers=centers)
     return estimate(k, n_tori, seed, block_size=8)
 
 
@@ -234,7 +234,7 @@ def test_full_without_congestion_equals_paper_all_accept():
     f = full_estimate(p, 20, 240, seed=41)
     assert f["n_accepted"].mean == 19.0 and f["n_accepted"].stderr == 0.0
     assert abs(f["users"].mean - 1.0) < 4 * f["users"].stderr
-    r = estimate(MengRateKernel(p, 20, kappa_c=1.0), 200_000, seed=42)["rate_nats"]
+    r = estimate(rate_kernel(p, 20, kappa_c=1.0), 200_000, seed=42)["rate_nats"]
     assert abs(f["rate_nats"].mean - r.mean) <= 4 * math.hypot(f["rate_nats"].stderr, r.stderr), (f, r)
 
 
@@ -258,7 +258,7 @@ def test_full_against_paper_with_measured_acceptance():
     L = 20
     f = full_estimate(p, L, 400, seed=44)
     kappa = f["n_accepted"].mean / (L - 1)
-    r = estimate(MengRateKernel(p, L, kappa_c=kappa), 200_000, seed=45)["rate_nats"]
+    r = estimate(rate_kernel(p, L, kappa_c=kappa), 200_000, seed=45)["rate_nats"]
     diff, se = f["rate_nats"].mean - r.mean, math.hypot(f["rate_nats"].stderr, r.stderr)
     print(f"kappa_full={kappa:.4f} R_full={f['rate_nats'].mean:.4f} R_paper={r.mean:.4f} diff={diff:+.4f}+-{se:.4f}")
     assert 0.0 < diff - 3 * se and diff + 3 * se < 0.03 * r.mean

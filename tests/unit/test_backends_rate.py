@@ -1,4 +1,4 @@
-"""The numba Meng-rate kernel (MengRateKernel(model="paper", backend="numba")) against slow twins.
+"""The numba Meng-rate kernel (rate_kernel(model="paper", backend="numba")) against slow twins.
 
 On the same drawn layouts and gains (``numba_rate.rate_draws`` replays the kernel's draws from the
 same Generator state) the kernel's outputs equal a plain-Python per-layout twin in physical units
@@ -25,6 +25,7 @@ from scipy import special
 
 from isacnet import backends
 from isacnet.experiments.runner import estimate
+from isacnet.meng import rate_kernel
 from isacnet.params import MengParams, ParameterError
 from isacnet.rng import block_rng
 from isacnet.simulation.meng_rate import MengRateKernel, RateDraws
@@ -91,17 +92,17 @@ def as64(d: RateDraws) -> RateDraws:
 def test_kernel_matches_twin_on_the_drawn_layouts(shape, L, kappa, dtype):
     from isacnet.backends import numba_rate
 
-    k = MengRateKernel(P, L, kappa_c=kappa, k_nearest=24, interference_shape=shape, backend="numba", dtype=dtype)
+    k = rate_kernel(P, L, kappa_c=kappa, k_nearest=24, interference_shape=shape, backend="numba", dtype=dtype)
     n = 300
     got = k(block_rng(1, 0, L), n)
     assert list(got) == list(k.quantities) and all(v.dtype == np.dtype(dtype) and v.shape == (n,) for v in got.values())
-    d = numba_rate.rate_draws(k, block_rng(1, 0, L), n)
+    d = RateDraws(**numba_rate.rate_draws(k, block_rng(1, 0, L), n))
     assert d.arrivals.dtype == np.dtype(dtype) and d.arrivals.shape == (n, 24) and d.accept_u.shape == (n, L - 1)
     assert np.all(np.diff(d.arrivals, axis=1) > 0) and np.all(d.arrivals > 0)
     assert np.all(d.interferer > 0) and np.all(d.desired[:, 0] > 0)
     check_against(got, twin(k, d), k, dtype)
     # the numpy backend's evaluate() on the same numbers (in float64)
-    ref = MengRateKernel(P, L, kappa_c=kappa, k_nearest=24, interference_shape=shape).evaluate(as64(d))
+    ref = rate_kernel(P, L, kappa_c=kappa, k_nearest=24, interference_shape=shape).evaluate(as64(d))
     check_against(got, ref, k, dtype)
     if kappa == 0.6:  # both decisions occur, declined BSs have no desired gain drawn
         acc = d.accept_u < 0.6
@@ -116,9 +117,9 @@ def test_path_gain_variants_and_antennas(alpha, mt, dtype):
 
     p = MengParams(alpha=alpha, n_tx_antennas=mt, sensing_power_fraction=0.3)
     for shape in ("matched", "zf-law"):
-        k = MengRateKernel(p, 5, kappa_c=0.5, k_nearest=16, interference_shape=shape, backend="numba", dtype=dtype)
+        k = rate_kernel(p, 5, kappa_c=0.5, k_nearest=16, interference_shape=shape, backend="numba", dtype=dtype)
         got = k(block_rng(2, 1, mt), 200)
-        check_against(got, twin(k, numba_rate.rate_draws(k, block_rng(2, 1, mt), 200)), k, dtype)
+        check_against(got, twin(k, RateDraws(**numba_rate.rate_draws(k, block_rng(2, 1, mt), 200))), k, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -128,11 +129,11 @@ def test_no_communication_power(shape, dtype):
     from isacnet.backends import numba_rate
 
     p = MengParams(sensing_power_fraction=1.0)
-    k = MengRateKernel(p, 3, kappa_c=0.5, interference_shape=shape, backend="numba", dtype=dtype)
+    k = rate_kernel(p, 3, kappa_c=0.5, interference_shape=shape, backend="numba", dtype=dtype)
     out = k(block_rng(3, 0, 0), 200)
-    assert "sir_db" not in out and list(out) == list(MengRateKernel(p, 3, interference_shape=shape).quantities)
+    assert "sir_db" not in out and list(out) == list(rate_kernel(p, 3, interference_shape=shape).quantities)
     assert np.all(out["rate_nats"] == 0) and np.all(out["rate_bits"] == 0)
-    d = numba_rate.rate_draws(k, block_rng(3, 0, 0), 200)
+    d = RateDraws(**numba_rate.rate_draws(k, block_rng(3, 0, 0), 200))
     assert np.all(d.desired == 0) and np.all(d.interferer > 0)
     np.testing.assert_array_equal(out["n_accepted"], (d.accept_u < 0.5).sum(1))
 
@@ -143,9 +144,10 @@ def test_refused_and_full_cooperation():
     layouts differ: an accepting BS draws its desired gain, so the stream shifts)."""
     from isacnet.backends import numba_rate
 
-    a = MengRateKernel(P, 6, kappa_c=0.0, backend="numba")
-    b = MengRateKernel(P, 6, kappa_c=1.0, backend="numba")
-    da, db = numba_rate.rate_draws(a, block_rng(4, 0, 0), 100), numba_rate.rate_draws(b, block_rng(4, 0, 0), 100)
+    a = rate_kernel(P, 6, kappa_c=0.0, backend="numba")
+    b = rate_kernel(P, 6, kappa_c=1.0, backend="numba")
+    da = RateDraws(**numba_rate.rate_draws(a, block_rng(4, 0, 0), 100))
+    db = RateDraws(**numba_rate.rate_draws(b, block_rng(4, 0, 0), 100))
     for f in ("arrivals", "accept_u", "interferer"):
         np.testing.assert_array_equal(getattr(da, f)[0], getattr(db, f)[0])
     assert da.desired[0, 0] == db.desired[0, 0]
@@ -161,7 +163,7 @@ def test_refused_and_full_cooperation():
 def test_normal_ziggurat_tables():
     """Layer i >= 1 is [0, x_i] x [f(x_i), f(x_{i-1})], f(x) = exp(-x^2/2), x_0 = 0; layer 0 the
     base [0, r] x [0, f(r)] plus the tail; all of area v = r f(r) + sqrt(pi/2) erfc(r/sqrt 2)."""
-    from isacnet.backends import numba_rate as m
+    from isacnet.backends import _numba_random as m
 
     x = m._WI * 2.0**52
     r = m._NOR_R
@@ -193,7 +195,7 @@ def test_marsaglia_tsang_inequalities(a):
 # --------------------------------------------------------------------------- seeding, engine, API
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reproducible_by_seed_and_advancing(dtype):
-    k = MengRateKernel(P, 4, interference_shape="matched", backend="numba", dtype=dtype)
+    k = rate_kernel(P, 4, interference_shape="matched", backend="numba", dtype=dtype)
     a, b = k(block_rng(7, 1, 2), 64), k(block_rng(7, 1, 2), 64)
     for q in a:
         np.testing.assert_array_equal(a[q], b[q])
@@ -210,7 +212,7 @@ def test_reproducible_by_seed_and_advancing(dtype):
 
 
 def test_estimate_independent_of_chunking():
-    k = MengRateKernel(P, 5, interference_shape="zf-law", backend="numba")
+    k = rate_kernel(P, 5, interference_shape="zf-law", backend="numba")
     a = estimate(k, 3000, seed=5, block_size=500, chunk_blocks=1)
     b = estimate(k, 3000, seed=5, block_size=500, chunk_blocks=4)
     for q in a:
@@ -220,13 +222,13 @@ def test_estimate_independent_of_chunking():
 
 def test_repr_and_describe():
     """numpy: the dataclass repr of the fields before backend/dtype existed (chunk-cache key)."""
-    k = MengRateKernel(P, 4)
+    k = rate_kernel(P, 4)
     assert repr(k) == (
         f"MengRateKernel(params={P!r}, L=4, model='paper', kappa_c={k.kappa_c!r}, k_nearest=64, "
         "interference_shape='exp', side=None, centers=())"
     )
     assert "backend" not in k.describe()
-    kn = MengRateKernel(P, 4, backend="numba", dtype="float32")
+    kn = rate_kernel(P, 4, backend="numba", dtype="float32")
     assert repr(kn) == repr(k)[:-1] + ", backend='numba', dtype='float32')"
     d = kn.describe()
     assert d["backend"] == "numba" and d["dtype"] == "float32" and d["rng_stream"] == backends.load("numba").STREAM
@@ -246,7 +248,7 @@ def test_repr_and_describe():
 )
 def test_validation(kwargs, name, match):
     with pytest.raises(ParameterError, match=match) as e:
-        MengRateKernel(P, 3, **kwargs)
+        rate_kernel(P, 3, **kwargs)
     assert e.value.name == name
 
 
@@ -257,5 +259,5 @@ def test_missing_numba_raises_backend_unavailable(monkeypatch):
         monkeypatch.delitem(sys.modules, mod)
     monkeypatch.setitem(sys.modules, "numba", None)
     with pytest.raises(backends.BackendUnavailable, match=r"pip install 'isacnet\[fast\]'"):
-        MengRateKernel(P, 3, backend="numba")
+        rate_kernel(P, 3, backend="numba")
     assert not backends.available("numba")

@@ -12,6 +12,7 @@ import pytest
 from scipy import integrate
 
 from isacnet.experiments.runner import estimate
+from isacnet.meng import rate_kernel
 from isacnet.params import MengParams, ParameterError
 from isacnet.simulation import meng_rate
 from isacnet.simulation.meng_rate import (
@@ -113,7 +114,7 @@ def twin_full(kernel: MengRateKernel, t: dict[str, np.ndarray]) -> dict[str, np.
 @pytest.mark.parametrize("shape", ["exp", "matched", "sum", "zf-law"])
 @pytest.mark.parametrize("L,kappa", [(1, None), (4, 0.6), (9, 1.0)])
 def test_paper_kernel_matches_per_layout_twin(shape, L, kappa):
-    k = MengRateKernel(P, L, kappa_c=kappa, k_nearest=12, interference_shape=shape)
+    k = rate_kernel(P, L, kappa_c=kappa, k_nearest=12, interference_shape=shape)
     d = k.draw(np.random.default_rng(3), 40)
     out, ref = k.evaluate(d), twin_paper(k, d)
     for q in ref:
@@ -124,7 +125,7 @@ def test_paper_kernel_matches_per_layout_twin(shape, L, kappa):
 @pytest.mark.parametrize("mt,ps", [(2, 0.5), (4, 0.3), (5, 0.0)])
 def test_zf_gains_match_literal_precoder(mt, ps):
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps)
-    k = MengRateKernel(p, 3, model="zf", kappa_c=0.5, k_nearest=6)
+    k = rate_kernel(p, 3, model="zf", kappa_c=0.5, k_nearest=6)
     d = k.draw(np.random.default_rng(4), 15)
     gd, gi = k.gains(d)
     gd2, gi2 = twin_zf_gains(k, d)
@@ -151,7 +152,7 @@ def test_steering_phase_and_gain_helpers():
 
 def test_full_kernel_matches_per_user_twin():
     p = MengParams(resource_blocks=3, user_density=2e-6)
-    k = MengRateKernel(p, 4, model="full", side=math.sqrt(80 / p.bs_density))
+    k = rate_kernel(p, 4, model="full", side=math.sqrt(80 / p.bs_density))
     rng = np.random.default_rng(8)
     for _ in range(2):
         t = k.torus(rng)
@@ -162,7 +163,7 @@ def test_full_kernel_matches_per_user_twin():
 
 
 def test_full_kernel_is_horvitz_thompson_of_per_user_values():
-    k = MengRateKernel(P, 3, model="full", centers=(("rate_nats", 2.0),))
+    k = rate_kernel(P, 3, model="full", centers=(("rate_nats", 2.0),))
     out = k(np.random.default_rng(2), 3)
     pu = k.per_user(np.random.default_rng(2), 3)
     for j in range(3):
@@ -196,8 +197,8 @@ def test_outside_square_integral():
 def test_refused_cooperation_is_l1_on_the_same_numbers(model):
     """kappa_c = 0: the asked BSs all interfere, and acceptance is drawn last: the draws of L = 1
     bit for bit, and the same rates (up to the order of summation)."""
-    k6 = MengRateKernel(P, 6, model=model, kappa_c=0.0, k_nearest=64)
-    k1 = MengRateKernel(P, 1, model=model, k_nearest=64)
+    k6 = rate_kernel(P, 6, model=model, kappa_c=0.0, k_nearest=64)
+    k1 = rate_kernel(P, 1, model=model, k_nearest=64)
     d6, d1 = k6.draw(np.random.default_rng(5), 300), k1.draw(np.random.default_rng(5), 300)
     for f in ("arrivals", "interferer", "h", "h_user", "theta"):
         np.testing.assert_array_equal(getattr(d6, f), getattr(d1, f))
@@ -206,13 +207,13 @@ def test_refused_cooperation_is_l1_on_the_same_numbers(model):
     a, b = k6(np.random.default_rng(5), 300), k1(np.random.default_rng(5), 300)
     for q in b:
         np.testing.assert_allclose(a[q], b[q], rtol=1e-13, atol=1e-12)
-    c = MengRateKernel(P, 6, model=model, kappa_c=1.0, k_nearest=64)(np.random.default_rng(5), 300)
+    c = rate_kernel(P, 6, model=model, kappa_c=1.0, k_nearest=64)(np.random.default_rng(5), 300)
     assert np.all(c["n_accepted"] == 5) and np.all(c["rate_nats"] > a["rate_nats"])
 
 
 def test_outputs_shapes_names_and_consistency():
     for model in ("paper", "zf", "full"):
-        k = MengRateKernel(P, 3, model=model)
+        k = rate_kernel(P, 3, model=model)
         n = 2 if model == "full" else 50
         out = k(np.random.default_rng(0), n)
         assert set(out) == set(k.quantities)
@@ -224,13 +225,13 @@ def test_outputs_shapes_names_and_consistency():
 
 
 def test_no_communication_power_gives_zero_rate_and_no_sir_db():
-    k = MengRateKernel(MengParams(sensing_power_fraction=1.0), 3)
+    k = rate_kernel(MengParams(sensing_power_fraction=1.0), 3)
     out = k(np.random.default_rng(0), 20)
     assert "sir_db" not in out and np.all(out["rate_nats"] == 0.0)
 
 
 def test_sub_batches_continue_the_stream(monkeypatch):
-    k = MengRateKernel(P, 2, k_nearest=16)
+    k = rate_kernel(P, 2, k_nearest=16)
     monkeypatch.setattr(meng_rate, "MAX_ELEMENTS", 16 * 7)  # 7 layouts per sub-batch
     out = k(np.random.default_rng(6), 30)
     rng = np.random.default_rng(6)
@@ -239,12 +240,12 @@ def test_sub_batches_continue_the_stream(monkeypatch):
 
 
 def test_truncate_keeps_the_nearest():
-    k = MengRateKernel(P, 3, k_nearest=40)
+    k = rate_kernel(P, 3, k_nearest=40)
     d = k.draw(np.random.default_rng(1), 10)
     t = d.truncate(20)
     assert t.arrivals.shape == (10, 20) and t.interferer.shape == (10, 19) and t.desired.shape == (10, 3)
     np.testing.assert_array_equal(t.arrivals, d.arrivals[:, :20])
-    k20 = MengRateKernel(P, 3, k_nearest=20)
+    k20 = rate_kernel(P, 3, k_nearest=20)
     assert k20.kappa_c == k.kappa_c
     np.testing.assert_allclose(k20.evaluate(t)["rate_nats"], twin_paper(k20, t)["rate_nats"], rtol=1e-11)
 
@@ -252,15 +253,15 @@ def test_truncate_keeps_the_nearest():
 # --------------------------------------------------------------------------- seeding, pickling, validation
 def test_deterministic_by_seed_and_picklable():
     for model in ("paper", "zf", "full"):
-        k = MengRateKernel(P, 4, model=model)
+        k = rate_kernel(P, 4, model=model)
         k2 = pickle.loads(pickle.dumps(k))
-        assert k2 == k and repr(k2) == repr(k) == repr(MengRateKernel(P, 4, model=model))
+        assert k2 == k and repr(k2) == repr(k) == repr(rate_kernel(P, 4, model=model))
         n = 2 if model == "full" else 100
         a = k(np.random.default_rng(11), n)
         b = k2(np.random.default_rng(11), n)
         for q in a:
             np.testing.assert_array_equal(a[q], b[q])
-    k = MengRateKernel(P, 4)
+    k = rate_kernel(P, 4)
     e1 = estimate(k, 5000, seed=3, block_size=1000)
     e2 = estimate(k, 5000, seed=3, block_size=1000, chunk_blocks=2)
     assert e1["rate_nats"] == e2["rate_nats"]
@@ -270,10 +271,10 @@ def test_deterministic_by_seed_and_picklable():
 def test_default_kappa_and_k():
     from isacnet.analysis.meng_sensing import kappa_c
 
-    k = MengRateKernel(P, 20)
+    k = rate_kernel(P, 20)
     assert k.kappa_c == pytest.approx(float(kappa_c(P.resource_blocks, P.mu_c, 20)))
-    assert k.k_nearest == 80 and MengRateKernel(P, 3).k_nearest == 64
-    assert MengRateKernel(P, 1).kappa_c == 1.0
+    assert k.k_nearest == 80 and rate_kernel(P, 3).k_nearest == 64
+    assert rate_kernel(P, 1).kappa_c == 1.0
 
 
 @pytest.mark.parametrize(
@@ -298,5 +299,5 @@ def test_default_kappa_and_k():
 )
 def test_validation(kwargs, name):
     with pytest.raises(ParameterError) as e:
-        MengRateKernel(P, **kwargs)
+        rate_kernel(P, **kwargs)
     assert e.value.name == name

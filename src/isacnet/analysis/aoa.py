@@ -37,11 +37,8 @@ import math
 import numpy as np
 from scipy import special
 
-from ..params import SPEED_OF_LIGHT, ParameterError, SongParams, check_real
+from ..params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_real
 from .song import lemma3
-
-DIRECTION_MOMENTS = {"aligned": (0.375, 0.125), "random": (0.25, 0.25)}
-"""Eigenvalues (m_1, m_2) of E[p p^T], p = a - (a.q) q, q uniform on the circle."""
 
 _ORDER = 20
 """Gauss-Legendre nodes per panel; the panel counts below are doubled for the error estimate."""

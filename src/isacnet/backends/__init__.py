@@ -32,6 +32,7 @@ from types import ModuleType
 import numpy as np
 
 from ..params import ParameterError
+from ..sensing import SEPARABLE_MAX_AMPLIFICATION as _SEPARABLE_F64
 
 BACKENDS = ("numpy", "numba", "jax")
 """Names accepted by the kernels' ``backend`` field."""
@@ -42,9 +43,9 @@ DTYPES = ("float64", "float32")
 EXTRAS = {"numba": ("numba", "fast"), "jax": ("jax", "gpu")}
 """backend -> (package it needs, the isacnet extra that installs it)."""
 
-SEPARABLE_MAX_AMPLIFICATION = {np.dtype(np.float64): 1e8, np.dtype(np.float32): 1e3}
+SEPARABLE_MAX_AMPLIFICATION = {np.dtype(np.float64): _SEPARABLE_F64, np.dtype(np.float32): 1e3}
 """Per dtype, the largest ``mag * tr(S) / det(S)`` for which the separable form of the Song FIM
-is trusted (see :data:`isacnet.sensing.SEPARABLE_MAX_AMPLIFICATION`, the float64 value). Its
+is trusted (float64: :data:`isacnet.sensing.SEPARABLE_MAX_AMPLIFICATION`, defined there once). Its
 rounding error in tr(S^-1) is about 2 eps * mag * tr / det: at most 4.4e-8 (float64) and
 1.2e-4 (float32, eps = 6e-8). Layouts above are recomputed with the exact pair sum; at K = 64
 that is 1e-5 of the layouts at 1e3 (median of the ratio: 4.8)."""

@@ -32,7 +32,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..params import SPEED_OF_LIGHT
 from ..sensing import SINGULAR_RTOL
 from . import SEPARABLE_MAX_AMPLIFICATION
 
@@ -42,8 +41,8 @@ def _precision(dtype: np.dtype):
     if dtype == np.float64:
         enable = getattr(jax, "enable_x64", None)
         if enable is None:  # pragma: no cover - jax < 0.4.36
-            from jax.experimental import enable_x64 as enable
-        return enable(True)
+            from jax.experimental import enable_x64 as enable  # type: ignore[attr-defined,no-redef]
+        return enable(True)  # type: ignore[misc]
     return contextlib.nullcontext()
 
 
@@ -144,23 +143,13 @@ def _song_core(
 SONG_ROWS = ("crlb", "jensen", "inv_sum_tx", "inv_sum_rx")
 
 
-def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """``SongKernel(..., backend="jax")(rng, n)``: {quantity: (n,) numpy array of kernel.dtype}.
-
-    Also sets ``song.last_redone``: layouts of this call recomputed by the exact pair sum.
-    """
+def song_core(kernel, rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], int]:
+    """``SongKernel(..., backend="jax")(rng, n)`` and the number of layouts of this call
+    recomputed by the exact pair sum: ({quantity: (n,) numpy array of kernel.dtype}, redone)."""
     dt = np.dtype(kernel.dtype)
-    p = kernel.params
-    half = 0.5 * p.gamma
-    scale_t = (math.pi * p.tx_density) ** half
-    scale_r = (math.pi * p.rx_density) ** half
-    const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
-    window = kernel.window_radius is not None
-    if window:
-        area = math.pi * kernel.window_radius**2
-        k, lim_t, lim_r, tail = kernel.window_kmax, p.tx_density * area, p.rx_density * area, 0.0
-    else:
-        k, lim_t, lim_r, tail = kernel.k_nearest, math.inf, math.inf, 2.0 / (p.gamma - 2.0)
+    c = kernel.core_constants()  # the constants are the kernel module's (simulation/song.py)
+    window, k, lim_t, lim_r, tail, half = c["window"], c["k"], c["lim_t"], c["lim_r"], c["tail_coef"], c["half"]
+    scale_t, scale_r, const = c["scale_t"], c["scale_r"], c["const"]
     with _precision(dt):
         key = _key(rng)
         args = (
@@ -182,11 +171,12 @@ def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         if bool(over):  # pragma: no cover - probability < 1e-15 per layout
             raise RuntimeError("disk window not filled by the ordered sample; report this")
         out = np.asarray(out)
-    song.last_redone = int(redone)
-    return dict(zip(SONG_ROWS, out, strict=True))
+    return dict(zip(SONG_ROWS, out, strict=True)), int(redone)
 
 
-song.last_redone = 0
+def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``SongKernel(..., backend="jax")(rng, n)``: {quantity: (n,) numpy array of kernel.dtype}."""
+    return song_core(kernel, rng, n)[0]
 
 
 @partial(jax.jit, static_argnames=("n", "k", "dtype"))
@@ -259,9 +249,8 @@ def meng_crlb(kernel, rng: np.random.Generator, n: int, raw: bool = False):
     """``MengCrlbKernel(..., backend="jax")(rng, n)``: {quantity: (n,) array of kernel.dtype};
     with ``raw``, the (n,) array of tr(F^-1) [m^2] alone."""
     dt = np.dtype(kernel.dtype)
-    p = kernel.params
-    half = 0.5 * p.beta
-    const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
+    c = kernel.core_constants()  # the constants are the kernel module's (simulation/kernels/meng_crlb.py)
+    half, const = c["half"], c["const"]
     with _precision(dt):
         thr = jnp.asarray(np.asarray(kernel.thresholds, dtype=dt).reshape(-1))
         out = _meng_core(

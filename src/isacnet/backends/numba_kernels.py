@@ -1,7 +1,7 @@
 """Fused numba kernels for the Song CRLB and Meng CRLB Monte Carlo (``backend="numba"``).
 
-Same outputs and same law of layouts as :class:`isacnet.simulation.song.SongKernel` and
-:class:`isacnet.simulation.meng.MengCrlbKernel` (tail treatment, separable FIM with the exact
+Same outputs and same law of layouts as :class:`isacnet.simulation.kernels.song.SongKernel` and
+:class:`isacnet.simulation.kernels.meng_crlb.MengCrlbKernel` (tail treatment, separable FIM with the exact
 pair-sum fallback, singular FIM -> inf), computed in one pass per layout:
 
 1. draw the layout into scratch arrays of length K (they stay in L1): ordered arrival times
@@ -48,261 +48,35 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ..params import SPEED_OF_LIGHT
 from ..sensing import SINGULAR_RTOL
 from . import SEPARABLE_MAX_AMPLIFICATION
-
-if tuple(int(x) for x in numba.__version__.split(".")[:2]) < (0, 59):  # pragma: no cover
-    raise ImportError(f"numba >= 0.59 is needed, found {numba.__version__}")
-try:  # numpy's ziggurat tables, as numba ports them
-    from numba.np.random._constants import fe_double as _FE
-    from numba.np.random._constants import fe_float as _FE_F
-    from numba.np.random._constants import ke_double as _KE
-    from numba.np.random._constants import ke_float as _KE_F
-    from numba.np.random._constants import we_double as _WE
-    from numba.np.random._constants import we_float as _WE_F
-    from numba.np.random._constants import ziggurat_exp_r as _EXP_R
-    from numba.np.random._constants import ziggurat_exp_r_f as _EXP_R_F
-except ImportError as e:  # pragma: no cover - layout of numba's random support changed
-    raise ImportError(f"numba {numba.__version__} lacks the ziggurat tables these kernels use") from e
-
-_FE, _KE, _WE = np.asarray(_FE, np.float64), np.asarray(_KE, np.uint64), np.asarray(_WE, np.float64)
-_FE_F, _KE_F, _WE_F = np.asarray(_FE_F, np.float32), np.asarray(_KE_F, np.uint32), np.asarray(_WE_F, np.float32)
-_EXP_R, _EXP_R_F = np.float64(_EXP_R), np.float32(_EXP_R_F)
-
-STREAM = "sfc64-inline-v2"
-"""Identifies the random stream of these kernels (stored with results: a change of the stream
-changes the kernels' reprs, hence the chunk-cache keys). v1 called the Generator per draw."""
-
-_FAST = {"reassoc", "contract"}
-"""Vectorised sums (reassociation) and FMA; never nnan/ninf: inf must survive (singular FIM)."""
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+from ._numba_random import (  # noqa: F401 - stream_state, raw_outputs, exponentials: re-exported for tests
+    _B32,
+    _FAST,
+    _JIT,
+    _S32,
+    STREAM,
+    _double,
+    _exp32,
+    _exp64,
+    _fill_arrivals,
+    _fill_bearings,
+    _fill_exp,
+    _load,
+    _next,
+    _store,
+    exponentials,
+    raw_outputs,
+    stream_state,
+)
 
 TWO_PI = 2.0 * math.pi
 QUARTER_MAX = 15
 """Exponents p = q/4 with q <= 15 avoid ``pow`` (division, or Newton steps / square roots)."""
-
-
-# --------------------------------------------------------------------------- random primitives
-# The stream is numpy's SFC64 algorithm, inlined: its state (a, b, c, counter) is a tuple of four
-# uint64 threaded through the draws (``s, x = _draw(s)``), so that it lives in registers; calling
-# the Generator's bit generator through its function pointer for every draw cost about 60% of
-# the numpy floor by itself. Each kernel call seeds the state from three raw outputs of the
-# block's Generator (:func:`stream_state`), as np.random.SFC64 seeds itself from a SeedSequence.
-_S3, _S8, _S11, _S24, _S32, _S40, _ONE = (np.uint64(x) for x in (3, 8, 11, 24, 32, 40, 1))
-_B8, _B32 = np.uint64(0xFF), np.uint64(0xFFFFFFFF)
-_U32_1, _U32_8, _U32_FF = np.uint32(1), np.uint32(8), np.uint32(0xFF)
-
-
-def stream_state(rng: np.random.Generator) -> np.ndarray:
-    """The uint64[4] SFC64 state of one kernel call: three raw 64-bit outputs of ``rng``'s bit
-    generator, counter 1, then 12 outputs discarded (numpy's SFC64 seeding)."""
-    st = np.empty(4, np.uint64)
-    st[:3] = rng.bit_generator.random_raw(3)
-    st[3] = 1
-    raw_outputs(st, np.empty(12, np.uint64))
-    return st
-
-
-@njit(inline="always", **_JIT)
-def _load(st):
-    return (st[0], st[1], st[2], st[3])
-
-
-@njit(inline="always", **_JIT)
-def _store(st, s):
-    st[0], st[1], st[2], st[3] = s
-
-
-@njit(inline="always", **_JIT)
-def _next(s):
-    """One SFC64 step: (new state, 64-bit output)."""
-    a, b, c, n = s
-    t = a + b + n
-    return (b ^ (b >> _S11), c + (c << _S3), ((c << _S24) | (c >> _S40)) + t, n + _ONE), t
-
-
-@njit(**_JIT)
-def raw_outputs(st, out):
-    """Fill ``out`` (uint64) with the stream's outputs from state ``st`` (advanced in place)."""
-    s = _load(st)
-    for j in range(out.shape[0]):
-        s, out[j] = _next(s)
-    _store(st, s)
-
-
-@njit(inline="always", **_JIT)
-def _double(s):
-    """numpy's next_double: (x >> 11) 2^-53, in [0, 1)."""
-    s, r = _next(s)
-    return s, float(np.int64(r >> _S11)) * 2.0**-53
-
-
-@njit(inline="always", **_JIT)
-def _float(s):
-    """A float32 uniform on [0, 1) from the top 24 bits of one output."""
-    s, r = _next(s)
-    return s, np.float32(np.int64(r >> _S40)) * np.float32(2.0**-24)
-
-
-@njit(inline="always", **_JIT)
-def _exp64_candidate(r):
-    """The ziggurat's candidate from one 64-bit output: (layer idx, integer ri, x = ri we[idx]),
-    and whether the rectangle test accepts it (98.9%; an exact 0 is not accepted)."""
-    ri = r >> _S3
-    idx = ri & _B8
-    ri >>= _S8
-    x = float(np.int64(ri)) * _WE[idx]
-    return idx, ri, x, ri < _KE[idx] and ri != 0
-
-
-@njit(**_JIT)
-def _exp64_slow(s, idx, ri, x):
-    """The rest of numpy's float64 exponential ziggurat after the rectangle test failed (the
-    tail beyond r for idx 0, else the wedge test; a rejection restarts with a fresh output), and
-    the redraw of an exact 0 (ri = 0, probability 2^-53: it would put a point on the target)."""
-    while True:
-        if ri != 0:
-            if idx == 0:
-                s, u = _double(s)
-                return s, _EXP_R - np.log1p(-u)
-            s, u = _double(s)
-            if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < np.exp(-x):
-                return s, x
-        s, r = _next(s)
-        idx, ri, x, ok = _exp64_candidate(r)
-        if ok:
-            return s, x
-
-
-@njit(inline="always", **_JIT)
-def _exp64(s):
-    """A standard exponential > 0: numpy's float64 ziggurat (its stream, bar the redrawn 0)."""
-    s, r = _next(s)
-    idx, ri, x, ok = _exp64_candidate(r)
-    if ok:  # 98.9%
-        return s, x
-    return _exp64_slow(s, idx, ri, x)
-
-
-@njit(inline="always", **_JIT)
-def _exp32_candidate(w):
-    """numpy's float32 ziggurat candidate from the 32-bit word ``w``: (idx, ri, x, accepted by
-    the rectangle test; an exact 0 is not)."""
-    ri = w >> _U32_1
-    idx = ri & _U32_FF
-    ri >>= _U32_8
-    x = np.float32(np.float32(np.int64(ri)) * _WE_F[idx])
-    return idx, ri, x, ri < _KE_F[idx] and ri != 0
-
-
-@njit(**_JIT)
-def _exp32_slow(s, idx, ri, x):
-    """numpy's float32 ziggurat after a failed rectangle test on a 32-bit word (or a 0, redrawn);
-    restarts take the top half of a fresh output."""
-    while True:
-        if ri != 0:
-            if idx == 0:
-                s, u = _float(s)
-                return s, np.float32(_EXP_R_F - np.float32(np.log1p(-u)))
-            s, u = _float(s)
-            if (_FE_F[idx - 1] - _FE_F[idx]) * u + _FE_F[idx] < np.float32(np.exp(-x)):
-                return s, x
-        s, r = _next(s)
-        idx, ri, x, ok = _exp32_candidate(np.uint32(r >> _S32))
-        if ok:
-            return s, x
-
-
-@njit(inline="always", **_JIT)
-def _exp32(s, w):
-    """A float32 standard exponential > 0: numpy's float32 ziggurat on the 32-bit word ``w``."""
-    idx, ri, x, ok = _exp32_candidate(w)
-    if ok:
-        return s, x
-    return _exp32_slow(s, idx, ri, x)
-
-
-@njit(inline="always", **_JIT)
-def _fill_exp(s, buf, start, m):
-    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
-    64-bit output, top half first; an odd last one takes the top half of a fresh output)."""
-    if buf.itemsize == 4:
-        for j in range(start, start + m - 1, 2):
-            s, r = _next(s)
-            s, buf[j] = _exp32(s, np.uint32(r >> _S32))
-            s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
-        if m % 2:
-            s, r = _next(s)
-            s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _S32))
-    else:
-        for j in range(start, start + m):
-            s, buf[j] = _exp64(s)
-    return s
-
-
-@njit(inline="always", **_JIT)
-def _fill_arrivals(s, g, k):
-    """g[:k] = cumulative sums of k standard exponentials (as :func:`_fill_exp` draws them), summed
-    in g's dtype as they are drawn (the add chain overlaps the draws): the ordered arrival times
-    of the k nearest points of a unit-rate process."""
-    if g.itemsize == 4:
-        a32 = np.float32(0.0)
-        for j in range(0, k - 1, 2):
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _S32))
-            a32 += e
-            g[j] = a32
-            s, e = _exp32(s, np.uint32(r & _B32))
-            a32 += e
-            g[j + 1] = a32
-        if k % 2:
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _S32))
-            g[k - 1] = a32 + e
-    else:
-        a64 = 0.0
-        for j in range(k):
-            s, x = _exp64(s)
-            a64 += x
-            g[j] = a64
-    return s
-
-
-@njit(**_JIT)
-def exponentials(st, out):
-    """Fill ``out`` (float32 or float64) with the kernels' exponentials from state ``st``
-    (advanced in place), as :func:`_fill_exp` draws them. For tests."""
-    s = _load(st)
-    s = _fill_exp(s, out, 0, out.shape[0])
-    _store(st, s)
-
-
-@njit(inline="always", **_JIT)
-def _angle_pair(s):
-    """Two independent bearings' u in (0, 1), each (j + 1/2) / 2^32 from one 64-bit output."""
-    s, r = _next(s)
-    hi = np.int64(r >> _S32)
-    lo = np.int64(r & _B32)
-    return s, (float(hi) + 0.5) * 2.0**-32, (float(lo) + 0.5) * 2.0**-32
-
-
-@njit(inline="always", **_JIT)
-def _fill_bearings(s, u, m):
-    """u[:m] = the bearings' u, two per 64-bit output (an odd last one: the top half)."""
-    for j in range(0, m - 1, 2):
-        s, a, b = _angle_pair(s)
-        u[j] = a
-        u[j + 1] = b
-    if m % 2:
-        s, a, _ = _angle_pair(s)
-        u[m - 1] = a
-    return s
 
 
 @njit(inline="always", **_JIT)
@@ -611,31 +385,20 @@ def _song_draws(st, n, k, window, limit_t, limit_r, g_t, u_t, g_r, u_r):
 
 
 def _song_setup(kernel):
-    p = kernel.params
-    half = 0.5 * p.gamma
-    scale_t = (math.pi * p.tx_density) ** half
-    scale_r = (math.pi * p.rx_density) ** half
-    const = p.n_rx_antennas * p.n_tx_antennas * p.eta / SPEED_OF_LIGHT**2 * scale_t * scale_r
-    window = kernel.window_radius is not None
-    if window:
-        area = math.pi * kernel.window_radius**2
-        k, lim_t, lim_r, tail = kernel.window_kmax, p.tx_density * area, p.rx_density * area, 0.0
-    else:
-        k, lim_t, lim_r, tail = kernel.k_nearest, math.inf, math.inf, 2.0 / (p.gamma - 2.0)
-    return window, k, lim_t, lim_r, tail, half, 1.0 / const, scale_t, scale_r
+    c = kernel.core_constants()  # the constants are the kernel module's (simulation/song.py)
+    return (c["window"], c["k"], c["lim_t"], c["lim_r"], c["tail_coef"], c["half"], 1.0 / c["const"],
+            c["scale_t"], c["scale_r"])
 
 
-def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """``SongKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype}.
-
-    Also sets ``song.last_redone``: layouts of this call recomputed by the exact pair sum.
-    """
+def song_core(kernel, rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], int]:
+    """``SongKernel(..., backend="numba")(rng, n)`` and the number of layouts of this call
+    recomputed by the exact pair sum: ({quantity: (n,) array of kernel.dtype}, redone)."""
     dt = np.dtype(kernel.dtype)
     window, k, lim_t, lim_r, tail, half, inv_const, sc_t, sc_r = _song_setup(kernel)
     out = np.empty((3, n), dt)
     q = quarter_code(half)
     amp, rtol = SEPARABLE_MAX_AMPLIFICATION[dt], SINGULAR_RTOL[dt]
-    song.last_redone = _song_block(stream_state(rng), n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
+    redone = _song_block(stream_state(rng), n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
     c, tr, W, U = dt.type(inv_const), out[0], out[1], out[2]
     with np.errstate(divide="ignore"):
         return {
@@ -643,10 +406,12 @@ def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
             "jensen": 2 * c / (W * U),
             "inv_sum_tx": 1 / (dt.type(sc_t) * W),
             "inv_sum_rx": 1 / (dt.type(sc_r) * U),
-        }
+        }, int(redone)
 
 
-song.last_redone = 0
+def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``SongKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype}."""
+    return song_core(kernel, rng, n)[0]
 
 
 def song_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -740,9 +505,8 @@ def meng_crlb(kernel, rng: np.random.Generator, n: int, raw: bool = False):
     """``MengCrlbKernel(..., backend="numba")(rng, n)``: {quantity: (n,) array of kernel.dtype};
     with ``raw``, the (n,) array of tr(F^-1) [m^2] alone."""
     dt = np.dtype(kernel.dtype)
-    p = kernel.params
-    half = 0.5 * p.beta
-    const = p.zeta2 * (math.pi * p.bs_density) ** p.beta
+    c = kernel.core_constants()  # the constants are the kernel module's (simulation/kernels/meng_crlb.py)
+    half, const = c["half"], c["const"]
     out = np.empty((4, n), dt)
     _meng_block(stream_state(rng), n, kernel.n_bs, kernel.kappa, quarter_code(half), half, SINGULAR_RTOL[dt], out)
     inv_const = dt.type(1.0 / const)

@@ -1,6 +1,6 @@
 """Fused numba kernel for the Meng CoMP-rate Monte Carlo, model "paper" (``backend="numba"``).
 
-Same outputs and same law of layouts as :class:`isacnet.simulation.meng_rate.MengRateKernel`
+Same outputs and same law of layouts as :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
 with ``model="paper"`` (see its ``draw`` / ``evaluate``), one pass per layout over scratch
 arrays of length K (they stay in L1), in this order of draws:
 
@@ -71,152 +71,28 @@ import math
 import numpy as np
 from numba import njit
 
-from .numba_kernels import (
-    _B8,
-    _FAST,
-    _JIT,
-    _S8,
+from ._numba_random import (  # noqa: F401 - normals, gammas, beta_tops, _NOR_R: re-exported for tests
+    _FI,
+    _KI,
+    _NOR_R,
+    _WI,
+    MAX_UNIFORMS,
+    _beta_top,
     _double,
-    _exp64,
     _fill_arrivals,
     _fill_exp,
-    _gains,
+    _gamma_mt,
     _load,
-    _next,
-    quarter_code,
+    beta_tops,
+    gammas,
+    normals,
     stream_state,
 )
-
-try:  # numpy's normal ziggurat tables, as numba ports them
-    from numba.np.random._constants import fi_double as _FI
-    from numba.np.random._constants import ki_double as _KI
-    from numba.np.random._constants import wi_double as _WI
-    from numba.np.random._constants import ziggurat_nor_inv_r as _NOR_INV_R
-    from numba.np.random._constants import ziggurat_nor_r as _NOR_R
-except ImportError as e:  # pragma: no cover - layout of numba's random support changed
-    raise ImportError("this numba lacks the normal ziggurat tables the rate kernel uses") from e
-
-_FI, _KI, _WI = np.asarray(_FI, np.float64), np.asarray(_KI, np.uint64), np.asarray(_WI, np.float64)
-_NOR_R, _NOR_INV_R = float(_NOR_R), float(_NOR_INV_R)
+from .numba_kernels import _FAST, _JIT, _gains, quarter_code
 
 SHAPE_CODES = {"exp": 0, "matched": 1, "sum": 2, "zf-law": 3}
 """interference_shape -> the integer the compiled kernel branches on."""
 LOG2E = 1.0 / math.log(2.0)
-MAX_UNIFORMS = 4
-""""zf-law" draws t ~ Beta(M_t - 1, 1) as the largest of M_t - 1 uniforms up to M_t - 1 = 4 (one
-raw output each), else as exp(-E / (M_t - 1)) (an exponential and an ``exp`` call)."""
-
-_U1, _M52 = np.uint64(1), np.uint64((1 << 52) - 1)
-
-
-# --------------------------------------------------------------------------- samplers
-@njit(inline="always", **_JIT)
-def _normal_candidate(r):
-    """The ziggurat's candidate from one 64-bit output (8 bits layer, 1 sign, 52 bits x):
-    (idx, neg, x) and whether the rectangle test accepts it (99.3%)."""
-    idx = r & _B8
-    r >>= _S8
-    neg = (r & _U1) != 0
-    j = (r >> _U1) & _M52
-    x = float(np.int64(j)) * _WI[idx]
-    return idx, neg, -x if neg else x, j < _KI[idx]
-
-
-@njit(**_JIT)
-def _normal_slow(s, idx, neg, x):
-    """The ziggurat after a failed rectangle test: the wedge test (idx >= 1) or the tail beyond r
-    (idx 0); a rejected wedge starts again with a fresh output."""
-    while True:
-        if idx == 0:
-            while True:
-                s, u1 = _double(s)
-                s, u2 = _double(s)
-                xx = -_NOR_INV_R * np.log1p(-u1)  # Exp(r)
-                yy = -np.log1p(-u2)
-                if yy + yy > xx * xx:
-                    return s, -(_NOR_R + xx) if neg else _NOR_R + xx
-        s, u = _double(s)
-        if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < np.exp(-0.5 * x * x):
-            return s, x
-        s, r = _next(s)
-        idx, neg, x, ok = _normal_candidate(r)
-        if ok:
-            return s, x
-
-
-@njit(inline="always", **_JIT)
-def _normal(s):
-    """A float64 standard normal (ziggurat, module docstring): 8 bits layer, 1 sign, 52 bits x."""
-    s, r = _next(s)
-    idx, neg, x, ok = _normal_candidate(r)
-    if ok:  # 99.3%
-        return s, x
-    return _normal_slow(s, idx, neg, x)
-
-
-@njit(inline="always", **_JIT)
-def _gamma_mt(s, d, c):
-    """Gamma(d + 1/3), d + 1/3 >= 1, c = 1 / sqrt(9 d): Marsaglia-Tsang (module docstring)."""
-    while True:
-        s, x = _normal(s)
-        v = 1.0 + c * x
-        if v <= 0.0:
-            continue
-        v = v * v * v
-        s, u = _double(s)
-        x2 = x * x
-        if u < 1.0 - 0.0331 * (x2 * x2):
-            return s, d * v
-        if np.log(u) < 0.5 * x2 + d * (1.0 - v + np.log(v)):
-            return s, d * v
-
-
-@njit(inline="always", **_JIT)
-def _beta_top(s, n):
-    """t ~ Beta(n, 1), P(t <= x) = x^n (float64): the largest of n uniforms for n <= MAX_UNIFORMS,
-    else exp(-E / n)."""
-    if n <= MAX_UNIFORMS:
-        s, x = _double(s)
-        for _ in range(1, n):
-            s, y = _double(s)
-            x = max(x, y)
-        return s, x
-    s, e = _exp64(s)
-    return s, np.exp(-e / n)
-
-
-@njit(**_JIT)
-def beta_tops(st, n, out):
-    """Fill the float64 array ``out`` with the kernel's Beta(n, 1) variates from state ``st``
-    (advanced in place). For tests."""
-    s = _load(st)
-    for j in range(out.shape[0]):
-        s, out[j] = _beta_top(s, n)
-    st[0], st[1], st[2], st[3] = s
-
-
-@njit(**_JIT)
-def normals(st, out):
-    """Fill the float64 array ``out`` with the kernel's standard normals from state ``st``
-    (advanced in place). For tests."""
-    s = _load(st)
-    for j in range(out.shape[0]):
-        s, out[j] = _normal(s)
-    st[0], st[1], st[2], st[3] = s
-
-
-@njit(**_JIT)
-def gammas(st, a, out):
-    """Fill the float64 array ``out`` with the kernel's Gamma(a) variates (a >= 1) from state
-    ``st`` (advanced in place). For tests."""
-    s = _load(st)
-    d = a - 1.0 / 3.0
-    c = 1.0 / np.sqrt(9.0 * d)
-    for j in range(out.shape[0]):
-        s, out[j] = _gamma_mt(s, d, c)
-    st[0], st[1], st[2], st[3] = s
-
-
 # --------------------------------------------------------------------------- one layout
 @njit(inline="always", **_JIT)
 def _draw_layout(s, g, gi, e2, e3, gd, ebuf, coin, acc, k, L, kappa, shape, pc, ps, mt1, v_m):
@@ -357,16 +233,14 @@ def meng_rate(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
     return {q: rows[q] for q in kernel.quantities}
 
 
-def rate_draws(kernel, rng: np.random.Generator, n: int):
-    """The layouts that ``meng_rate(kernel, rng, n)`` would use, as a
-    :class:`isacnet.simulation.meng_rate.RateDraws` (arrays of kernel.dtype; ``accept_u``
-    float64): ``desired[:, j]`` is 0 where BS j + 1 declined (not drawn), ``interferer`` holds
-    the gains of BSs 2..K whether or not they accepted. For tests."""
-    from ..simulation.meng_rate import RateDraws
-
+def rate_draws(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The layouts that ``meng_rate(kernel, rng, n)`` would use, as the fields of a
+    :class:`isacnet.simulation.kernels.meng_rate.RateDraws` (``RateDraws(**rate_draws(...))``): arrays of
+    kernel.dtype (``accept_u`` float64); ``desired[:, j]`` is 0 where BS j + 1 declined (not
+    drawn), ``interferer`` holds the gains of BSs 2..K whether or not they accepted. For tests."""
     dt = np.dtype(kernel.dtype)
     K, L = kernel.k_nearest, kernel.L
     arrivals, accept_u = np.zeros((n, K), dt), np.zeros((n, L - 1))
     desired, interferer = np.zeros((n, L), dt), np.zeros((n, K - 1), dt)
     _rate_draws(stream_state(rng), n, *_setup(kernel), arrivals, accept_u, desired, interferer)
-    return RateDraws(arrivals, accept_u, desired=desired, interferer=interferer)
+    return {"arrivals": arrivals, "accept_u": accept_u, "desired": desired, "interferer": interferer}

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..simulation.engine import Job
-from ..simulation.estimate import Moments
+from ..simulation.statistics import Moments
 from .store import STALE_TEMP_S, _storage_error, fsync_dir
 
 _FIELDS = ("n", "mean", "m2", "n_posinf", "n_neginf", "n_nan")
@@ -32,7 +32,7 @@ _FIELDS = ("n", "mean", "m2", "n_posinf", "n_neginf", "n_nan")
 
 def job_key(job: Job) -> str:
     """A stable hash of everything that determines a job's random numbers and values."""
-    from .. import __version__
+    from .._version import __version__
 
     ident = f"{job.kernel!r}|{job.n_layouts}|{job.seed}|{job.point}|{job.block_size}|{__version__}"
     return hashlib.sha256(ident.encode()).hexdigest()[:24]

@@ -9,72 +9,74 @@ handled, so a saved file says how to make it again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import json
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..rng import BIT_GENERATOR
-from ..simulation.engine import DEFAULT_BLOCK_SIZE, ChunkCache, Executor, Job, Kernel, estimates, run_jobs
-from ..simulation.estimate import Estimate
-from .models import get_model
+from .._version import __version__
+from ..rng import BIT_GENERATOR, SEEDING
+from ..simulation.engine import ChunkCache, Executor, Job, JobMoments, estimates, run_jobs
+from ..simulation.montecarlo import RunOptions, estimate
+from ..simulation.statistics import Estimate, Moments
+from .registry import Model, get_model
 from .spec import FigureSpec
+
+__all__ = ["RunOptions", "Sweep", "collect", "estimate", "jobs_for", "run_spec", "run_specs"]
 
 _MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
 """An output a kernel does not produce at this point (e.g. a mean that does not exist)."""
 
 
-def _version() -> str:
-    from .. import __version__
+@dataclass(frozen=True)
+class Sweep:
+    """The jobs of one spec (:func:`jobs_for`): one Monte Carlo job per sweep point.
 
-    return __version__
-
-
-def estimate(
-    kernel: Kernel,
-    n_layouts: int,
-    seed: int,
-    *,
-    workers: int | None = 1,
-    executor: Executor | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
-    chunk_blocks: int | None = None,
-    progress: bool | None = False,
-    cache: ChunkCache | None = None,
-    rel_ci: float | None = None,
-    max_layouts: int | None = None,
-    targets: Sequence[str] | None = None,
-) -> dict[str, Estimate]:
-    """One Monte Carlo estimate of every output of ``kernel`` (the engine behind the facades'
-    ``monte_carlo``/``expected_*`` functions).
-
-    ``workers``: 1 serial (default), N a pool of N processes, None one per core; ``executor``
-    overrides it. The numbers depend only on (kernel, n_layouts, seed, block_size) and, with
-    early stopping, ``rel_ci`` and ``max_layouts``.
-
-    ``rel_ci``: stop once the 95% CI half-width of the ``targets`` outputs (default: all) is
-    below ``rel_ci * |estimate|``, checked at the stages of
-    :func:`isacnet.simulation.engine.stage_ends`; ``n_layouts`` (or ``max_layouts``) is the cap.
-    The layouts used are each estimate's ``n_total``.
+    Attributes
+    ----------
+    spec : FigureSpec
+    model : Model
+        The registry entry of ``spec.model``.
+    points : list of (params, options)
+        Per sweep point, flat and series-major.
+    kernels : list
+        Per point, the Monte Carlo kernel.
+    jobs : list of Job
+        Per point, the job (kernel, layouts, seed, point index, block size).
+    stop_on : tuple of str
+        The plotted Monte Carlo outputs (those the early-stopping rule judges).
     """
-    if executor is None:
-        from .executors import make_executor
 
-        executor = make_executor(workers)
-    job = Job(kernel, n_layouts, seed, point=0, block_size=block_size)
-    judge = None
-    if targets is not None:
-        names = tuple(targets)
+    spec: FigureSpec
+    model: Model
+    points: list
+    kernels: list
+    jobs: list[Job]
+    stop_on: tuple[str, ...]
 
-        def judge(job: Job, moments) -> dict[str, Estimate]:
-            return {k: m.estimate() for k, m in moments.items() if k in names}
+    def judge(self, job: Job, moments: Mapping[str, Moments]) -> dict[str, Estimate]:
+        """The estimates the early-stopping rule judges: plotted outputs, derived ones included."""
+        ests = self.model.derive(estimates(moments), self.kernels[job.point])
+        return {k: e for k, e in ests.items() if k in self.stop_on}
 
-    (moments,) = run_jobs([job], executor, chunk_blocks=chunk_blocks, progress=progress, cache=cache,
-                          rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
-    return estimates(moments)
+
+def jobs_for(spec: FigureSpec, *, quick: bool = False) -> Sweep:
+    """The Monte Carlo jobs of every sweep point of ``spec`` (``quick``: its quick layouts)."""
+    model = get_model(spec.model)
+    pts = spec.points()
+    n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
+    kernels = [model.kernel(p, o) for p, o in pts]
+    jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
+    plotted = {q for p in model.plotted for q in p.split(":")}  # "x:y" entries plot y against x
+    stop_on = tuple(o.name for o in model.mc_outputs if o.name in plotted)
+    return Sweep(spec, model, pts, kernels, jobs, stop_on)
 
 
 def run_spec(
@@ -87,7 +89,8 @@ def run_spec(
     rel_ci: float | None = None,
     max_layouts: int | None = None,
 ) -> xr.Dataset:
-    """Evaluate every sweep point of ``spec`` (Monte Carlo on ``executor``, closed forms here).
+    """Evaluate every sweep point of ``spec`` (Monte Carlo on ``executor``, closed forms here):
+    :func:`jobs_for`, the run (:func:`isacnet.simulation.engine.run_jobs`), :func:`collect`.
 
     With a ``cache`` (:class:`~isacnet.experiments.chunkstore.ChunkStore`), finished chunks are
     stored as they complete and reused on a rerun: a killed run resumes where it stopped.
@@ -99,36 +102,37 @@ def run_spec(
     layouts. The layouts each point used are the variable ``n_layouts_used``.
     """
     t_start = time.perf_counter()
-    model = get_model(spec.model)
-    pts = spec.points()
-    n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
-    kernels = [model.kernel(p, o) for p, o in pts]
-    jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
+    sweep = jobs_for(spec, quick=quick)
     t0 = time.perf_counter()
-    plotted = {q for p in model.plotted for q in p.split(":")}  # "x:y" entries plot y against x
-    stop_on = tuple(o.name for o in model.mc_outputs if o.name in plotted)
+    moments = run_jobs(sweep.jobs, executor, progress=progress, desc=spec.id, cache=cache,
+                       rel_ci=rel_ci, max_layouts=max_layouts, targets=sweep.judge)
+    run = {"quick": quick, "executor": executor, "rel_ci": rel_ci, "max_layouts": max_layouts,
+           "mc_wall_time_s": time.perf_counter() - t0}
+    return collect(sweep, moments, run, t_start)
 
-    def judge(job: Job, mom) -> dict[str, Estimate]:
-        ests = model.derive(estimates(mom), kernels[job.point])
-        return {k: e for k, e in ests.items() if k in stop_on}
 
-    moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache,
-                       rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
-    if max_layouts is not None:
-        n_layouts = max_layouts
-    wall = time.perf_counter() - t0
+def collect(sweep: Sweep, moments: Sequence[JobMoments], run: Mapping[str, Any], t_start: float) -> xr.Dataset:
+    """The Dataset of a finished sweep: Monte Carlo estimates (derived ones included) and the closed
+    forms at every point, the sweep axes as coordinates, and the attributes that say how to make
+    it again. ``run``: quick, executor, rel_ci, max_layouts and mc_wall_time_s of the run."""
+    model, pts = sweep.model, sweep.points
     closed = [model.closed_forms(p, model.full_options(o)) for p, o in pts]
-    point_estimates = [model.derive(estimates(mom), kern)
-                       for mom, kern in zip(moments, kernels, strict=True)]
+    point_estimates = [model.derive(estimates(mom), kern) for mom, kern in zip(moments, sweep.kernels, strict=True)]
+    data = _data_vars(sweep, point_estimates, moments, closed)
+    attrs = _attrs(sweep, point_estimates, run)
+    attrs["wall_time_s"] = round(time.perf_counter() - t_start, 3)  # Monte Carlo and closed forms
+    return xr.Dataset(data, coords=_coords(sweep), attrs=attrs)
 
-    dim = spec.dims  # (sweep,) or (series, sweep); points are flat, series-major
-    shape = spec.shape
+
+def _coords(sweep: Sweep) -> dict[str, tuple]:
+    """The sweep (and series) axis and every swept parameter as coordinates."""
+    spec, model, pts = sweep.spec, sweep.model, sweep.points
 
     def swept(i: int, name: str):
         p, o = pts[i]
         return o[name] if name in model.sweep_options else getattr(p, name)
 
-    coords = {}
+    coords: dict[str, tuple] = {}
     n_sweep = len(spec.sweep.values)
     axes = [(spec.sweep, lambda k: k)]
     if spec.series is not None:
@@ -141,6 +145,12 @@ def run_spec(
         for name in axis.parameters:
             if name != axis.dim:
                 coords[name] = (axis.dim, np.asarray([swept(point_of(k), name) for k in range(len(vals))]))
+    return coords
+
+
+def _data_vars(sweep: Sweep, point_estimates: list, moments: Sequence[JobMoments], closed: list) -> dict:
+    """Per Monte Carlo output: mean, stderr, 95% CI, counts; layouts used; the closed forms."""
+    model, dim, shape = sweep.model, sweep.spec.dims, sweep.spec.shape  # points: flat, series-major
 
     def arr(values) -> np.ndarray:
         return np.asarray(values).reshape(shape)
@@ -167,25 +177,31 @@ def run_spec(
     for out in model.closed_outputs:
         data[out.name] = (dim, arr([c[out.name] for c in closed]),
                           {"long_name": out.long_name, "units": out.units, "equation": out.equation})
+    return data
 
+
+def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a saved Dataset says about how to make it again (config, seed, versions, run, job identity)."""
+    spec, model, jobs = sweep.spec, sweep.model, sweep.jobs
+    executor, rel_ci, max_layouts = run["executor"], run["rel_ci"], run["max_layouts"]
     attrs = {
         "title": spec.title,
         "figure_id": spec.id,
         "model": spec.model,
-        "isacnet_version": _version(),
+        "isacnet_version": __version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "seed": spec.seed,
-        "n_layouts": n_layouts,
-        "quick": int(quick),
+        "n_layouts": jobs[0].n_layouts if max_layouts is None else max_layouts,
+        "quick": int(run["quick"]),
         "block_size": spec.block_size,
         "bit_generator": BIT_GENERATOR,
-        "seeding": "SeedSequence(seed, spawn_key=(point, block))",
+        "seeding": SEEDING,
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
-        "mc_wall_time_s": round(wall, 3),
+        "mc_wall_time_s": round(run["mc_wall_time_s"], 3),
         "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
-        "rel_ci_targets": ",".join(stop_on) if rel_ci is not None else "",
+        "rel_ci_targets": ",".join(sweep.stop_on) if rel_ci is not None else "",
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),
         "sweep_dim": spec.sweep.dim,
@@ -193,13 +209,17 @@ def run_spec(
         "agreement_pairs": ",".join(f"{a}:{b}" for a, b in model.agreement),
         **{f"plot_{k}": v for k, v in spec.plot.items()},
     }
-    for k, v in kernels[0].describe().items():  # netCDF attrs: str, int, float only
+    for k, v in sweep.kernels[0].describe().items():  # netCDF attrs: str, int, float only
         attrs[f"mc_{k}"] = int(v) if isinstance(v, bool) else v if isinstance(v, str | int | float) else str(v)
     nonfinite = {o.name: int(sum(e[o.name].n_nonfinite for e in point_estimates if o.name in e))
                  for o in model.mc_outputs}
     attrs["nonfinite_samples"] = ", ".join(f"{k}={v}" for k, v in nonfinite.items())
-    attrs["wall_time_s"] = round(time.perf_counter() - t_start, 3)  # Monte Carlo and closed forms
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    ident = dict(jobs[0].identity)
+    del ident["point"]  # the same for every point but the point (and its kernel's swept fields)
+    attrs["job_identity"] = json.dumps(ident, sort_keys=True)
+    used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
+    attrs["job_keys"] = ",".join(job.key for job in used)  # one per sweep point, in point order
+    return attrs
 
 
 def run_specs(
@@ -213,8 +233,11 @@ def run_specs(
     max_layouts: int | None = None,
 ) -> list[xr.Dataset]:
     """Run several specs, reusing one executor (and so one process pool or Dask cluster)."""
-    kw = {"quick": quick, "progress": progress, "cache": cache, "rel_ci": rel_ci, "max_layouts": max_layouts}
+    def run_all() -> list[xr.Dataset]:
+        return [run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
+                         max_layouts=max_layouts) for s in specs]
+
     if hasattr(executor, "__enter__"):
         with executor:  # type: ignore[union-attr]
-            return [run_spec(s, executor, **kw) for s in specs]
-    return [run_spec(s, executor, **kw) for s in specs]
+            return run_all()
+    return run_all()

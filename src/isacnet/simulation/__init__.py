@@ -1,5 +1,5 @@
 """Monte Carlo: estimates with uncertainty, the chunked seeded estimator, model kernels."""
 
-from .estimate import Estimate, Moments
+from .statistics import Estimate, Moments
 
 __all__ = ["Estimate", "Moments"]

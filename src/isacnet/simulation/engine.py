@@ -3,7 +3,7 @@
 A *job* is one Monte Carlo estimate (one sweep point): a kernel, a number of layouts, a seed
 and the point's index. Its layouts are cut into *blocks* of ``block_size`` layouts; block ``b``
 draws from :func:`isacnet.rng.block_rng` ``(seed, point, b)`` and is reduced at once to
-:class:`~isacnet.simulation.estimate.Moments`. Blocks are handed to an executor in *chunks*
+:class:`~isacnet.simulation.statistics.Moments`. Blocks are handed to an executor in *chunks*
 of whole blocks. Results are folded in block order as they arrive, so
 
 * the numbers depend on (seed, point, block_size, n_layouts) only, not on the chunk size, the
@@ -45,7 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..rng import block_rng, check_seed
-from .estimate import Estimate, Moments
+from .statistics import Estimate, Moments
 
 DEFAULT_BLOCK_SIZE = 4096
 """Layouts per block: the unit of randomness. Part of a result's identity (stored in attrs)."""
@@ -104,6 +104,43 @@ class Job:
         object.__setattr__(self, "n_layouts", check_int("n_layouts", self.n_layouts, ge=2))
         object.__setattr__(self, "seed", check_seed(self.seed))
         object.__setattr__(self, "block_size", check_int("block_size", self.block_size, ge=1))
+
+    @property
+    def identity(self) -> dict[str, object]:
+        """Everything that determines this job's numbers, as one JSON-able value: the kernel
+        (its type and repr, which holds the parameters and the kernel spec), backend, dtype,
+        random stream, layouts, seed, sweep point, block size and isacnet version. Used as the
+        chunk-store key (:attr:`key`) and recorded in the Dataset (``job_identity``)."""
+        from .. import backends
+        from .._version import __version__
+        from ..rng import BIT_GENERATOR, SEEDING
+
+        k = self.kernel
+        backend, dtype = getattr(k, "backend", "numpy"), getattr(k, "dtype", "float64")
+        stream = backends.describe(backend, dtype).get("rng_stream", BIT_GENERATOR)
+        return {
+            "kernel_type": f"{type(k).__module__}.{type(k).__qualname__}",
+            "kernel": repr(k),
+            "params": repr(getattr(k, "params", None)),
+            "backend": backend,
+            "dtype": dtype,
+            "rng_stream": stream,
+            "seeding": SEEDING,
+            "n_layouts": self.n_layouts,
+            "seed": self.seed,
+            "point": self.point,
+            "block_size": self.block_size,
+            "isacnet_version": __version__,
+        }
+
+    @property
+    def key(self) -> str:
+        """A stable hash (24 hex digits) of :attr:`identity`."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     @property
     def n_blocks(self) -> int:
@@ -294,10 +331,10 @@ def run_jobs(
             bar.update(sum(jobs[j].block_layouts(b) for b in cached))
 
     multi = rel_ci is not None and any(len(e) > 1 for e in ends)
-    session = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
+    session: Any = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
     active = list(range(len(jobs)))
     try:
-        with session:  # type: ignore[attr-defined]
+        with session:
             while active:
                 tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
                 for j in active:  # this stage's missing blocks, in chunks

@@ -1,6 +1,5 @@
 """Figure models of the Meng & Masouros communication half: the CoMP rate (Fig. 4) and the
-backhaul-constrained S&C tradeoff (Fig. 5). Registered in :data:`isacnet.experiments.models.MODELS`.
-"""
+backhaul-constrained S&C tradeoff (Fig. 5)."""
 
 from __future__ import annotations
 
@@ -10,16 +9,20 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from ..params import MengParams, ParameterError, check_int, check_real
-from .models import BACKEND_OPTIONS, MODELS, Model, Output, _choice, _meng_derived
+from ...params import MengParams, ParameterError, check_int, check_real
+from ._model import BACKEND_OPTIONS, Model, Output, choice
+from .meng_sensing import meng_derived
 
 # --------------------------------------------------------------------------- Fig. 4: R_c vs L
 
 
 def _rate_kernel(params: MengParams, opts: Mapping[str, Any]):
-    from ..simulation.meng_rate import MengRateKernel
+    from ...analysis.meng_sensing import kappa_c
+    from ...simulation.kernels.meng_rate import MengRateKernel
 
-    return MengRateKernel(params, opts["n_comm"], model=opts["sim_model"],
+    L = opts["n_comm"]
+    return MengRateKernel(params, L, model=opts["sim_model"],
+                          kappa_c=float(kappa_c(params.resource_blocks, params.mu_c, L)),
                           interference_shape=opts["interference"] if opts["sim_model"] == "paper" else None,
                           k_nearest=opts["k_nearest"], backend=opts["backend"], dtype=opts["dtype"])
 
@@ -28,11 +31,11 @@ _SHAPE_TO_CLOSED = {"exp": "paper", "matched": "matched"}
 
 
 def _rate_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
-    from ..analysis.meng_rate import rate
-    from ..analysis.meng_sensing import kappa_c
+    from ...analysis.meng_rate import rate
+    from ...analysis.meng_sensing import kappa_c
 
     L = opts["n_comm"]
-    shape = _SHAPE_TO_CLOSED.get(opts["interference"], "paper")
+    shape: Any = _SHAPE_TO_CLOSED.get(opts["interference"], "paper")  # a Literal of analysis.meng_rate.rate
     out = {f"rate_{v}": float(rate(L, params, variant=v, unit="nats", interference_shape=shape))
            for v in ("exact", "paper")}
     out["kappa_c"] = float(kappa_c(params.resource_blocks, params.mu_c, L))
@@ -48,11 +51,11 @@ RATE = Model(
     params_cls=MengParams,
     options={
         "n_comm": (lambda n, v: check_int(n, v, ge=1, le=1000), 1),
-        "sim_model": (lambda n, v: _choice(n, v, ("paper", "zf")), "paper"),
-        "interference": (lambda n, v: _choice(n, v, ("exp", "matched")), "exp"),
+        "sim_model": (choice(("paper", "zf")), "paper"),
+        "interference": (choice(("exp", "matched")), "exp"),
         "k_nearest": (_check_k, None),
         # numba computes sim_model "paper" only (MengRateKernel refuses "zf"); no jax rate kernel
-        "backend": (lambda n, v: _choice(n, v, ("numpy", "numba")), "numpy"),
+        "backend": (choice(("numpy", "numba")), "numpy"),
         "dtype": BACKEND_OPTIONS["dtype"],
     },
     make_kernel=_rate_kernel,
@@ -78,8 +81,8 @@ RATE = Model(
 
 
 @lru_cache(maxsize=32)
-def _rate_grid(base: MengParams, L_max: int, variant: str, n_grid: int):
-    from ..analysis.meng_tradeoff import Tradeoff
+def _rate_grid(base: MengParams, L_max: int, variant: Any, n_grid: int):
+    from ...analysis.optimize import Tradeoff
 
     return Tradeoff(base, L_max=L_max, N_max=1, N_min=1, rate_variant=variant, n_grid=n_grid).rate_grid
 
@@ -87,14 +90,30 @@ def _rate_grid(base: MengParams, L_max: int, variant: str, n_grid: int):
 def tradeoff_for(params: MengParams, opts: Mapping[str, Any]):
     """The design space of a network. Theorem 2 on the (L, p^c) grid is computed once per
     network and shared between backhaul values: R_c depends on neither C nor e nor p^s."""
-    from ..analysis.meng_tradeoff import Tradeoff
-
     base = dataclasses.replace(params, sensing_power_fraction=0.5, backhaul_capacity=6.0,
                                sensing_rate_demand=0.25)
-    t = Tradeoff(params, L_max=opts["L_max"], N_max=opts["N_max"], rate_variant=opts["rate_variant"],
-                 n_grid=opts["n_grid"])
-    t.__dict__["rate_grid"] = _rate_grid(base, opts["L_max"], opts["rate_variant"], opts["n_grid"])
-    return t
+    grid = _rate_grid(base, opts["L_max"], opts["rate_variant"], opts["n_grid"])
+    return _shared_grid_tradeoff()(params, grid, L_max=opts["L_max"], N_max=opts["N_max"],
+                                   rate_variant=opts["rate_variant"], n_grid=opts["n_grid"])
+
+
+@lru_cache(maxsize=1)
+def _shared_grid_tradeoff() -> type:
+    """A Tradeoff whose Theorem 2 grid is given (shared between networks that differ only in
+    C, e or p^s), instead of computed: an explicit override of ``rate_grid``, not a write into
+    the instance's cached properties."""
+    from ...analysis.optimize import Tradeoff
+
+    class SharedGridTradeoff(Tradeoff):
+        def __init__(self, params: MengParams, grid: Any, **kwargs: Any):
+            super().__init__(params, **kwargs)
+            self._shared_grid = grid
+
+        @property  # type: ignore[override]
+        def rate_grid(self) -> Any:
+            return self._shared_grid
+
+    return SharedGridTradeoff
 
 
 @lru_cache(maxsize=1024)
@@ -115,13 +134,16 @@ def _opts_key(opts: Mapping[str, Any]) -> tuple:
 
 
 def _tradeoff_kernel(params: MengParams, opts: Mapping[str, Any]):
-    from ..simulation.meng_tradeoff import MengDesignKernel
+    from ...simulation.kernels.meng_design import MengDesignKernel
 
     _, d, _ = _design(params, _opts_key(opts))
     if d is None:
         raise ParameterError("monte_carlo.rate_fraction", opts["rate_fraction"],
                              "a rate target some design meets under the backhaul constraint")
-    return MengDesignKernel(params, d.L, d.N, d.p_c, kappa_s=d.kappa_s if d.N else 1.0)
+    from ...analysis.meng_sensing import kappa_c
+
+    kc = float(kappa_c(params.resource_blocks, params.mu_c, d.L)) if d.p_c > 0 else None
+    return MengDesignKernel(params, d.L, d.N, d.p_c, kappa_s=d.kappa_s if d.N else 1.0, kappa_c=kc)
 
 
 def _tradeoff_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
@@ -143,7 +165,7 @@ TRADEOFF = Model(
         "rate_fraction": (lambda n, v: check_real(n, v, ge=0.0, lt=1.0), 0.5),
         "L_max": (lambda n, v: check_int(n, v, ge=1, le=200), 20),
         "N_max": (lambda n, v: check_int(n, v, ge=1, le=1000), 30),
-        "rate_variant": (lambda n, v: _choice(n, v, ("exact", "paper")), "exact"),
+        "rate_variant": (choice(("exact", "paper")), "exact"),
         "n_grid": (lambda n, v: check_int(n, v, ge=5, le=2001), 41),
     },
     make_kernel=_tradeoff_kernel,
@@ -171,9 +193,9 @@ TRADEOFF = Model(
     plotted=("rate_cf:crlb_cf", "rate_cf:crlb_ts", "rate_nats:geo_mean"),
     agreement=(("rate_nats", "rate_cf"),),
     sweep_options=("rate_fraction",),
-    derived=_meng_derived,
+    derived=meng_derived,
     check_point=_tradeoff_check,
 )
 
 
-MODELS.update({m.name: m for m in (RATE, TRADEOFF)})
+MODELS = {m.name: m for m in (RATE, TRADEOFF)}

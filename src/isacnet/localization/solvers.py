@@ -1,5 +1,5 @@
 """Estimators of issue 8: the closed-form LS start and the ML estimate by Levenberg-Marquardt
-(see :mod:`isacnet.estimation`)."""
+(see :mod:`isacnet.localization`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Measurement model, delay+AoA FIM, LS start and ML estimator of issue 8 (isacnet.estimation).
+"""Measurement model, delay+AoA FIM, LS start and ML estimator of issue 8 (isacnet.localization).
 
 Expected values come from independent routes: explicit loops over eqs. (2), (13); finite
 differences of the measurement functions; the numerical FIM of the array signal model (1)
@@ -17,9 +17,9 @@ from scipy import optimize
 
 from isacnet import ParameterError, SongParams
 from isacnet import estimation as E
-from isacnet.estimation.solvers import _ml_terms
+from isacnet.localization.solvers import _ml_terms
 from isacnet.sensing import song_crlb, song_fim, steering_vector
-from isacnet.simulation.estimation import AoaGainKernel, EstimatorKernel
+from isacnet.simulation.kernels.localization import AoaGainKernel, EstimatorKernel
 
 C = 299_792_458.0
 

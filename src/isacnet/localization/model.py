@@ -1,5 +1,5 @@
 """Measurement model of issue 8: range sums with the variances of Song (13), direction cosines
-with the ULA's CRB, and the delay+AoA Fisher information (see :mod:`isacnet.estimation`)."""
+with the ULA's CRB, and the delay+AoA Fisher information (see :mod:`isacnet.localization`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """Figure models for issue 8: estimators against the CRLB, and the AoA gain.
 
-Declared with the Model/Output API of :mod:`isacnet.experiments.models`; register them with
-
-    MODELS.update(ESTIMATION_MODELS)
+Declared with the Model/Output API of :mod:`isacnet.experiments.registry`; merged into the
+registry by :mod:`isacnet.experiments.registry` (``MODELS`` below).
 
 ``estimator`` (figure estimator-vs-crlb): RMSE of the ML estimate (Levenberg-Marquardt from the
 closed-form LS start) and of the LS start against sqrt(CRLB) of the same measurement model, for a
@@ -20,17 +19,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..params import ParameterError, SongParams, check_int, check_real
-from .models import Model, Output
-
-
-def _choice(allowed: tuple[str, ...]):
-    def check(name: str, value: Any) -> str:
-        if value not in allowed:
-            raise ParameterError(name, value, f"one of {allowed}")
-        return value
-
-    return check
+from ...params import ParameterError, SongParams, check_int, check_real
+from ._model import Model, Output, choice
 
 
 def _bool(name: str, value: Any) -> bool:
@@ -43,7 +33,7 @@ def _bool(name: str, value: Any) -> bool:
 
 # --------------------------------------------------------------------------- estimator vs CRLB
 def _estimator_kernel(params: SongParams, opts: Mapping[str, Any]):
-    from ..simulation.estimation import EstimatorKernel
+    from ...simulation.kernels.localization import EstimatorKernel
 
     return EstimatorKernel(
         params,
@@ -68,7 +58,7 @@ def _estimator_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, 
 
 def _sqrt_estimate(e):
     """sqrt of a mean with the delta-method standard error se / (2 sqrt(mean))."""
-    from ..simulation.estimate import Estimate
+    from ...simulation.statistics import Estimate
 
     if not (e.n and math.isfinite(e.mean) and e.mean > 0.0):
         return Estimate(math.nan, math.nan, e.n, e.n_posinf, e.n_neginf, e.n_nan)
@@ -90,13 +80,13 @@ ESTIMATOR = Model(
     options={
         "n_tx": (lambda n, v: check_int(n, v, ge=1), 4),
         "n_rx": (lambda n, v: check_int(n, v, ge=1), 4),
-        "layout": (_choice(("fixed", "ppp")), "fixed"),
+        "layout": (choice(("fixed", "ppp")), "fixed"),
         "layout_seed": (lambda n, v: check_int(n, v, ge=0), 7),
         "aoa": (_bool, False),
         "element_spacing": (lambda n, v: check_real(n, v, gt=0.0), 0.5),
-        "rx_orientation": (_choice(("aligned", "random")), "aligned"),
+        "rx_orientation": (choice(("aligned", "random")), "aligned"),
         "max_iter": (lambda n, v: check_int(n, v, ge=1), 100),
-        "starts": (_choice(("both", "auto")), "both"),
+        "starts": (choice(("both", "auto")), "both"),
     },
     make_kernel=_estimator_kernel,
     closed_forms=_estimator_closed,
@@ -128,7 +118,7 @@ ESTIMATOR = Model(
 
 # --------------------------------------------------------------------------- AoA gain
 def _aoa_kernel(params: SongParams, opts: Mapping[str, Any]):
-    from ..simulation.estimation import AoaGainKernel
+    from ...simulation.kernels.localization import AoaGainKernel
 
     return AoaGainKernel(
         params,
@@ -139,8 +129,8 @@ def _aoa_kernel(params: SongParams, opts: Mapping[str, Any]):
 
 
 def _aoa_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, float]:
-    from ..analysis.aoa import jensen_bound_aoa
-    from ..analysis.song import scaling_bound
+    from ...analysis.aoa import jensen_bound_aoa
+    from ...analysis.song import scaling_bound
 
     if params.gamma <= 2.0:
         return {"bound_delay": math.nan, "jensen_aoa_cf": math.nan, "jensen_ratio": math.nan}
@@ -155,7 +145,7 @@ AOA_GAIN = Model(
     options={
         "k_nearest": (lambda n, v: check_int(n, v, ge=1), 64),
         "element_spacing": (lambda n, v: check_real(n, v, gt=0.0), 0.5),
-        "rx_orientation": (_choice(("aligned", "random")), "aligned"),
+        "rx_orientation": (choice(("aligned", "random")), "aligned"),
     },
     make_kernel=_aoa_kernel,
     closed_forms=_aoa_closed,
@@ -184,5 +174,6 @@ AOA_GAIN = Model(
     sweep_options=("element_spacing",),
 )
 
-ESTIMATION_MODELS: dict[str, Model] = {"estimator": ESTIMATOR, "aoa-gain": AOA_GAIN}
-"""The models of this module, by name (to be merged into ``MODELS``)."""
+MODELS: dict[str, Model] = {"estimator": ESTIMATOR, "aoa-gain": AOA_GAIN}
+"""The models of this module, by name (merged by :mod:`isacnet.experiments.registry`)."""
+ESTIMATION_MODELS = MODELS

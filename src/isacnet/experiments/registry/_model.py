@@ -1,0 +1,82 @@
+"""The registry's types: a :class:`Model` ties a parameter class, a Monte Carlo kernel factory
+(with its validated options), the closed forms evaluated at every sweep point, and the metadata
+of each output (:class:`Output`: long name, units, equation) used by the Dataset and the plots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...backends import BACKENDS, DTYPES
+from ...params import ParameterError, check_choice, from_mapping
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    long_name: str
+    units: str
+    equation: str
+    plot_label: str
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    params_cls: type
+    options: Mapping[str, tuple[Callable[[str, Any], Any], Any]]  # name -> (validator, default)
+    make_kernel: Callable[[Any, Mapping[str, Any]], Any]
+    closed_forms: Callable[[Any, Mapping[str, Any]], dict[str, float]]
+    mc_outputs: tuple[Output, ...]
+    closed_outputs: tuple[Output, ...]
+    plotted: tuple[str, ...]  # outputs drawn by default, MC and closed form
+    agreement: tuple[tuple[str, str], ...] = ()  # (MC output, closed form) that must agree
+    sweep_options: tuple[str, ...] = ()  # options that a sweep may vary per point
+    derived: Callable[[dict, Any], dict] | None = None  # estimates, kernel -> more estimates
+    check_point: Callable[[Any, Mapping[str, Any]], None] | None = None  # cheap parse-time check
+
+    def validate_point(self, params: Any, opts: Mapping[str, Any]) -> None:
+        """Check one sweep point when a spec is parsed: ``check_point`` where the model has one
+        (its kernel is expensive to build), else build the kernel."""
+        if self.check_point is not None:
+            self.check_point(params, self.full_options(opts))
+        else:
+            self.kernel(params, opts)
+
+    def derive(self, ests: dict, kernel: Any) -> dict:
+        return self.derived(ests, kernel) if self.derived is not None else ests
+
+    def full_options(self, opts: Mapping[str, Any]) -> dict[str, Any]:
+        full = {k: d for k, (_, d) in self.options.items()}
+        full.update({k: v for k, v in self.check_options(opts).items() if v is not None})
+        return full
+
+    def make_params(self, mapping: Mapping[str, Any], where: str | None = None):
+        return from_mapping(self.params_cls, mapping, where=where)
+
+    def check_options(self, opts: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
+        out = {}
+        for k, v in opts.items():
+            if k not in self.options:
+                raise ParameterError(f"monte_carlo.{k}", v, f"one of {sorted(self.options)} or "
+                                     "n_layouts, seed, quick_n_layouts, block_size", where)
+            out[k] = None if v is None else self.options[k][0](f"monte_carlo.{k}", v)
+        return out
+
+    def kernel(self, params: Any, opts: Mapping[str, Any]):
+        return self.make_kernel(params, self.full_options(opts))
+
+
+def choice(allowed: tuple[str, ...]) -> Callable[[str, Any], str]:
+    """An option validator accepting exactly the names ``allowed``
+    (:func:`isacnet.params.check_choice`)."""
+    return lambda name, value: check_choice(name, value, allowed)
+
+
+BACKEND_OPTIONS = {
+    # who computes the layouts (isacnet.backends): same law, each backend its own random stream
+    "backend": (choice(BACKENDS), "numpy"),
+    "dtype": (choice(DTYPES), "float64"),
+}

@@ -1,0 +1,131 @@
+"""Estimates that carry their uncertainty, and running moments that merge exactly.
+
+:class:`Moments` holds, for one quantity, the count, mean and sum of squared deviations of its
+finite values (Chan-Golub-LeVeque merge), and separately counts +inf, -inf and NaN values, so
+that a singular Fisher matrix or a numerical fault is never averaged in silently. Merging is
+deterministic: the engine folds blocks in block order, so the result does not depend on how the
+work was split or in which order workers finished.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+Z95 = 1.959963984540054
+"""Two-sided 95% standard-normal quantile."""
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Mergeable first and second moments of the finite values of one quantity."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    n_posinf: int = 0
+    n_neginf: int = 0
+    n_nan: int = 0
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Moments:
+        """Moments of a 1-D array of samples."""
+        v = np.asarray(values, dtype=np.float64).ravel()
+        finite = np.isfinite(v)
+        n_nan = int(np.count_nonzero(np.isnan(v)))
+        n_posinf = int(np.count_nonzero(v == np.inf))
+        n_neginf = int(np.count_nonzero(v == -np.inf))
+        fv = v if n_nan + n_posinf + n_neginf == 0 else v[finite]
+        n = int(fv.size)
+        if n == 0:
+            return cls(0, 0.0, 0.0, n_posinf, n_neginf, n_nan)
+        mean = float(fv.mean())
+        d = fv - mean
+        return cls(n, mean, float(np.dot(d, d)), n_posinf, n_neginf, n_nan)
+
+    def merge(self, other: Moments) -> Moments:
+        """Moments of the union of both sample sets (exact up to rounding)."""
+        n = self.n + other.n
+        if n == 0:
+            mean, m2 = 0.0, 0.0
+        elif other.n == 0:
+            mean, m2 = self.mean, self.m2
+        elif self.n == 0:
+            mean, m2 = other.mean, other.m2
+        else:
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (other.n / n)
+            m2 = self.m2 + other.m2 + delta * delta * (self.n * other.n / n)
+        return Moments(
+            n,
+            mean,
+            m2,
+            self.n_posinf + other.n_posinf,
+            self.n_neginf + other.n_neginf,
+            self.n_nan + other.n_nan,
+        )
+
+    def estimate(self) -> Estimate:
+        var = self.m2 / (self.n - 1) if self.n > 1 else math.nan
+        stderr = math.sqrt(var / self.n) if self.n > 1 else math.nan
+        return Estimate(
+            mean=self.mean if self.n else math.nan,
+            stderr=stderr,
+            n=self.n,
+            n_posinf=self.n_posinf,
+            n_neginf=self.n_neginf,
+            n_nan=self.n_nan,
+        )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate of a mean with its standard error and sample counts.
+
+    ``mean`` and ``stderr`` are over the ``n`` finite samples. Non-finite samples are counted,
+    not averaged: when ``n_posinf > 0`` the plain mean is infinite and ``mean`` is the mean
+    *conditional on a finite value* (e.g. on the layout being able to localise the target);
+    ``usable`` tells whether the number can be plotted as an estimate of the unconditional mean.
+    """
+
+    mean: float
+    stderr: float
+    n: int
+    n_posinf: int = 0
+    n_neginf: int = 0
+    n_nan: int = 0
+
+    @property
+    def n_total(self) -> int:
+        return self.n + self.n_posinf + self.n_neginf + self.n_nan
+
+    @property
+    def n_nonfinite(self) -> int:
+        return self.n_posinf + self.n_neginf + self.n_nan
+
+    @property
+    def half_width(self) -> float:
+        """Half-width of the 95% confidence interval (normal approximation)."""
+        return Z95 * self.stderr
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return (self.mean - self.half_width, self.mean + self.half_width)
+
+    @property
+    def rel_half_width(self) -> float:
+        return self.half_width / abs(self.mean) if self.mean else math.inf
+
+    @property
+    def usable(self) -> bool:
+        """True when every sample was finite and there are at least two of them."""
+        return self.n_nonfinite == 0 and self.n > 1 and math.isfinite(self.stderr)
+
+    def __str__(self) -> str:
+        lo, hi = self.ci95
+        s = f"{self.mean:.6g} ± {self.half_width:.2g} (95% CI [{lo:.6g}, {hi:.6g}], n={self.n}"
+        if self.n_nonfinite:
+            s += f", non-finite={self.n_nonfinite}"
+        return s + ")"
