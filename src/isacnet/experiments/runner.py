@@ -112,8 +112,10 @@ def run_spec(
         ests = model.derive(estimates(mom), kernels[job.point])
         return {k: e for k, e in ests.items() if k in stop_on}
 
+    invalid_before = getattr(cache, "n_invalid", 0)
     moments = run_jobs(jobs, executor, progress=progress, desc=spec.id, cache=cache,
                        rel_ci=rel_ci, max_layouts=max_layouts, targets=judge)
+    chunks_invalid = getattr(cache, "n_invalid", 0) - invalid_before
     if max_layouts is not None:
         n_layouts = max_layouts
     wall = time.perf_counter() - t0
@@ -185,6 +187,7 @@ def run_spec(
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
         "mc_wall_time_s": round(wall, 3),
         "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
+        "chunks_failed_validation": int(chunks_invalid),  # stored files refused and recomputed
         "rel_ci_targets": ",".join(stop_on) if rel_ci is not None else "",
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),
