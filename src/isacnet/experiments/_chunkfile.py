@@ -8,13 +8,17 @@ store then treats the file as missing (the work is recomputed) and counts it.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import errno
+import functools
 import hashlib
 import json
 import math
 import os
 import re
 import stat
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,6 +56,67 @@ def checksum(doc: Mapping[str, Any]) -> str:
     """sha256 of the canonical serialisation of ``doc`` without its ``sha256`` entry."""
     body = {k: v for k, v in doc.items() if k != "sha256"}
     return hashlib.sha256(dumps(body).encode("ascii")).hexdigest()
+
+
+_OPAQUE = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType, functools.partial)
+"""Objects whose behaviour is not in their attributes (code, closures): never part of a key."""
+
+
+class Uncacheable(TypeError):
+    """A job holds an object whose identity cannot be written down (e.g. a closure)."""
+
+
+# --------------------------------------------------------------------------- identity
+def _qualname(t: type) -> str:
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def canonical(x: Any, _depth: int = 0) -> Any:
+    """A JSON value that identifies ``x`` exactly: dataclasses field by field (type included),
+    floats as ``float.hex`` (exact, NaN/inf/-0.0 kept apart), arrays by dtype, shape and sha256.
+
+    Raises
+    ------
+    Uncacheable
+        For objects with no faithful description (functions, closures, open handles...).
+    """
+    if _depth > 40:
+        raise Uncacheable("nested more than 40 deep")
+    d = _depth + 1
+    if x is None or isinstance(x, bool | str):
+        return x
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        return {"float": float(x).hex()}
+    if isinstance(x, complex | np.complexfloating):
+        return {"complex": [float(x.real).hex(), float(x.imag).hex()]}
+    if isinstance(x, np.ndarray):
+        if x.dtype.hasobject:
+            return {"ndarray-object": [canonical(v, d) for v in x.ravel().tolist()], "shape": list(x.shape)}
+        data = np.ascontiguousarray(x).tobytes()
+        return {"ndarray": x.dtype.str, "shape": list(x.shape), "sha256": hashlib.sha256(data).hexdigest()}
+    if isinstance(x, enum.Enum):
+        return {"enum": _qualname(type(x)), "value": canonical(x.value, d)}
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {"type": _qualname(type(x)),
+                "fields": {f.name: canonical(getattr(x, f.name), d) for f in dataclasses.fields(x)}}
+    if isinstance(x, tuple) and hasattr(x, "_fields"):  # a namedtuple
+        return {"type": _qualname(type(x)), "fields": {k: canonical(v, d) for k, v in zip(x._fields, x, strict=True)}}
+    if isinstance(x, list | tuple):
+        return [canonical(v, d) for v in x]
+    if isinstance(x, Mapping):
+        items = [[canonical(k, d), canonical(v, d)] for k, v in x.items()]
+        return {"map": sorted(items, key=lambda kv: dumps(kv[0]))}
+    if isinstance(x, set | frozenset):
+        return {"set": sorted((canonical(v, d) for v in x), key=dumps)}
+    if isinstance(x, type):
+        return {"class": _qualname(x)}
+    if not isinstance(x, _OPAQUE) and isinstance(getattr(x, "__dict__", None), dict) and x.__dict__:
+        return {"type": _qualname(type(x)), "vars": canonical(vars(x), d)}  # a plain object: its state
+    raise Uncacheable(f"a {type(x).__name__} cannot be written into a chunk key")
 
 
 # --------------------------------------------------------------------------- safe reading

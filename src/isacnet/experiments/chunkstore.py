@@ -35,8 +35,6 @@ every file stored before it, so the same command resumes once there is space.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
 import os
 import shutil
@@ -53,6 +51,7 @@ from ..rng import BIT_GENERATOR
 from ..simulation.engine import Job, stage_ends
 from ..simulation.estimate import Moments
 from . import _chunkfile as cf
+from ._chunkfile import Uncacheable, canonical
 from .store import STALE_TEMP_S, StorageError, _storage_error, fsync_dir
 
 FORMAT_CHUNK = "isacnet-chunk/2"
@@ -61,61 +60,6 @@ SEEDING = "SeedSequence(seed, spawn_key=(point, block))"
 _CHUNK_KEYS = {"format", "identity", "first_block", "n_blocks", "block_layouts", "quantities", "blocks", "sha256"}
 _POINT_KEYS = {"format", "identity", "quantities", "prefixes", "sha256"}
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-
-
-class Uncacheable(TypeError):
-    """A job holds an object whose identity cannot be written down (e.g. a closure)."""
-
-
-# --------------------------------------------------------------------------- identity
-def _qualname(t: type) -> str:
-    return f"{t.__module__}.{t.__qualname__}"
-
-
-def canonical(x: Any, _depth: int = 0) -> Any:
-    """A JSON value that identifies ``x`` exactly: dataclasses field by field (type included),
-    floats as ``float.hex`` (exact, NaN/inf/-0.0 kept apart), arrays by dtype, shape and sha256.
-
-    Raises
-    ------
-    Uncacheable
-        For objects with no faithful description (functions, closures, open handles...).
-    """
-    if _depth > 40:
-        raise Uncacheable("nested more than 40 deep")
-    d = _depth + 1
-    if x is None or isinstance(x, bool | str):
-        return x
-    if isinstance(x, np.bool_):
-        return bool(x)
-    if isinstance(x, int | np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        return {"float": float(x).hex()}
-    if isinstance(x, complex | np.complexfloating):
-        return {"complex": [float(x.real).hex(), float(x.imag).hex()]}
-    if isinstance(x, np.ndarray):
-        if x.dtype.hasobject:
-            return {"ndarray-object": [canonical(v, d) for v in x.ravel().tolist()], "shape": list(x.shape)}
-        data = np.ascontiguousarray(x).tobytes()
-        return {"ndarray": x.dtype.str, "shape": list(x.shape), "sha256": hashlib.sha256(data).hexdigest()}
-    if isinstance(x, enum.Enum):
-        return {"enum": _qualname(type(x)), "value": canonical(x.value, d)}
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {"type": _qualname(type(x)),
-                "fields": {f.name: canonical(getattr(x, f.name), d) for f in dataclasses.fields(x)}}
-    if isinstance(x, tuple) and hasattr(x, "_fields"):  # a namedtuple
-        return {"type": _qualname(type(x)), "fields": {k: canonical(v, d) for k, v in zip(x._fields, x, strict=True)}}
-    if isinstance(x, list | tuple):
-        return [canonical(v, d) for v in x]
-    if isinstance(x, Mapping):
-        items = [[canonical(k, d), canonical(v, d)] for k, v in x.items()]
-        return {"map": sorted(items, key=lambda kv: cf.dumps(kv[0]))}
-    if isinstance(x, set | frozenset):
-        return {"set": sorted((canonical(v, d) for v in x), key=cf.dumps)}
-    if isinstance(x, type):
-        return {"class": _qualname(x)}
-    raise Uncacheable(f"a {type(x).__name__} cannot be written into a chunk key")
 
 
 def rng_stream(kernel: Any) -> str:
