@@ -130,6 +130,8 @@ def read_regular(dir_fd: int, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
         fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise  # gone (another run finished the point meanwhile): missing, not invalid
         if exc.errno == errno.ELOOP:
             raise Invalid("a symbolic link, not a file") from None
         raise Invalid(f"cannot be opened ({exc.strerror})") from None

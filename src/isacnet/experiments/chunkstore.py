@@ -242,6 +242,8 @@ class ChunkStore:
                 continue
             try:
                 found[name] = self._read_chunk(job, dfd, name, int(m[1]), int(m[2]), ident)
+            except FileNotFoundError:
+                continue
             except cf.Invalid as exc:
                 self._reject(dfd, path, name, str(exc))
         # One set of quantities per job: a file that disagrees with the most common set is out.
@@ -335,9 +337,10 @@ class ChunkStore:
             _remove_stale(root, [n for n in os.listdir(root) if n.startswith(".point-") and n.endswith(".tmp")])
             try:
                 data = cf.read_regular(root, name)
+            except FileNotFoundError:
+                return {}
             except cf.Invalid as exc:
-                if os.path.lexists(self.folder / name):
-                    self._reject(root, self.folder, name, str(exc))
+                self._reject(root, self.folder, name, str(exc))
                 return {}
             try:
                 return self._check_record(job, cf.parse(data), ident[0])
