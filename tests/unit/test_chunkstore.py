@@ -255,3 +255,12 @@ def test_link_in_place_of_a_job_folder_is_not_followed(tmp_path):
     assert store.load(job) == {} and store.n_invalid == 1
     run_jobs([job], cache=store)
     assert sorted(p.name for p in victim.iterdir()) == ["keep"]
+
+
+def test_folder_named_like_a_chunk_is_removed_and_recomputed(tmp_path):
+    store, job = ChunkStore(tmp_path), _job(n=3 * BLOCK)
+    d = tmp_path / job_key(job) / "chunk-000000001-1.json"
+    d.mkdir(parents=True)
+    (d / "x").write_text("x")
+    assert store.load(job) == {} and store.n_invalid == 1 and not d.exists()
+    assert run_jobs([job], cache=store)[0] == run_jobs([job])[0]

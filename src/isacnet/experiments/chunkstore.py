@@ -195,8 +195,11 @@ class ChunkStore:
 
     def _reject(self, dir_fd: int, path: Path, name: str, reason: str) -> None:
         self.invalid.append((str(path / name), reason))
-        try:
-            os.unlink(name, dir_fd=dir_fd)  # ours to remove: it can only mislead a later run
+        try:  # ours to remove (it can only mislead a later run, or block the name)
+            if stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                shutil.rmtree(path / name)  # a folder under a data name; links inside not followed
+            else:
+                os.unlink(name, dir_fd=dir_fd)
         except OSError:
             pass
 
