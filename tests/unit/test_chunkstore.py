@@ -264,3 +264,32 @@ def test_folder_named_like_a_chunk_is_removed_and_recomputed(tmp_path):
     (d / "x").write_text("x")
     assert store.load(job) == {} and store.n_invalid == 1 and not d.exists()
     assert run_jobs([job], cache=store)[0] == run_jobs([job])[0]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_run_killed_after_one_point_finished_resumes_exactly(tmp_path, monkeypatch):
+    """Serial: point 0 is recorded (chunks removed) as soon as it is folded, before point 1
+    starts; a run killed in point 1 resumes with point 0 from its record, point 1 from chunks."""
+    jobs = [_job(point=0), _job(point=1)]
+    ref = run_jobs(jobs)
+    store = ChunkStore(tmp_path)
+    real_save, saves = ChunkStore.save, []
+
+    def dying_save(self, job, first, blocks):
+        if job.point == 1 and sum(p == 1 for p, _ in saves) == 3:
+            raise _Killed
+        saves.append((job.point, first))
+        real_save(self, job, first, blocks)
+
+    monkeypatch.setattr(ChunkStore, "save", dying_save)
+    with pytest.raises(_Killed):
+        run_jobs(jobs, cache=store, chunk_blocks=2)
+    monkeypatch.undo()
+    assert (tmp_path / f"{job_key(jobs[0])}.json").is_file() and not (tmp_path / job_key(jobs[0])).exists()
+    assert len(list((tmp_path / job_key(jobs[1])).glob("chunk-*.json"))) == 3
+    computed = _counting(monkeypatch)
+    assert run_jobs(jobs, cache=store, chunk_blocks=3) == ref
+    assert sorted(computed) == list(range(6, 10))  # point 1's missing blocks only
