@@ -42,20 +42,23 @@ CHUNK_DIR = ".isacnet-chunks"
 
 
 def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool, scheduler=None, rel_ci=None,
-                  max_layouts=None) -> None:
-    import shutil
-
-    from .experiments.chunkstore import ChunkStore
+                  max_layouts=None, keep_chunks: bool = False) -> None:
+    from .experiments.chunkstore import ChunkStore, discard
     from .experiments.runner import run_specs
     from .experiments.store import check_writable, save_dataset
     from .plotting import save_figure
 
     check_writable(out)
     t0 = time.perf_counter()
-    if fresh:
-        shutil.rmtree(out / CHUNK_DIR, ignore_errors=True)
+    if fresh and (note := discard(out / CHUNK_DIR)):
+        click.echo(f"note: {note}", err=True)
+    store = ChunkStore(out / CHUNK_DIR, keep_chunks=keep_chunks)
     datasets = run_specs(specs, _executor(workers, scheduler), quick=quick, progress=progress,
-                         cache=ChunkStore(out / CHUNK_DIR), rel_ci=rel_ci, max_layouts=max_layouts)
+                         cache=store, rel_ci=rel_ci, max_layouts=max_layouts)
+    if store.n_invalid:
+        n = store.n_invalid
+        click.echo(f"warning: {n} stored chunk{'s' if n > 1 else ''} failed validation and "
+                   f"{'were' if n > 1 else 'was'} recomputed (first: {store.invalid[0][1]})", err=True)
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
         paths = save_dataset(ds, out, spec.id)
@@ -107,6 +110,8 @@ _common = [
                  help="Progress bar (default: on when stderr is a terminal)."),
     click.option("--fresh", is_flag=True,
                  help=f"Discard finished chunks kept in OUT/{CHUNK_DIR} instead of resuming."),
+    click.option("--keep-chunks", "keep_chunks", is_flag=True,
+                 help=f"Keep every chunk file in OUT/{CHUNK_DIR} (default: one small record per finished point)."),
 ]
 
 
@@ -173,7 +178,7 @@ def _with_backend(specs, backend, dtype):
 @click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
 @_backend_options
 def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh,
-              window_radius, k_nearest, backend, dtype):
+              keep_chunks, window_radius, k_nearest, backend, dtype):
     """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
 
     Finished chunks are kept in OUT/.isacnet-chunks: if the run is killed, the same command
@@ -192,21 +197,22 @@ def reproduce(figures, out, quick, workers, seed, n_layouts, scheduler, rel_ci, 
         specs = [dataclasses.replace(s, id=f"{s.id}-window{window_radius:g}m",
                                      group=f"{s.group}-window{window_radius:g}m" if s.group else None)
                  for s in specs]
-    _run_and_save(specs, out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts)
+    _run_and_save(specs, out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts, keep_chunks)
 
 
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
 @_backend_options
-def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh, backend, dtype):
+def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_layouts, progress, fresh, keep_chunks,
+        backend, dtype):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from .experiments.spec import load_spec
 
     _check_stopping(rel_ci, max_layouts, n_layouts)
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
     (spec,) = _with_backend([spec], backend, dtype)
-    _run_and_save([spec], out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts)
+    _run_and_save([spec], out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts, keep_chunks)
 
 
 @main.command("eval")

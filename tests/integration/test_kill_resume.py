@@ -7,10 +7,11 @@ between them), kills it (and its process group) with SIGKILL at a random moment 
 kinds, checks what the killed run left on disk, sometimes kills the restarted run too, and
 finally reruns the same command to completion. Then:
 
-* every file under a data name (``chunk-*.json``, ``<id>.nc``/``.csv``) is complete: a torn
-  write is only ever a ``.tmp`` file, which is never read;
-* chunks stored before the restart are untouched and the restart stored only the missing blocks
-  (every block of every point exactly once over all chunk files);
+* every file under a data name (``chunk-*.json``, a finished point's record ``<key>.json``,
+  ``<id>.nc``/``.csv``) is complete: a torn write is only ever a ``.tmp`` file, which is never read;
+* chunks stored before the restart are untouched (or, once their point is finished, replaced by
+  the point's record) and the restart stored only the missing blocks (every block of every
+  unfinished point exactly once over all chunk files; a finished point's record is not redone);
 * the netCDF values and the CSV bytes equal those of an uninterrupted run;
 * a changed seed or parameter in the same output folder reuses no chunk.
 
@@ -102,6 +103,21 @@ def _chunk_files(out: Path) -> list[Path]:
     return sorted((out / CHUNK_DIR).glob("*/chunk-*.json"))
 
 
+def _records(out: Path) -> dict[str, Path]:
+    """Finished points' records, by job key (the point's chunks are removed once it is recorded)."""
+    return {f.stem: f for f in sorted((out / CHUNK_DIR).glob("*.json"))}
+
+
+def _unchanged_or_recorded(out: Path, files: dict[Path, bytes]) -> None:
+    """Stored chunks are never rewritten; one may be gone only once its point is recorded."""
+    records = _records(out)
+    for f, content in files.items():
+        if f.exists():
+            assert f.read_bytes() == content, f
+        else:
+            assert f.parent.name in records, f
+
+
 def _temps(out: Path) -> list[Path]:
     return sorted(out.glob(".*.tmp")) + sorted((out / CHUNK_DIR).glob("*/.chunk-*.tmp"))
 
@@ -151,7 +167,10 @@ def _check_data_files_complete(out: Path, ref: Path) -> None:
         first, n = (int(x) for x in f.stem.split("-")[1:])
         assert doc["first_block"] == first and len(doc["blocks"]) == n, f
         for blk in doc["blocks"]:
-            assert all(len(v) == 6 for v in blk.values()), f
+            assert len(blk) == len(doc["quantities"]) and all(len(v) == 6 for v in blk), f
+    for f in _records(out).values():
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        assert doc["prefixes"][-1][0] == N_BLOCKS and len(doc["sha256"]) == 64, f
     if (out / "kr.csv").exists():  # renamed into place only when complete
         assert (out / "kr.csv").read_bytes() == (ref / "kr.csv").read_bytes()
     if (out / "kr.nc").exists():  # (its attrs hold the creation time: compare the values)
@@ -193,21 +212,26 @@ def _trial(i: int, tmp: Path, reference) -> dict:
         snapshot = {f: f.read_bytes() for f in _chunk_files(out)}
         log.append(_kill_once(cfg, out, kind, rng))
         _check_data_files_complete(out, ref)
-        for f, content in snapshot.items():  # a later run never rewrites a stored chunk
-            assert f.read_bytes() == content, f
+        _unchanged_or_recorded(out, snapshot)  # a later run never rewrites a stored chunk
     stored = {f: f.read_bytes() for f in _chunk_files(out)}
-    assert run_cli(_args(cfg, out)) == 0  # the same command, to completion
-    for f, content in stored.items():
-        assert f.read_bytes() == content, f
+    recorded = set(_records(out))
+    # the same command, to completion; --keep-chunks so that what it computed can be counted
+    assert run_cli(_args(cfg, out, "--keep-chunks")) == 0
+    _unchanged_or_recorded(out, stored)
     cover = _blocks_by_job(out)
-    assert len(cover) == N_POINTS
-    for blocks in cover.values():  # every block exactly once: only the missing ones were redone
-        assert sorted(blocks) == list(range(N_BLOCKS))
+    assert len(_records(out)) == N_POINTS
+    for key in _records(out):
+        if key in recorded:  # finished before the restart: nothing of it recomputed
+            assert {f for f in _chunk_files(out) if f.parent.name == key} <= set(stored)
+        else:  # every block exactly once: only the missing ones were redone
+            assert sorted(cover.get(key, [])) == list(range(N_BLOCKS)), key
     _assert_same_values(load_dataset(out / "kr.nc"), load_dataset(ref / "kr.nc"))
     assert (out / "kr.csv").read_bytes() == (ref / "kr.csv").read_bytes()
     for t in _temps(out):  # left-overs of the kills: never under a data name
         assert t.name.startswith(".") and t.suffix == ".tmp"
-    return {"kills": log, "stored_before_restart": sum(int(f.stem.split("-")[2]) for f in stored)}
+    return {"kills": log, "stored_before_restart": sum(int(f.stem.split("-")[2]) for f in stored
+                                                       if f.parent.name not in recorded) + N_BLOCKS * len(recorded),
+            "points_recorded_before_restart": len(recorded)}
 
 
 def _report(trials: list[dict], wall: float, path: Path) -> dict:
@@ -218,6 +242,7 @@ def _report(trials: list[dict], wall: float, path: Path) -> dict:
         "killed_by_kind": {k: sum(x["kind"] == k and x["killed"] for x in kills) for k in KINDS},
         "kills_leaving_a_temp_file": sum(x["temps"] > 0 for x in kills),
         "blocks_stored_before_restart": [t["stored_before_restart"] for t in trials],
+        "points_recorded_before_restart": [t["points_recorded_before_restart"] for t in trials],
         "wall_s": round(wall, 1),
     }
     target = os.environ.get("ISACNET_KILL_REPORT") or str(path / "kill_resume_report.json")
@@ -252,7 +277,8 @@ def test_changed_config_reuses_no_chunk(tmp_path, reference):
     cfg, ref = reference
     out = tmp_path / "shared"
     assert run_cli(_args(cfg, out)) == 0
-    first = {f: f.read_bytes() for f in _chunk_files(out)}
+    first = {f: f.read_bytes() for f in (out / CHUNK_DIR).rglob("*.json")}  # the finished points' records
+    assert len(first) == N_POINTS and not _chunk_files(out)  # (chunks consolidated)
     for change, extra in ((None, ("--seed", "12")), (("gamma = 3.0", "gamma = 3.5"), ())):
         c = tmp_path / f"cfg{len(extra)}.toml"
         c.write_text(CONFIG.replace(*change) if change else CONFIG)

@@ -156,7 +156,7 @@ def test_disk_full_during_run_keeps_chunks_and_resumes(tmp_path, monkeypatch, ca
     stored = {f: f.read_bytes() for f in (out / CHUNK_DIR).glob("*/chunk-*.json")}
     assert stored and not list((out / CHUNK_DIR).glob("*/.chunk-*"))  # the failed write left nothing
     assert not (out / "rel.nc").exists()
-    assert _run(cfg, out) == 0  # space again: the same command resumes
+    assert _run(cfg, out, "--keep-chunks") == 0  # space again: the same command resumes (chunks kept to compare)
     for f, content in stored.items():
         assert f.read_bytes() == content
     _same(load_dataset(out / "rel.nc"), ref)
@@ -231,10 +231,10 @@ def test_spec_run_identical_across_executors_and_chunkings(tmp_path, text):
     for n in (1, 2):
         with ProcessExecutor(n) as ex:
             _same(run_spec(spec, ex, progress=False), ref)
-    store = ChunkStore(tmp_path / "chunks")  # a resume: some chunks from one chunking, the rest from another
+    store = ChunkStore(tmp_path / "chunks", keep_chunks=True)  # a resume: chunks of two chunkings
     run_spec(spec, _Reordered(5, 3), progress=False, cache=store)
     files = sorted((tmp_path / "chunks").glob("*/chunk-*.json"))
-    for f in files[::2]:
+    for f in files[::2] + sorted((tmp_path / "chunks").glob("*.json")):  # and no finished point's record
         f.unlink()
     _same(run_spec(spec, _Reordered(2, 4), progress=False, cache=store), ref)
 

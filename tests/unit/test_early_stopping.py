@@ -203,7 +203,7 @@ def test_resume_with_rel_ci(tmp_path):
     (resumed,) = run_jobs([job], rel_ci=rel, targets=_targets_x, cache=store, chunk_blocks=3)
     assert resumed == ref and resumed.n_layouts == ref.n_layouts
     # and an uninterrupted run with the cache stores every block it used and no other
-    store2 = ChunkStore(tmp_path / "b")
+    store2 = ChunkStore(tmp_path / "b", keep_chunks=True)
     (again,) = run_jobs([job], rel_ci=rel, targets=_targets_x, cache=store2)
     assert again == ref and sorted(store2.load(job)) == list(range(ref.n_blocks))
 

@@ -104,10 +104,12 @@ def run_spec(
     t_start = time.perf_counter()
     sweep = jobs_for(spec, quick=quick)
     t0 = time.perf_counter()
+    invalid_before = getattr(cache, "n_invalid", 0)
     moments = run_jobs(sweep.jobs, executor, progress=progress, desc=spec.id, cache=cache,
                        rel_ci=rel_ci, max_layouts=max_layouts, targets=sweep.judge)
     run = {"quick": quick, "executor": executor, "rel_ci": rel_ci, "max_layouts": max_layouts,
-           "mc_wall_time_s": time.perf_counter() - t0}
+           "mc_wall_time_s": time.perf_counter() - t0,
+           "chunks_failed_validation": getattr(cache, "n_invalid", 0) - invalid_before}
     return collect(sweep, moments, run, t_start)
 
 
@@ -201,6 +203,7 @@ def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
         "mc_wall_time_s": round(run["mc_wall_time_s"], 3),
         "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
+        "chunks_failed_validation": int(run.get("chunks_failed_validation", 0)),  # stored files refused
         "rel_ci_targets": ",".join(sweep.stop_on) if rel_ci is not None else "",
         "config_toml": spec.to_toml(),
         "plotted": ",".join(model.plotted),

@@ -61,6 +61,11 @@ class ChunkCache(Protocol):
 
     def save(self, job: Job, first_block: int, blocks: list[dict[str, Moments]]) -> None: ...
 
+    # Optional (looked up with getattr): a finished job's record, so that a rerun computes nothing.
+    # ``load_prefixes(job) -> {block count c: fold total of blocks 0..c-1}`` and
+    # ``finish(job, {c: total})``, called once a job's result is final, with its fold totals at
+    # ``stage_ends(job.n_blocks)`` (and any loaded ones).
+
 
 class Executor(Protocol):
     """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete.
@@ -176,6 +181,9 @@ class _Fold:
     pending: dict[int, dict[str, Moments]] = field(default_factory=dict)
     cached: set[int] = field(default_factory=set)  # pending blocks that came from the cache
     total: dict[str, Moments] = field(default_factory=dict)
+    prefixes: dict[int, dict[str, Moments]] = field(default_factory=dict)  # c -> total of blocks < c (stored)
+    marks: frozenset[int] = frozenset()  # block counts at which the total is snapshot
+    snapshots: dict[int, dict[str, Moments]] = field(default_factory=dict)
 
     def add(self, first_block: int, blocks: list[dict[str, Moments]], cached: bool = False) -> None:
         for i, blk in enumerate(blocks):
@@ -186,12 +194,25 @@ class _Fold:
     def advance(self, limit: int) -> list[int]:
         """Fold the contiguous blocks below ``limit``; return the cached ones among them."""
         from_cache = []
-        while self.next_block < limit and self.next_block in self.pending:
+        while self.next_block < limit:
+            jump = max((c for c in self.prefixes if self.next_block < c <= limit), default=None)
+            if jump is not None:  # a stored total of blocks < jump: exactly this fold's total there
+                for b in range(self.next_block, jump):
+                    if self.pending.pop(b, None) is None or b in self.cached:
+                        from_cache.append(b)
+                    self.cached.discard(b)
+                self.total = dict(self.prefixes[jump])
+                self.next_block = jump
+                continue
+            if self.next_block not in self.pending:
+                break
             _merge_into(self.total, self.pending.pop(self.next_block))
             if self.next_block in self.cached:
                 self.cached.discard(self.next_block)
                 from_cache.append(self.next_block)
             self.next_block += 1
+            if self.next_block in self.marks:
+                self.snapshots[self.next_block] = dict(self.total)
         return from_cache
 
 
@@ -317,18 +338,30 @@ def run_jobs(
     judge = targets if targets is not None else _all_estimates
     ends = [stage_ends(job.n_blocks) if rel_ci is not None else (job.n_blocks,) for job in jobs]
     stage = [0] * len(jobs)
-    folds = [_Fold() for _ in jobs]
+    folds = [_Fold(marks=frozenset(stage_ends(job.n_blocks))) for job in jobs]
+    load_prefixes = getattr(cache, "load_prefixes", None)
+    finish = getattr(cache, "finish", None)
+    finished: set[int] = set()
     if cache is not None:
         for j, job in enumerate(jobs):
+            if load_prefixes is not None:
+                folds[j].prefixes = load_prefixes(job)
             for b, m in cache.load(job).items():
                 folds[j].add(b, [m], cached=True)
     results: list[JobMoments | None] = [None] * len(jobs)
     bar = _progress_bar(sum(job.n_layouts for job in jobs), progress, desc)
 
+    def done(j: int) -> None:  # job j's result is final: let the cache record it
+        if finish is not None and j not in finished:
+            finished.add(j)
+            finish(jobs[j], {**folds[j].prefixes, **folds[j].snapshots})
+
     def advance(j: int) -> None:
         cached = folds[j].advance(ends[j][stage[j]])
         if bar is not None and cached:
             bar.update(sum(jobs[j].block_layouts(b) for b in cached))
+        if folds[j].next_block == jobs[j].n_blocks:
+            done(j)
 
     multi = rel_ci is not None and any(len(e) > 1 for e in ends)
     session: Any = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
@@ -370,6 +403,7 @@ def run_jobs(
                     if last or precise_enough(judge(job, f.total), rel_ci):  # type: ignore[arg-type]
                         used = min(end * job.block_size, job.n_layouts)
                         results[j] = JobMoments(f.total, used, end, job.n_layouts)
+                        done(j)
                         if bar is not None and used < job.n_layouts:
                             bar.total -= job.n_layouts - used
                             bar.refresh()
