@@ -4,10 +4,18 @@
     isacnet reproduce song-fig1 [--quick]     a paper figure (or a panel id, or `all`)
     isacnet run my-sweep.toml                 a sweep declared in a config file
     isacnet eval song --set gamma=3           closed forms at one parameter point
+
+Exit status: 0 done; 2 bad usage (a parameter, option, config file or output folder to change;
+one line ``error: ...`` naming it); 1 a failure at run time (out of memory, workers killed, an
+I/O error, an internal error; one line); 130 interrupted (Ctrl-C) and 143 terminated (SIGTERM),
+with finished chunks kept so the same command resumes. ``--debug`` (or ``ISACNET_DEBUG=1``)
+shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,10 +25,39 @@ import click
 from .params import ParameterError
 
 
-def _executor(workers: int | None, scheduler: str | None = None):
-    from .experiments.executors import make_executor
+def _executor(workers: int | None, scheduler: str | None = None, blocks: int | None = None):
+    """The executor; ``--workers`` capped by the usable CPUs and by ``blocks`` (the most chunks
+    the work can be cut into), with a one-line note when capped."""
+    from .experiments.executors import make_executor, usable_cpus
+    from .params import check_int
 
+    if workers is not None:
+        workers = check_int("--workers", workers, ge=1)
+        cpus = usable_cpus()
+        cap = min(cpus, blocks or workers) if scheduler is None or scheduler == "local" else workers
+        if workers > cap:
+            click.echo(f"note: --workers {workers} capped to {cap} ({cpus} usable CPUs, "
+                       f"{blocks} blocks of work)", err=True)
+            workers = cap
     return make_executor(workers, scheduler)
+
+
+def _total_blocks(specs, quick: bool, max_layouts) -> int:
+    total = 0
+    for s in specs:
+        n = max_layouts or (s.quick_n_layouts if quick else s.n_layouts)
+        total += len(s.points()) * -(-n // s.block_size)
+    return max(1, total)
+
+
+def _check_out(out: Path) -> Path:
+    """``--out`` must name a folder: not empty (that would be the current folder) nor a file."""
+    if not str(out).strip() or str(out) == ".":
+        raise ParameterError("--out", str(out), "a folder name (empty or '.' would write into the current "
+                             "folder; give e.g. --out isacnet-results)")
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out", str(out), "a folder (this is an existing file)")
+    return out
 
 
 def _check_stopping(rel_ci, max_layouts, n_layouts) -> None:
@@ -46,15 +83,24 @@ def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool, sched
     import shutil
 
     from .experiments.chunkstore import ChunkStore
+    from .experiments.preflight import preflight
     from .experiments.runner import run_specs
     from .experiments.store import check_writable, save_dataset
     from .plotting import save_figure
 
+    _check_out(out)
+    preflight(specs, quick=quick, max_layouts=max_layouts)  # every point checked before any work
+    executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
     check_writable(out)
+    _STATE["out"] = out
     t0 = time.perf_counter()
     if fresh:
-        shutil.rmtree(out / CHUNK_DIR, ignore_errors=True)
-    datasets = run_specs(specs, _executor(workers, scheduler), quick=quick, progress=progress,
+        chunks = out / CHUNK_DIR
+        if chunks.is_symlink():
+            chunks.unlink()
+        else:
+            shutil.rmtree(chunks, ignore_errors=True)
+    datasets = run_specs(specs, executor, quick=quick, progress=progress,
                          cache=ChunkStore(out / CHUNK_DIR), rel_ci=rel_ci, max_layouts=max_layouts)
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
@@ -82,8 +128,11 @@ def _summary(rows, wall: float, out: Path) -> None:
     click.echo("\n" + HEADER)
     for _, ds, _, _ in rows:
         click.echo(summary_line(metrics(ds)))
-    html, _ = write_index(out)
-    click.echo(f"wall time {wall:.1f} s; index: {html}")
+    skipped: list[str] = []
+    html, _ = write_index(out, skipped=skipped)
+    for note in skipped:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wall time {wall:.1f} s; index: {html or 'not written'}")
 
 
 _common = [
@@ -118,8 +167,14 @@ def _with_common(f):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="isacnet")
-def main() -> None:
-    """isacnet: closed forms and Monte Carlo for ISAC and distributed MIMO radar networks."""
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (also ISACNET_DEBUG=1); "
+              "may be given anywhere on the line.")
+def main(debug: bool = False) -> None:
+    """isacnet: closed forms and Monte Carlo for ISAC and distributed MIMO radar networks.
+
+    Exit status: 0 done, 2 bad usage (one line naming what to change), 1 a failure at run time
+    (one line), 130 interrupted, 143 terminated (finished chunks kept: rerun to resume).
+    """
 
 
 @main.command("list")
@@ -306,20 +361,94 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
                    f"CRLB geometric mean = {est['geo_mean']}, P(cannot localise) = {est['singular'].mean:.3g}")
 
 
+_STATE: dict[str, Path] = {}
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwound like Ctrl-C (finished chunks are kept), exit status 143."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
+    raise Terminated()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _resume_hint() -> str:
+    out = _STATE.get("out")
+    if out is None:
+        return ""
+    return f"; finished chunks are kept in {out / CHUNK_DIR}: rerun the same command to resume"
+
+
+def _debug_requested(argv: list[str]) -> tuple[bool, list[str]]:
+    """``--debug`` anywhere before ``--`` (removed from argv), or ISACNET_DEBUG set and not 0."""
+    env = os.environ.get("ISACNET_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+    head, sep, tail = (argv[: argv.index("--")], ["--"], argv[argv.index("--") + 1:]) if "--" in argv \
+        else (argv, [], [])
+    flag = "--debug" in head
+    return env or flag, [a for a in head if a != "--debug"] + sep + tail
+
+
 def run_cli(argv: list[str] | None = None) -> int:
-    """The console script: parameter errors become one clear line and exit status 2."""
+    """The console script: every failure a user can cause is one line on stderr.
+
+    Exit status 2: bad usage (ParameterError, a missing backend package, a click usage error);
+    1: a failure at run time (out of memory, dead workers, I/O, anything unexpected); 130 on
+    Ctrl-C, 143 on SIGTERM. With ``--debug`` or ``ISACNET_DEBUG=1`` the traceback is shown.
+    """
+    from .backends import BackendUnavailable
+
+    debug, argv = _debug_requested(list(sys.argv[1:] if argv is None else argv))
+    _STATE.clear()
+    old_term = None
     try:
-        rv = main(args=argv, standalone_mode=False)
-    except ParameterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        pass
+    try:
+        rv = main(args=argv, standalone_mode=False, prog_name="isacnet")
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(f"interrupted{_resume_hint()}", err=True)
         return 130
+    except Terminated:
+        click.echo(f"terminated (SIGTERM){_resume_hint()}", err=True)
+        return 143
     except click.ClickException as exc:
-        exc.show()
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        click.echo(f"error: {_one_line(exc.format_message())}{where}", err=True)
         return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
+        if debug:
+            raise
+        code, msg = _describe(exc, BackendUnavailable)
+        click.echo(f"error: {msg}", err=True)
+        return code
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     return rv if isinstance(rv, int) else 0
+
+
+def _describe(exc: Exception, backend_unavailable: type) -> tuple[int, str]:
+    """(exit status, one line) for an exception that reached the top."""
+    from .experiments.executors import WorkerDied
+
+    if isinstance(exc, ParameterError | backend_unavailable):
+        return 2, _one_line(exc)
+    if isinstance(exc, MemoryError):
+        return 1, ("out of memory" + (f" ({_one_line(exc)})" if str(exc) else "")
+                   + ": lower monte_carlo.block_size, k_nearest or the number of --workers" + _resume_hint())
+    if isinstance(exc, WorkerDied):
+        return 1, _one_line(exc) + _resume_hint()
+    if isinstance(exc, OSError):
+        name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return 1, f"{name}{exc.strerror or _one_line(exc)}{_resume_hint()}"
+    return 1, (f"{type(exc).__name__}: {_one_line(exc)} (unexpected: rerun with --debug for the traceback "
+               f"and report it){_resume_hint()}")
 
 
 def console() -> None:  # pragma: no cover - the installed `isacnet` script
