@@ -14,10 +14,12 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -50,11 +52,12 @@ def _total_blocks(specs, quick: bool, max_layouts) -> int:
     return max(1, total)
 
 
-def _check_out(out: Path) -> Path:
+def _check_out(value: str | Path) -> Path:
     """``--out`` must name a folder: not empty (that would be the current folder) nor a file."""
-    if not str(out).strip() or str(out) == ".":
-        raise ParameterError("--out", str(out), "a folder name (empty or '.' would write into the current "
-                             "folder; give e.g. --out isacnet-results)")
+    if not str(value).strip():
+        raise ParameterError("--out", str(value), "a folder name (empty would write into the current "
+                             "folder; give e.g. --out isacnet-results, or --out . on purpose)")
+    out = Path(value)
     if out.exists() and not out.is_dir():
         raise ParameterError("--out", str(out), "a folder (this is an existing file)")
     return out
@@ -136,8 +139,8 @@ def _summary(rows, wall: float, out: Path) -> None:
 
 
 _common = [
-    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-                 default=Path("isacnet-results"), show_default=True, help="Output folder."),
+    click.option("--out", "out", type=str, default="isacnet-results", show_default=True,
+                 callback=lambda ctx, param, v: _check_out(v), help="Output folder."),
     click.option("--quick", is_flag=True, help="Few layouts per point: a smoke test in seconds."),
     click.option("--workers", type=int, default=None,
                  help="Worker processes (1 = serial reference; default: one per core)."),
@@ -276,15 +279,30 @@ def eval_(model, sets, mc_layouts, seed):
     from .params import SongParams, from_mapping
 
     p = from_mapping(SongParams, _parse_sets(sets), where="--set")
-    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
-    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
-    fc = song.fair_comparison(p)
-    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
-    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
-    if mc_layouts:
-        r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
-        click.echo(f"MC of (18): {r['crlb']}")
-        click.echo(f"MC of (23): {r['jensen']}")
+    lines = []  # printed once all is computed: an error leaves no half-printed answer
+    with _evaluable(sets):
+        lines.append(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
+        lines.append(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
+        fc = song.fair_comparison(p)
+        lines.append(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
+        lines.append(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+        if mc_layouts:
+            r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
+            lines.append(f"MC of (18): {r['crlb']}")
+            lines.append(f"MC of (23): {r['jensen']}")
+    click.echo("\n".join(lines))
+
+
+@contextlib.contextmanager
+def _evaluable(sets):
+    """Arithmetic faults of the formulas at the ``--set`` point (an overflow, a division by zero)
+    become a ParameterError naming the ``--set`` values: they are the user's to change."""
+    try:
+        yield
+    except ArithmeticError as exc:
+        shown = " ".join(f"--set {s}" for s in sets) or "the default parameters"
+        raise ParameterError("--set", shown, f"values the formulas can evaluate ({type(exc).__name__}: "
+                             f"{_one_line(exc)})") from None
 
 
 def _parse_sets(sets) -> dict:
@@ -329,8 +347,9 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
 
     p = from_mapping(MengParams, _parse_sets(sets), where="--set")
     _objective(weight, min_rate, max_crlb)
-    t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
-    d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
+    with _evaluable(sets):
+        t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
+        d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
     out = d.as_dict()
     if verify:
         from .experiments.models import _meng_derived
@@ -403,6 +422,18 @@ def run_cli(argv: list[str] | None = None) -> int:
 
     debug, argv = _debug_requested(list(sys.argv[1:] if argv is None else argv))
     _STATE.clear()
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = _warning_line
+        return _run_main(argv, debug, BackendUnavailable)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (not the two-line default with the source line)."""
+    click.echo(f"warning: {category.__name__}: {_one_line(message)}", err=True)
+
+
+def _run_main(argv: list[str], debug: bool, backend_unavailable: type) -> int:
     old_term = None
     try:
         old_term = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -424,7 +455,7 @@ def run_cli(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
         if debug:
             raise
-        code, msg = _describe(exc, BackendUnavailable)
+        code, msg = _describe(exc, backend_unavailable)
         click.echo(f"error: {msg}", err=True)
         return code
     finally:

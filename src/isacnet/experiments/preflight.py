@@ -96,12 +96,13 @@ def layout_points(kernel: Any) -> tuple[float, str | None]:
 
 def block_bytes(kernel: Any, n: int) -> tuple[float, str]:
     """A lower bound on the bytes a kernel needs for a block of ``n`` layouts, and the parameter
-    that sets it: its outputs (4 arrays of ``n`` floats) and two arrays of one layout's points;
+    that sets it: its outputs (4 arrays of ``n`` floats) and four arrays of one layout's points
+    (distances, two direction cosines, gains);
     the numpy Song kernel on the infinite plane draws the whole block's points at once."""
     points, name = layout_points(kernel)
     whole_block = (type(kernel).__name__ == "SongKernel" and getattr(kernel, "window_radius", 1) is None
                    and getattr(kernel, "backend", "numpy") == "numpy")
-    need = 8.0 * (4 * n + (n if whole_block else 2) * points)
+    need = 8.0 * (4 * n + (n + 3 if whole_block else 4) * points)
     if name is None or 32.0 * n > need / 2:
         name = "block_size"
     return need, name
@@ -139,7 +140,8 @@ def _changed(params: Any) -> dict[str, Any]:
     return out
 
 
-_POINT_FAULTS = (ArithmeticError, ValueError, TypeError, IndexError, MemoryError, RuntimeError)
+_POINT_FAULTS = (ArithmeticError, ValueError, TypeError, IndexError, MemoryError, RuntimeError, Warning)
+"""What a kernel raises at parameters it cannot evaluate (a Warning only where warnings are errors)."""
 
 
 def _point_error(exc: BaseException, params: Any, opts: Mapping[str, Any], where: str) -> ParameterError:
