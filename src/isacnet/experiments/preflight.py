@@ -103,9 +103,7 @@ def block_bytes(kernel: Any, n: int) -> tuple[float, str]:
     whole_block = (type(kernel).__name__ == "SongKernel" and getattr(kernel, "window_radius", 1) is None
                    and getattr(kernel, "backend", "numpy") == "numpy")
     need = 8.0 * (4 * n + (n + 3 if whole_block else 4) * points)
-    if name is None or 32.0 * n > need / 2:
-        name = "block_size"
-    return need, name
+    return need, name or "block_size"
 
 
 def check_memory(kernel: Any, n: int, where: str, options: Mapping[str, Any], block_size: int) -> None:
@@ -114,12 +112,15 @@ def check_memory(kernel: Any, n: int, where: str, options: Mapping[str, Any], bl
     have = available_memory()
     if need <= have:
         return
+    per_layout = block_bytes(kernel, 1)[0]
+    most = int(have // max(per_layout, 1.0))
+    fewer = f"fewer layouts per block (block_size at most {most})" if most >= 1 else ""
     if name == "block_size":
         value: Any = block_size
-        advice = "fewer layouts per block"
+        advice = fewer or "fewer layouts per block"
     else:
         value = options.get(name, getattr(kernel, name, None))
-        advice = f"a smaller {name}"
+        advice = f"a smaller {name}" + (f", or {fewer}" if fewer else "")
     raise ParameterError(
         name if name == "block_size" else f"monte_carlo.{name}", value,
         f"{advice}: a block of {n} layouts needs at least {_gib(need)} of memory and this machine "
