@@ -308,6 +308,7 @@ class DaskExecutor(_Reentrant):
                     dashboard_address=self.dashboard_address,
                     # without a dashboard the scheduler still serves health routes: 127.0.0.1, a free port
                     scheduler_kwargs=None if self.dashboard_address else {"dashboard_address": "127.0.0.1:0"},
+                    preload=["isacnet.experiments._dask_worker"],  # Ctrl-C is this process's to handle
                 )
             self._client = Client(self._cluster, set_as_default=False)
             self._own_client = True
