@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,7 +63,9 @@ class ChunkCache(Protocol):
 
 
 class Executor(Protocol):
-    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete.
+    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete
+    (``i``: the tuple's position in ``args``). ``args`` may be a generator, made lazily so that
+    memory is flat in the number of chunks: pull from it as work is submitted.
 
     An executor that holds resources (a process pool, a Dask client) may also be a context manager
     that keeps them between calls; :func:`run_jobs` enters it around its stages, so entering must
@@ -72,7 +74,7 @@ class Executor(Protocol):
 
     n_workers: int
 
-    def imap_unordered(self, fn: Callable[..., Any], args: Sequence[tuple]) -> Iterator[tuple[int, Any]]: ...
+    def imap_unordered(self, fn: Callable[..., Any], args: Iterable[tuple]) -> Iterator[tuple[int, Any]]: ...
 
 
 class SerialExecutor:
