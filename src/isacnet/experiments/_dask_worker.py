@@ -7,11 +7,14 @@ it instead of printing a KeyboardInterrupt traceback of its own.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
 
 def dask_setup(worker: object = None) -> None:
-    """Dask's preload hook: ignore SIGINT in this worker process (main thread only)."""
+    """Dask's preload hook: ignore SIGINT in this worker process (main thread only); cancelled
+    tasks (a run stopped by Ctrl-C) are not worth a warning line each."""
+    logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
