@@ -452,3 +452,25 @@ def test_task_generation_is_lazy_for_huge_n_layouts():
     with pytest.raises(Stop):
         engine.run_jobs([job], ex)
     assert ex.pulled == 6 and time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_dask_run_prints_no_worker_traceback(tmp_path):
+    """SIGINT to the whole process group (what a terminal's Ctrl-C does) during a LocalCluster
+    run: exit 130, the one 'interrupted' line, no worker traceback or warning, chunks kept."""
+    pytest.importorskip("distributed")
+    cfg = tmp_path / "long.toml"
+    cfg.write_text(_cfg().replace("n_layouts = 64", "n_layouts = 3000000"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "isacnet", "run", str(cfg), "--out", str(out), "--scheduler", "local",
+            "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 120 and not list((out / ".isacnet-chunks").glob("*/chunk-*.json")):
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted") and "resume" in lines[0], err
