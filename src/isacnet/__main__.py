@@ -1,5 +1,11 @@
 """``python -m isacnet``: the command line (same as the ``isacnet`` script)."""
 
-from .cli import console
+import sys
+
+try:
+    from .cli import console
+except KeyboardInterrupt:  # Ctrl-C while the modules load: nothing started, nothing to keep
+    sys.stderr.write("interrupted\n")
+    sys.exit(130)
 
 console()

@@ -4,12 +4,22 @@
     isacnet reproduce song-fig1 [--quick]     a paper figure (or a panel id, or `all`)
     isacnet run my-sweep.toml                 a sweep declared in a config file
     isacnet eval song --set gamma=3           closed forms at one parameter point
+
+Exit status: 0 done; 2 bad usage (a parameter, option, config file or output folder to change;
+one line ``error: ...`` naming it); 1 a failure at run time (out of memory, workers killed, an
+I/O error, an internal error; one line); 130 interrupted (Ctrl-C) and 143 terminated (SIGTERM),
+with finished chunks kept so the same command resumes. ``--debug`` (or ``ISACNET_DEBUG=1``)
+shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -17,10 +27,40 @@ import click
 from .params import ParameterError
 
 
-def _executor(workers: int | None, scheduler: str | None = None):
-    from .experiments.executors import make_executor
+def _executor(workers: int | None, scheduler: str | None = None, blocks: int | None = None):
+    """The executor; ``--workers`` capped by the usable CPUs and by ``blocks`` (the most chunks
+    the work can be cut into), with a one-line note when capped."""
+    from .experiments.executors import make_executor, usable_cpus
+    from .params import check_int
 
+    if workers is not None:
+        workers = check_int("--workers", workers, ge=1)
+        cpus = usable_cpus()
+        cap = min(cpus, blocks or workers) if scheduler is None or scheduler == "local" else workers
+        if workers > cap:
+            click.echo(f"note: --workers {workers} capped to {cap} ({cpus} usable CPUs, "
+                       f"{blocks} blocks of work)", err=True)
+            workers = cap
     return make_executor(workers, scheduler)
+
+
+def _total_blocks(specs, quick: bool, max_layouts) -> int:
+    total = 0
+    for s in specs:
+        n = max_layouts or (s.quick_n_layouts if quick else s.n_layouts)
+        total += len(s.points()) * -(-n // s.block_size)
+    return max(1, total)
+
+
+def _check_out(value: str | Path) -> Path:
+    """``--out`` must name a folder: not empty (that would be the current folder) nor a file."""
+    if not str(value).strip():
+        raise ParameterError("--out", str(value), "a folder name (empty would write into the current "
+                             "folder; give e.g. --out isacnet-results, or --out . on purpose)")
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out", str(out), "a folder (this is an existing file)")
+    return out
 
 
 def _check_stopping(rel_ci, max_layouts, n_layouts) -> None:
@@ -44,16 +84,21 @@ CHUNK_DIR = ".isacnet-chunks"
 def _run_and_save(specs, out: Path, workers, quick, progress, fresh: bool, scheduler=None, rel_ci=None,
                   max_layouts=None, keep_chunks: bool = False) -> None:
     from .experiments.chunkstore import ChunkStore, discard
+    from .experiments.preflight import preflight
     from .experiments.runner import run_specs
     from .experiments.store import check_writable, save_dataset
     from .plotting import save_figure
 
+    _check_out(out)
+    preflight(specs, quick=quick, max_layouts=max_layouts)  # every point checked before any work
+    executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
     check_writable(out)
+    _STATE["out"] = out
     t0 = time.perf_counter()
     if fresh and (note := discard(out / CHUNK_DIR)):
         click.echo(f"note: {note}", err=True)
     store = ChunkStore(out / CHUNK_DIR, keep_chunks=keep_chunks)
-    datasets = run_specs(specs, _executor(workers, scheduler), quick=quick, progress=progress,
+    datasets = run_specs(specs, executor, quick=quick, progress=progress,
                          cache=store, rel_ci=rel_ci, max_layouts=max_layouts)
     if store.n_invalid:
         n = store.n_invalid
@@ -85,13 +130,16 @@ def _summary(rows, wall: float, out: Path) -> None:
     click.echo("\n" + HEADER)
     for _, ds, _, _ in rows:
         click.echo(summary_line(metrics(ds)))
-    html, _ = write_index(out)
-    click.echo(f"wall time {wall:.1f} s; index: {html}")
+    skipped: list[str] = []
+    html, _ = write_index(out, skipped=skipped)
+    for note in skipped:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wall time {wall:.1f} s; index: {html or 'not written'}")
 
 
 _common = [
-    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-                 default=Path("isacnet-results"), show_default=True, help="Output folder."),
+    click.option("--out", "out", type=str, default="isacnet-results", show_default=True,
+                 callback=lambda ctx, param, v: _check_out(v), help="Output folder."),
     click.option("--quick", is_flag=True, help="Few layouts per point: a smoke test in seconds."),
     click.option("--workers", type=int, default=None,
                  help="Worker processes (1 = serial reference; default: one per core)."),
@@ -123,8 +171,14 @@ def _with_common(f):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="isacnet")
-def main() -> None:
-    """isacnet: closed forms and Monte Carlo for ISAC and distributed MIMO radar networks."""
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (also ISACNET_DEBUG=1); "
+              "may be given anywhere on the line.")
+def main(debug: bool = False) -> None:
+    """isacnet: closed forms and Monte Carlo for ISAC and distributed MIMO radar networks.
+
+    Exit status: 0 done, 2 bad usage (one line naming what to change), 1 a failure at run time
+    (one line), 130 interrupted, 143 terminated (finished chunks kept: rerun to resume).
+    """
 
 
 @main.command("list")
@@ -227,15 +281,30 @@ def eval_(model, sets, mc_layouts, seed):
     from .params import SongParams, from_mapping
 
     p = from_mapping(SongParams, _parse_sets(sets), where="--set")
-    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
-    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
-    fc = song.fair_comparison(p)
-    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
-    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
-    if mc_layouts:
-        r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
-        click.echo(f"MC of (18): {r['crlb']}")
-        click.echo(f"MC of (23): {r['jensen']}")
+    lines = []  # printed once all is computed: an error leaves no half-printed answer
+    with _evaluable(sets):
+        lines.append(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
+        lines.append(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
+        fc = song.fair_comparison(p)
+        lines.append(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
+        lines.append(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+        if mc_layouts:
+            r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
+            lines.append(f"MC of (18): {r['crlb']}")
+            lines.append(f"MC of (23): {r['jensen']}")
+    click.echo("\n".join(lines))
+
+
+@contextlib.contextmanager
+def _evaluable(sets):
+    """Arithmetic faults of the formulas at the ``--set`` point (an overflow, a division by zero)
+    become a ParameterError naming the ``--set`` values: they are the user's to change."""
+    try:
+        yield
+    except ArithmeticError as exc:
+        shown = " ".join(f"--set {s}" for s in sets) or "the default parameters"
+        raise ParameterError("--set", shown, f"values the formulas can evaluate ({type(exc).__name__}: "
+                             f"{_one_line(exc)})") from None
 
 
 def _parse_sets(sets) -> dict:
@@ -280,8 +349,9 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
 
     p = from_mapping(MengParams, _parse_sets(sets), where="--set")
     check_objective(weight, min_rate, max_crlb)
-    t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
-    d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
+    with _evaluable(sets):
+        t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
+        d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
     out = d.as_dict()
     if verify:
         from .meng import verify_design
@@ -309,20 +379,106 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
                    f"CRLB geometric mean = {est['geo_mean']}, P(cannot localise) = {est['singular'].mean:.3g}")
 
 
+_STATE: dict[str, Path] = {}
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwound like Ctrl-C (finished chunks are kept), exit status 143."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
+    raise Terminated()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _resume_hint() -> str:
+    out = _STATE.get("out")
+    if out is None:
+        return ""
+    return f"; finished chunks are kept in {out / CHUNK_DIR}: rerun the same command to resume"
+
+
+def _debug_requested(argv: list[str]) -> tuple[bool, list[str]]:
+    """``--debug`` anywhere before ``--`` (removed from argv), or ISACNET_DEBUG set and not 0."""
+    env = os.environ.get("ISACNET_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+    head, sep, tail = (argv[: argv.index("--")], ["--"], argv[argv.index("--") + 1:]) if "--" in argv \
+        else (argv, [], [])
+    flag = "--debug" in head
+    return env or flag, [a for a in head if a != "--debug"] + sep + tail
+
+
 def run_cli(argv: list[str] | None = None) -> int:
-    """The console script: parameter errors become one clear line and exit status 2."""
+    """The console script: every failure a user can cause is one line on stderr.
+
+    Exit status 2: bad usage (ParameterError, a missing backend package, a click usage error);
+    1: a failure at run time (out of memory, dead workers, I/O, anything unexpected); 130 on
+    Ctrl-C, 143 on SIGTERM. With ``--debug`` or ``ISACNET_DEBUG=1`` the traceback is shown.
+    """
+    from .backends import BackendUnavailable
+
+    debug, argv = _debug_requested(list(sys.argv[1:] if argv is None else argv))
+    _STATE.clear()
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = _warning_line
+        return _run_main(argv, debug, BackendUnavailable)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (not the two-line default with the source line)."""
+    click.echo(f"warning: {category.__name__}: {_one_line(message)}", err=True)
+
+
+def _run_main(argv: list[str], debug: bool, backend_unavailable: type) -> int:
+    old_term = None
     try:
-        rv = main(args=argv, standalone_mode=False)
-    except ParameterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        pass
+    try:
+        rv = main(args=argv, standalone_mode=False, prog_name="isacnet")
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(f"interrupted{_resume_hint()}", err=True)
         return 130
+    except Terminated:
+        click.echo(f"terminated (SIGTERM){_resume_hint()}", err=True)
+        return 143
     except click.ClickException as exc:
-        exc.show()
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        click.echo(f"error: {_one_line(exc.format_message())}{where}", err=True)
         return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
+        if debug:
+            raise
+        code, msg = _describe(exc, backend_unavailable)
+        click.echo(f"error: {msg}", err=True)
+        return code
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     return rv if isinstance(rv, int) else 0
+
+
+def _describe(exc: Exception, backend_unavailable: type) -> tuple[int, str]:
+    """(exit status, one line) for an exception that reached the top."""
+    from .experiments.executors import WorkerDied
+
+    if isinstance(exc, ParameterError | backend_unavailable):
+        return 2, _one_line(exc)
+    if isinstance(exc, MemoryError):
+        return 1, ("out of memory" + (f" ({_one_line(exc)})" if str(exc) else "")
+                   + ": lower monte_carlo.block_size, k_nearest or the number of --workers" + _resume_hint())
+    if isinstance(exc, WorkerDied):
+        return 1, _one_line(exc) + _resume_hint()
+    if isinstance(exc, OSError):
+        name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return 1, f"{name}{exc.strerror or _one_line(exc)}{_resume_hint()}"
+    return 1, (f"{type(exc).__name__}: {_one_line(exc)} (unexpected: rerun with --debug for the traceback "
+               f"and report it){_resume_hint()}")
 
 
 def console() -> None:  # pragma: no cover - the installed `isacnet` script

@@ -218,6 +218,7 @@ class _Reordered:
         self.n_workers, self.rng = n_workers, np.random.default_rng(seed)
 
     def imap_unordered(self, fn, args):
+        args = list(args)  # the engine hands over a generator (chunks made lazily)
         for i in self.rng.permutation(len(args)):
             yield int(i), fn(*args[i])
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..params import ParameterError, check_int, check_real
 from ..simulation.engine import SerialExecutor
 
-__all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor"]
+__all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "WorkerDied", "make_executor", "usable_cpus"]
 
 INSTALL_HINT = "pip install 'isacnet[distributed]'"
 
@@ -33,17 +34,33 @@ def _context():
     return mp.get_context("spawn")
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+class WorkerDied(RuntimeError):
+    """Pool worker processes kept dying (killed, e.g. by the out-of-memory killer) while running
+    the same chunks, after :attr:`ProcessExecutor.retries` reruns."""
+
+
 def _die_with_parent() -> None:
     """Pool-worker initializer: on Linux, ask the kernel to SIGKILL this worker when the process
     that started it dies (``prctl(PR_SET_PDEATHSIG)``), so that a SIGKILLed run leaves no
     orphaned workers blocked on a pipe. Elsewhere a no-op (the pool notices a dead parent there
-    only through its broken pipes)."""
+    only through its broken pipes). Everywhere: Ctrl-C and SIGTERM are the parent's to handle
+    (it stops the pool), so a worker does not print a traceback of its own."""
+    import signal
     import sys
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not sys.platform.startswith("linux"):
         return
     import ctypes
-    import signal
 
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -77,10 +94,19 @@ class ProcessExecutor(_Reentrant):
 
     At most ``2 * n_workers`` chunks are in flight, so memory stays bounded however many chunks
     a run has. Use as a context manager to reuse one pool across several runs.
+
+    A worker that dies mid-chunk (SIGKILL, the out-of-memory killer) breaks the pool: a new pool
+    is started and the chunks that were in flight are rerun (they draw the same random numbers,
+    so the result is unchanged), up to ``retries`` times for the same chunk, each said in one
+    line on stderr; then :class:`WorkerDied` is raised (chunks finished so far are kept by the
+    caller's cache). ``n_workers`` is capped at the usable CPUs (:func:`usable_cpus`).
     """
 
-    def __init__(self, n_workers: int | None = None):
-        self.n_workers = check_int("workers", n_workers or os.cpu_count() or 1, ge=1)
+    def __init__(self, n_workers: int | None = None, retries: int = 2):
+        n = check_int("workers", n_workers or usable_cpus(), ge=1)
+        self.requested = n
+        self.n_workers = min(n, usable_cpus())
+        self.retries = check_int("retries", retries, ge=0)
         self._pool: ProcessPoolExecutor | None = None
         self._depth = 0
 
@@ -89,33 +115,88 @@ class ProcessExecutor(_Reentrant):
             self._pool = ProcessPoolExecutor(self.n_workers, mp_context=_context(), initializer=_die_with_parent)
         return self._pool
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, kill: bool = False) -> None:
+        """Shut the pool down; ``kill``: stop its workers at once (after an interrupt), instead
+        of letting running chunks finish."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                try:
+                    proc.kill()
+                except (OSError, AttributeError):  # already gone
+                    pass
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except BrokenProcessPool:  # pragma: no cover - a worker killed during shutdown
+            pass
 
-    def imap_unordered(self, fn: Callable[..., Any], args: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth <= 0:
+            self._depth = 0
+            self.close(kill=exc[0] is not None)
+
+    def imap_unordered(self, fn: Callable[..., Any], args: Iterable[tuple]) -> Iterator[tuple[int, Any]]:
         owned = self._pool is None
         pool = self._ensure()
+        failed = True
         try:
             it = iter(enumerate(args))
-            inflight: dict[Any, int] = {}
+            inflight: dict[Any, tuple[int, tuple]] = {}
+            deaths: dict[int, int] = {}  # chunk index -> pools broken while it ran
+
+            def submit(item: tuple[int, tuple]) -> None:
+                inflight[pool.submit(fn, *item[1])] = item
+
             for _ in range(2 * self.n_workers):
                 nxt = next(it, None)
                 if nxt is None:
                     break
-                inflight[pool.submit(fn, *nxt[1])] = nxt[0]
+                submit(nxt)
             while inflight:
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                broken = []
                 for fut in done:
-                    i = inflight.pop(fut)
-                    yield i, fut.result()
+                    item = inflight.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken.append(item)
+                        continue
+                    yield item[0], result
                     nxt = next(it, None)
                     if nxt is not None:
-                        inflight[pool.submit(fn, *nxt[1])] = nxt[0]
+                        submit(nxt)
+                if broken:
+                    broken += list(inflight.values())  # every chunk in flight died with the pool
+                    inflight.clear()
+                    pool = self._restart(broken, deaths)
+                    for item in sorted(broken, key=lambda x: x[0]):
+                        submit(item)
+            failed = False
         finally:
             if owned:
-                self.close()
+                self.close(kill=failed)
+
+    def _restart(self, broken: list[tuple[int, tuple]], deaths: dict[int, int]) -> ProcessPoolExecutor:
+        """A new pool after a worker died; raise WorkerDied once a chunk has seen too many."""
+        import sys
+
+        worst = 0
+        for i, _ in broken:
+            deaths[i] = deaths.get(i, 0) + 1
+            worst = max(worst, deaths[i])
+        self.close(kill=True)
+        if worst > self.retries:
+            raise WorkerDied(
+                f"worker processes died {worst} times while running the same chunk (killed, e.g. out of "
+                "memory: try fewer --workers or a smaller block_size); finished chunks are kept"
+            )
+        print(f"note: a worker process died (killed, e.g. out of memory); rerunning its {len(broken)} "
+              f"chunk(s) in a new pool (retry {worst} of {self.retries})", file=sys.stderr, flush=True)
+        return self._ensure()
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(n_workers={self.n_workers})"
@@ -227,6 +308,7 @@ class DaskExecutor(_Reentrant):
                     dashboard_address=self.dashboard_address,
                     # without a dashboard the scheduler still serves health routes: 127.0.0.1, a free port
                     scheduler_kwargs=None if self.dashboard_address else {"dashboard_address": "127.0.0.1:0"},
+                    preload=["isacnet.experiments._dask_worker"],  # Ctrl-C is this process's to handle
                 )
             self._client = Client(self._cluster, set_as_default=False)
             self._own_client = True
@@ -252,7 +334,7 @@ class DaskExecutor(_Reentrant):
             self._saved_env = {}
 
     # -------------------------------------------------------------- work
-    def imap_unordered(self, fn: Callable[..., Any], args: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def imap_unordered(self, fn: Callable[..., Any], args: Iterable[tuple]) -> Iterator[tuple[int, Any]]:
         import uuid
 
         from distributed import as_completed
@@ -326,6 +408,19 @@ def _connect(address: str, timeout: float) -> Any:
         ) from None
 
 
+def check_address(address: str) -> str:
+    """``address`` if it is a TCP scheduler address ``tcp://HOST:PORT`` (or ``HOST:PORT``),
+    else :class:`ParameterError`: other Dask transports (``inproc://``, ``tls://`` without
+    certificates, ``ucx://``) cannot be reached from here with these options."""
+    import re
+
+    m = re.fullmatch(r"(?:tcp://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})", address.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 65535:
+        raise ParameterError("scheduler", address, "'local' or a Dask scheduler address tcp://HOST:PORT "
+                             "(PORT 1-65535; other transports such as inproc:// or tls:// are not supported)")
+    return address.strip()
+
+
 def make_executor(workers: int | None = None, scheduler: Any = None):
     """The executor for ``workers`` and ``scheduler``.
 
@@ -341,8 +436,7 @@ def make_executor(workers: int | None = None, scheduler: Any = None):
         return ProcessExecutor(workers)
     if isinstance(scheduler, str):
         if scheduler == "local":
-            return DaskExecutor(n_workers=None if workers is None else check_int("workers", workers, ge=1))
-        if "://" not in scheduler and ":" not in scheduler:
-            raise ParameterError("scheduler", scheduler, "'local' or a Dask scheduler address (tcp://host:port)")
-        return DaskExecutor(address=scheduler, n_workers=workers)
+            n = None if workers is None else min(check_int("workers", workers, ge=1), usable_cpus())
+            return DaskExecutor(n_workers=n)
+        return DaskExecutor(address=check_address(scheduler), n_workers=workers)
     return DaskExecutor(client=scheduler, n_workers=workers)

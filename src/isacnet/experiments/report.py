@@ -3,6 +3,11 @@
 The index (``index.html`` and ``README.md``) shows every figure of a run together with its
 metrics and links to the data (netCDF, CSV); it is rewritten atomically after each run and lists
 every figure present in the folder, so several runs into one folder add up.
+
+Files isacnet did not write are never overwritten nor trusted: the index files carry a marker
+(:data:`MARK`), and a ``README.md`` or ``index.html`` without it (a user's own) is left as it
+is; a ``.nc`` file that is not an isacnet result (unreadable, another program's, or one whose
+attributes do not hold together) is left out of the index. Both are said in a note.
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .store import atomic_write, load_dataset
+from .store import atomic_write
+
+MARK = "isacnet-index"
+"""Written into the index files (an HTML comment): only files carrying it are rewritten."""
+_LEGACY = ("# isacnet results", "<title>isacnet results</title>")  # index files of isacnet <= 0.2
 
 
 @dataclass(frozen=True)
@@ -75,17 +84,55 @@ def summary_line(m: FigureMetrics) -> str:
             f"{m.max_z:>16.2f}{m.wall_s:>9.1f}")
 
 
-def write_index(folder: str | Path) -> tuple[Path, Path]:
-    """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there."""
+def _ours(path: Path) -> bool:
+    """Whether ``path`` may be (over)written as an index: absent, or a regular file we wrote."""
+    if not path.exists() and not path.is_symlink():
+        return True
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return MARK in head or head.lstrip().startswith(_LEGACY) or _LEGACY[1] in head
+
+
+def _result(nc: Path):
+    """(metrics, attrs) of an isacnet result file, or None for anything else (never raises)."""
+    import xarray as xr
+
+    try:
+        if nc.is_symlink() or not nc.is_file():
+            return None
+        with xr.open_dataset(nc, engine="h5netcdf") as lazy:
+            if "figure_id" not in lazy.attrs or "isacnet_version" not in lazy.attrs:
+                return None
+            ds = lazy.load()
+        return metrics(ds), dict(ds.attrs)
+    except Exception:  # noqa: BLE001 - a foreign or damaged file: left out, never fails the run
+        return None
+
+
+def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[Path | None, Path | None]:
+    """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there.
+
+    ``skipped`` (a list) receives one note per file left out of the index or not overwritten.
+    Returns the two paths; None for an index file left alone because isacnet did not write it.
+    """
     folder = Path(folder)
+    notes = skipped if skipped is not None else []
     found = []
+    foreign = []
     for nc in sorted(folder.glob("*.nc")):
-        try:
-            ds = load_dataset(nc)
-        except (OSError, ValueError):  # not one of ours: skip it, never fail the run here
-            continue
-        if "figure_id" in ds.attrs:
-            found.append((nc, metrics(ds), ds.attrs))
+        r = _result(nc)
+        if r is None:
+            foreign.append(nc.name)
+        else:
+            found.append((nc, r[0], r[1]))
+    if foreign:
+        notes.append(f"{len(foreign)} .nc file(s) in {folder} are not isacnet results and were left out of "
+                     f"the index: {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}")
     groups = sorted({p.stem for p in folder.glob("*.png")} - {nc.stem for nc, _, _ in found})
 
     def fmt(m: FigureMetrics) -> list[str]:
@@ -94,7 +141,7 @@ def write_index(folder: str | Path) -> tuple[Path, Path]:
 
     cols = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
             "max abs(MC-CF)/se", "wall s"]
-    md = ["# isacnet results", "",
+    md = ["# isacnet results", "", f"<!-- {MARK}: written by isacnet, rewritten by every run into this folder -->", "",
           "Every figure in this folder, with its data (`.nc` netCDF with config, seed and versions "
           "in its attributes; `.csv`). Max rel. 95% CI: the largest CI half-width relative to the "
           "estimate over the plotted Monte Carlo outputs; max abs(MC-CF)/se: the largest "
@@ -118,6 +165,7 @@ def write_index(folder: str | Path) -> tuple[Path, Path]:
         for nc, m, attrs in found)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>isacnet results</title>
+<!-- {MARK}: written by isacnet, rewritten by every run into this folder -->
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}img{{max-width:100%}}</style></head>
 <body><h1>isacnet results</h1>
@@ -127,6 +175,12 @@ td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}img{{max-width:100%}
 {imgs}
 </body></html>
 """
-    h = atomic_write(folder / "index.html", lambda t: t.write_text(page, encoding="utf-8"))
-    r = atomic_write(folder / "README.md", lambda t: t.write_text("\n".join(md), encoding="utf-8"))
-    return h, r
+    written: list[Path | None] = []
+    for name, text in (("index.html", page), ("README.md", "\n".join(md))):
+        path = folder / name
+        if not _ours(path):
+            notes.append(f"{path} was not written by isacnet: left unchanged")
+            written.append(None)
+            continue
+        written.append(atomic_write(path, lambda t, text=text: t.write_text(text, encoding="utf-8")))
+    return written[0], written[1]

@@ -63,6 +63,12 @@ _TABLES = {
     "plot": {"xscale", "yscale", "x_transform", "ylabel"},
 }
 MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
+MAX_CONFIG_BYTES = 1 << 20
+"""Largest config file read (1 MiB; the shipped specs are under 1 kB): checked before reading."""
+MAX_AXIS_VALUES = 10_000
+"""Most values of one sweep axis (``values``, ``logspace``, ``linspace``)."""
+MAX_POINTS = 100_000
+"""Most sweep points of a spec (series x sweep)."""
 _FILE_STEM = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*")
 
 
@@ -147,6 +153,13 @@ class FigureSpec:
                 top[k] = v
             else:
                 opts[k] = v
+        for k, ge in (("n_layouts", 2), ("quick_n_layouts", 2), ("block_size", 1)):
+            if k in top:
+                top[k] = check_int(k, top[k], ge=ge)
+        if "seed" in top:
+            from ..rng import check_seed
+
+            top["seed"] = check_seed(top["seed"])
         spec = dataclasses.replace(self, options=opts, **top)
         from .models import get_model
 
@@ -228,10 +241,14 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         line = _line_of(text, table, key)
         return f"{source}:{line}" if line else source
 
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ParameterError("config", source, f"at most {MAX_CONFIG_BYTES} characters ({len(text)} given)")
     try:
-        doc = tomllib.loads(text)
+        doc = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError("config", source, f"valid TOML ({exc})") from None
+    except RecursionError:
+        raise ParameterError("config", source, "TOML whose arrays and tables nest less deeply") from None
     for t in doc:
         if t not in _TABLES:
             raise ParameterError(f"[{t}]", "table", f"one of {sorted(_TABLES)}", where(t))
@@ -265,6 +282,9 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     sweep = _parse_axis("sweep", doc.get("sweep", {}), model, where)
     series = _parse_axis("series", doc["series"], model, where) if "series" in doc else None
     if series is not None:
+        if len(series.values) * len(sweep.values) > MAX_POINTS:
+            raise ParameterError("series", f"{len(series.values)} x {len(sweep.values)} points",
+                                 f"at most {MAX_POINTS} sweep points in all", where("series"))
         if series.dim == sweep.dim:
             raise ParameterError("series.dim", series.dim, f"a name other than sweep.dim {sweep.dim!r}",
                                  where("series", "dim"))
@@ -337,6 +357,9 @@ def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:
     raw = sw[kind]
     if not isinstance(raw, list) or not raw:
         raise ParameterError(f"{table}.{kind}", raw, "a non-empty list", where(table, kind))
+    if len(raw) > MAX_AXIS_VALUES:
+        raise ParameterError(f"{table}.{kind}", f"a list of {len(raw)} values",
+                             f"at most {MAX_AXIS_VALUES} values", where(table, kind))
     try:
         if kind == "values":
             vals = [check_real(f"{table}.values[{i}]", v) for i, v in enumerate(raw)]
@@ -345,7 +368,7 @@ def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:
                 raise ParameterError(f"{table}.{kind}", raw, "[start, stop, num]")
             a = check_real(f"{table}.{kind}[0]", raw[0])
             b = check_real(f"{table}.{kind}[1]", raw[1])
-            num = check_int(f"{table}.{kind}[2]", raw[2], ge=1, le=10_000)
+            num = check_int(f"{table}.{kind}[2]", raw[2], ge=1, le=MAX_AXIS_VALUES)
             vals = list(np.logspace(a, b, num) if kind == "logspace" else np.linspace(a, b, num))
     except ParameterError as exc:
         raise ParameterError(exc.name, exc.value, exc.valid, where(table, kind)) from None
@@ -359,14 +382,48 @@ def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:
                      str(sw.get("label", dim)), str(sw.get("units", "")))
 
 
-def load_spec(path: str | Path) -> FigureSpec:
-    """Read and validate a sweep spec file (see the module docstring for the format)."""
+def read_config(path: str | Path) -> str:
+    """The text of a config file, checked before it is read: a regular file (not a FIFO, a
+    device such as ``/dev/zero`` or a folder) of at most :data:`MAX_CONFIG_BYTES` bytes, UTF-8
+    (a byte-order mark is accepted and dropped).
+
+    Raises
+    ------
+    ParameterError
+        Naming the file and what it must be.
+    """
+    import os
+    import stat
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block here
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ParameterError("config", str(p), "a regular file (not a folder, device or pipe)")
+            if st.st_size > MAX_CONFIG_BYTES:
+                raise ParameterError("config", str(p), f"a file of at most {MAX_CONFIG_BYTES} bytes "
+                                     f"({st.st_size} bytes)")
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(MAX_CONFIG_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise ParameterError("config", str(p), f"a readable TOML file ({exc.strerror})") from None
-    return parse_spec(text, source=str(p))
+        raise ParameterError("config", str(p), f"a readable TOML file ({exc.strerror or exc})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ParameterError("config", str(p), f"a file of at most {MAX_CONFIG_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParameterError("config", str(p), f"UTF-8 text (byte {exc.start}, line {line}, "
+                             f"is {data[exc.start:exc.start + 1]!r}: save the file as UTF-8)") from None
+
+
+def load_spec(path: str | Path) -> FigureSpec:
+    """Read and validate a sweep spec file (see the module docstring for the format)."""
+    return parse_spec(read_config(path), source=str(path))
 
 
 FIGURES_DIR = Path(__file__).with_name("figures")

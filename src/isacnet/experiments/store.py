@@ -159,10 +159,31 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def netcdf_attrs(attrs: dict) -> dict:
+    """``attrs`` as netCDF can store them: an integer beyond int64 (a seed such as 2**64, which
+    numpy's SeedSequence accepts) becomes its decimal string, so it round-trips exactly
+    (``int(ds.attrs["seed"])``); a bool becomes 0/1."""
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, bool):
+            v = int(v)
+        elif isinstance(v, int) and not _INT64[0] <= v <= _INT64[1]:
+            v = str(v)
+        out[k] = v
+    return out
+
+
 def save_dataset(ds: xr.Dataset, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
-    """Write ``ds`` as ``<stem>.nc`` and ``<stem>.csv`` (stem: the figure id)."""
+    """Write ``ds`` as ``<stem>.nc`` and ``<stem>.csv`` (stem: the figure id).
+
+    Attributes netCDF cannot hold as they are are stored as :func:`netcdf_attrs` says."""
     folder = Path(folder)
     stem = stem or str(ds.attrs.get("figure_id", "result"))
+    ds = ds.copy(deep=False)
+    ds.attrs = netcdf_attrs(ds.attrs)
     nc = atomic_write(folder / f"{stem}.nc", lambda t: ds.to_netcdf(t, engine="h5netcdf"))
 
     def write_csv(t: Path) -> None:

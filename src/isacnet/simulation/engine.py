@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,7 +68,9 @@ class ChunkCache(Protocol):
 
 
 class Executor(Protocol):
-    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete.
+    """Runs ``fn(*args)`` for each args tuple and yields ``(i, result)`` as they complete
+    (``i``: the tuple's position in ``args``). ``args`` may be a generator, made lazily so that
+    memory is flat in the number of chunks: pull from it as work is submitted.
 
     An executor that holds resources (a process pool, a Dask client) may also be a context manager
     that keeps them between calls; :func:`run_jobs` enters it around its stages, so entering must
@@ -77,7 +79,7 @@ class Executor(Protocol):
 
     n_workers: int
 
-    def imap_unordered(self, fn: Callable[..., Any], args: Sequence[tuple]) -> Iterator[tuple[int, Any]]: ...
+    def imap_unordered(self, fn: Callable[..., Any], args: Iterable[tuple]) -> Iterator[tuple[int, Any]]: ...
 
 
 class SerialExecutor:
@@ -369,31 +371,20 @@ def run_jobs(
     try:
         with session:
             while active:
-                tasks: list[tuple[int, int, int]] = []  # (job index, first block, n blocks)
-                for j in active:  # this stage's missing blocks, in chunks
+                for j in active:
                     advance(j)
-                    f, end = folds[j], ends[j][stage[j]]
-                    cb = cb_fixed or default_chunk_blocks(end - f.next_block, executor.n_workers)
-                    b = f.next_block
-                    while b < end:
-                        if b in f.pending:
-                            b += 1
-                            continue
-                        e = b
-                        while e < end and e not in f.pending and e - b < cb:
-                            e += 1
-                        tasks.append((j, b, e - b))
-                        b = e
-                if tasks:
-                    args = [(jobs[j], b, nb) for j, b, nb in tasks]
-                    for i, blocks in executor.imap_unordered(run_chunk, args):
-                        j, b, nb = tasks[i]
-                        if cache is not None:
-                            cache.save(jobs[j], b, blocks)
-                        folds[j].add(b, blocks)
-                        advance(j)
-                        if bar is not None:
-                            bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
+                # This stage's missing blocks, in chunks, generated lazily (the executor pulls a
+                # bounded number at a time), so memory does not grow with n_layouts.
+                tasks: dict[int, tuple[int, int, int]] = {}  # in flight: i -> (job, first block, n)
+                for i, blocks in executor.imap_unordered(run_chunk, _chunk_args(jobs, active, folds, ends, stage,
+                                                                              cb_fixed, executor.n_workers, tasks)):
+                    j, b, nb = tasks.pop(i)
+                    if cache is not None:
+                        cache.save(jobs[j], b, blocks)
+                    folds[j].add(b, blocks)
+                    advance(j)
+                    if bar is not None:
+                        bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
                 still = []
                 for j in active:
                     job, f, end = jobs[j], folds[j], ends[j][stage[j]]
@@ -415,6 +406,28 @@ def run_jobs(
         if bar is not None:
             bar.close()
     return results  # type: ignore[return-value]
+
+
+def _chunk_args(jobs, active, folds, ends, stage, cb_fixed, n_workers, tasks) -> Iterator[tuple]:
+    """Yield ``(job, first block, n blocks)`` for every missing chunk of this stage of the
+    ``active`` jobs, recording each in ``tasks`` under its running index (as the executor
+    numbers them) until its result is taken out."""
+    i = 0
+    for j in active:
+        f, end = folds[j], ends[j][stage[j]]
+        cb = cb_fixed or default_chunk_blocks(end - f.next_block, n_workers)
+        b = f.next_block
+        while b < end:  # a block is done if folded (cached ones may be, meanwhile) or pending
+            if b < f.next_block or b in f.pending:
+                b += 1
+                continue
+            e = b
+            while e < end and e not in f.pending and e >= f.next_block and e - b < cb:
+                e += 1
+            tasks[i] = (j, b, e - b)
+            yield (jobs[j], b, e - b)
+            i += 1
+            b = e
 
 
 def estimates(moments: Mapping[str, Moments]) -> dict[str, Estimate]:

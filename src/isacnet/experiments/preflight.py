@@ -1,0 +1,195 @@
+"""Checks run before any work: every sweep point's kernel is built, its memory bounded and tried.
+
+A run that cannot finish should fail in its first second with one line naming what to change,
+not after hours of work, and never with a traceback or an out-of-memory kill. For every sweep
+point of every spec, :func:`preflight`
+
+1. builds the Monte Carlo kernel (the backend's package is imported here: a missing one is
+   reported before any output is written);
+2. bounds from below the memory one block of layouts needs (:func:`block_bytes`) and refuses
+   what cannot fit in this machine's memory (:func:`available_memory`), naming the parameter
+   that sets the size (``k_nearest``, ``n_bs``, ``window_radius``, ``block_size``, ...) and the
+   memory it would need;
+3. runs the kernel on two layouts drawn from a throw-away generator (not the run's random
+   numbers: results are unchanged), so that a parameter combination the kernel cannot evaluate
+   (an overflow, say) is refused with the point and its parameters named.
+
+The bound is a lower bound: a run that passes may still run out of memory (reported in one line
+by the command line, exit status 1), but one that is refused could not have run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..params import ParameterError
+
+SIZE_FIELDS = ("k_nearest", "n_bs", "max_candidates")
+"""Kernel fields that set how many points one layout holds (each drawn as 8-byte floats)."""
+
+PROBE_LAYOUTS = 2
+"""Layouts each point's kernel is tried on before the run."""
+
+
+def available_memory() -> int:
+    """Bytes this process may use at most: the physical memory, lowered by a cgroup limit
+    (``memory.max``) or an address-space rlimit where one is set."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(int(text))
+    try:
+        import resource
+
+        for lim in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft, _ = resource.getrlimit(lim)
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                limits.append(soft)
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX
+        pass
+    return min(limits) if limits else 1 << 40
+
+
+def _gib(n: float) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.3g} bytes"
+
+
+def layout_points(kernel: Any) -> tuple[float, str | None]:
+    """(points one layout holds, the option that sets it) for ``kernel``, from its size fields
+    and, for a disk window, the Poisson mean ``pi * lambda * R**2`` (plus 10 standard deviations)."""
+    best: tuple[float, str | None] = (1.0, None)
+    for name in SIZE_FIELDS:
+        v = getattr(kernel, name, None)
+        if isinstance(v, int | np.integer) and not isinstance(v, bool) and v > best[0]:
+            best = (float(v), name)
+    radius = getattr(kernel, "window_radius", None)
+    params = getattr(kernel, "params", None)
+    if radius is not None and params is not None:
+        dens = [getattr(params, d, None) for d in ("tx_density", "rx_density", "bs_density")]
+        dens = [float(d) for d in dens if isinstance(d, int | float)]
+        if dens:
+            with np.errstate(over="ignore"):
+                mean = float(np.pi * max(dens) * np.float64(radius) ** 2)
+            need = mean + 10.0 * math.sqrt(mean) if math.isfinite(mean) else math.inf
+            if need > best[0]:
+                best = (need, "window_radius")
+    return best
+
+
+def block_bytes(kernel: Any, n: int) -> tuple[float, str]:
+    """A lower bound on the bytes a kernel needs for a block of ``n`` layouts, and the parameter
+    that sets it: its outputs (4 arrays of ``n`` floats) and four arrays of one layout's points
+    (distances, two direction cosines, gains);
+    the numpy Song kernel on the infinite plane draws the whole block's points at once."""
+    points, name = layout_points(kernel)
+    whole_block = (type(kernel).__name__ == "SongKernel" and getattr(kernel, "window_radius", 1) is None
+                   and getattr(kernel, "backend", "numpy") == "numpy")
+    need = 8.0 * (4 * n + (n + 3 if whole_block else 4) * points)
+    return need, name or "block_size"
+
+
+def check_memory(kernel: Any, n: int, where: str, options: Mapping[str, Any], block_size: int) -> None:
+    """Refuse a kernel whose block of ``n`` layouts cannot fit in :func:`available_memory`."""
+    need, name = block_bytes(kernel, n)
+    have = available_memory()
+    if need <= have:
+        return
+    per_layout = block_bytes(kernel, 1)[0]
+    most = int(have // max(per_layout, 1.0))
+    fewer = f"fewer layouts per block (block_size at most {most})" if most >= 1 else ""
+    if name == "block_size":
+        value: Any = block_size
+        advice = fewer or "fewer layouts per block"
+    else:
+        value = options.get(name, getattr(kernel, name, None))
+        advice = f"a smaller {name}" + (f", or {fewer}" if fewer else "")
+    raise ParameterError(
+        name if name == "block_size" else f"monte_carlo.{name}", value,
+        f"{advice}: a block of {n} layouts needs at least {_gib(need)} of memory and this machine "
+        f"has {_gib(have)}", where)
+
+
+def _changed(params: Any) -> dict[str, Any]:
+    """The fields of a parameter object that differ from their defaults (to name a point)."""
+    try:
+        default = type(params)()
+    except Exception:  # noqa: BLE001 - a class without defaults: show everything
+        default = None
+    out = {}
+    for f in dataclasses.fields(params):
+        v = getattr(params, f.name)
+        if default is None or getattr(default, f.name) != v:
+            out[f.name] = v
+    return out
+
+
+_POINT_FAULTS = (ArithmeticError, ValueError, TypeError, IndexError, MemoryError, RuntimeError, Warning)
+"""What a kernel raises at parameters it cannot evaluate (a Warning only where warnings are errors)."""
+
+
+def _point_error(exc: BaseException, params: Any, opts: Mapping[str, Any], where: str) -> ParameterError:
+    shown = {**_changed(params), **{k: v for k, v in opts.items() if v is not None}}
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return ParameterError("parameters", shown, f"values the Monte Carlo can evaluate "
+                          f"({type(exc).__name__}: {msg}); change them", where)
+
+
+def probe(kernel: Any, params: Any, opts: Mapping[str, Any], where: str) -> None:
+    """Run ``kernel`` on :data:`PROBE_LAYOUTS` layouts; an exception becomes a ParameterError
+    naming the point and its non-default parameters."""
+    rng = np.random.default_rng(0)
+    try:
+        with np.errstate(all="ignore"):
+            kernel(rng, PROBE_LAYOUTS)
+    except ParameterError:
+        raise
+    except _POINT_FAULTS as exc:
+        raise _point_error(exc, params, opts, where) from None
+
+
+def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None = None) -> None:
+    """Build, bound and try every sweep point's kernel of ``specs`` (see the module docstring).
+
+    Raises
+    ------
+    ParameterError
+        Naming the point (spec id and index), the parameter to change and why.
+    BackendUnavailable
+        A ``backend`` whose package is not installed.
+    """
+    from .models import get_model
+
+    for spec in specs:
+        model = get_model(spec.model)
+        n_layouts = max_layouts or (spec.quick_n_layouts if quick else spec.n_layouts)
+        n = min(spec.block_size, n_layouts)
+        for i, (params, opts) in enumerate(spec.points()):
+            where = f"{spec.id}, sweep point {i}"
+            try:
+                kernel = model.kernel(params, opts)
+            except ParameterError as exc:
+                raise ParameterError(exc.name, exc.value, exc.valid, exc.where or where) from None
+            except ImportError:
+                raise
+            except _POINT_FAULTS as exc:
+                raise _point_error(exc, params, opts, where) from None
+            check_memory(kernel, n, where, opts, spec.block_size)
+            probe(kernel, params, opts, where)
