@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .params import ParameterError
+from .params import TRADEOFF_L_MAX, TRADEOFF_N_MAX, ParameterError
 
 
 def _executor(workers: int | None, scheduler: str | None = None):
@@ -251,13 +251,17 @@ def _parse_sets(sets) -> dict:
 @main.command("optimize")
 @click.option("--weight", type=float, default=None,
               help="Maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a), w in [0, 1].")
-@click.option("--min-rate", type=float, default=None, help="Smallest CRLB_a with R_c >= this [nats/s/Hz].")
+@click.option("--min-rate", type=float, default=None,
+              help="Smallest CRLB_a with R_c >= this rate target, in nats/s/Hz (Theorem 2's unit; "
+                   "bit/s/Hz x ln 2).")
 @click.option("--max-crlb", type=float, default=None, help="Largest R_c with CRLB_a <= this [m^2].")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Network parameter (MengParams, SI units), e.g. --set backhaul_capacity=4 "
                    "--set sensing_rate_demand=0.3 --set user_density=2e-6.")
-@click.option("--L-max", "L_max", type=int, default=20, show_default=True, help="Largest L searched.")
-@click.option("--N-max", "N_max", type=int, default=30, show_default=True, help="Largest N searched.")
+@click.option("--L-max", "L_max", type=int, default=TRADEOFF_L_MAX, show_default=True,
+              help="Largest L searched (the same default as isacnet.meng.optimize).")
+@click.option("--N-max", "N_max", type=int, default=TRADEOFF_N_MAX, show_default=True,
+              help="Largest N searched (the same default as isacnet.meng.optimize).")
 @click.option("--variant", type=click.Choice(["exact", "paper"]), default="exact", show_default=True,
               help="Theorem 2 re-derived or as printed.")
 @click.option("--verify", "verify", type=int, default=0,
@@ -288,15 +292,20 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
                    mc_crlb_geo_mean=est["geo_mean"].mean, mc_crlb_geo_mean_ci95=list(est["geo_mean"].ci95),
                    mc_singular=est["singular"].mean, mc_layouts=verify)
     if as_json:
-        click.echo(json.dumps(out, indent=2, default=float))
+        # strict JSON: a non-finite number (the CRLB of a design without sensing power) as a string
+        click.echo(json.dumps({k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v)
+                               for k, v in out.items()}, indent=2, default=float))
         return
     s, c = t.sensing_corner(), t.comm_corner()
     click.echo(f"best design: L = {d.L}, N = {d.N}, p^c = {d.p_c:.6g} (p^s = {d.p_s:.6g})")
     click.echo(f"  R_c      = {d.rate:.6g} nats/s/Hz ({d.rate_bits:.6g} bit/s/Hz), Theorem 2 ({variant})")
     click.echo(f"  CRLB_a   = {d.crlb:.6g} m^2 ((16), mean-field)")
     click.echo(f"  kappa_s  = {d.kappa_s:.6g}, kappa_c = {d.kappa_c:.6g}")
-    click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} "
+    click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} nats/s/Hz "
                f"(e = {p.sensing_rate_demand:g})")
+    if d.on_edge:
+        click.echo(f"  note: the optimum is on the edge of the search box ({', '.join(d.on_edge)}); "
+                   "a larger --L-max/--N-max may hold a better design")
     if s is not None and c is not None:
         ts = float(t.time_sharing(d.rate))
         click.echo(f"  time sharing at the same rate: CRLB = {ts:.6g} m^2"

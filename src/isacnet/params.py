@@ -158,6 +158,19 @@ def _prefer_direct(direct: float, log_value: float, names: Mapping[str, Any], wh
     return v
 
 
+# The design search of Meng & Masouros (isacnet.meng.optimize, Tradeoff, `isacnet optimize`):
+# one set of defaults, used by the Python API and the command line alike.
+TRADEOFF_L_MAX = 20
+"""Largest communication cluster L searched by default (the rate-optimal L is 10-13 at
+lambda_u = lambda_b, errata M-33, so 20 keeps it inside the search box)."""
+TRADEOFF_N_MAX = 30
+"""Largest sensing cluster N searched by default."""
+TRADEOFF_N_MIN = 2
+"""Smallest sensing cluster (one BS has a rank-one FIM and cannot localise)."""
+TRADEOFF_N_GRID = 101
+"""p^c grid points per L at which Theorem 2 is tabulated."""
+
+
 def check_int(name: str, value: Any, *, ge: int = 1, le: int | None = None) -> int:
     """Return ``value`` as an int or raise :class:`ParameterError` naming ``name``."""
     valid = f"an integer >= {ge}" + (f" and <= {le}" if le is not None else "")
