@@ -303,7 +303,7 @@ class SongParams:
                 8.0 * math.pi**2 * self.rho_s * self.rcs * self.eff_bandwidth**2 * c**2
                 / ((4.0 * math.pi) ** 3 * self.carrier_freq**2)
             )
-        except (ParameterError, OverflowError):
+        except (ParameterError, OverflowError, ZeroDivisionError):
             direct = math.inf
         return _prefer_direct(direct, self.log_eta, self.values_of(self._ETA_NAMES), "eta")
 
@@ -496,7 +496,7 @@ class MengParams:
                 * self.eff_bandwidth**2 * self.rcs
                 / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
             )
-        except OverflowError:
+        except (OverflowError, ZeroDivisionError):  # f_c^2 underflows to 0 at f_c = 1e-300
             direct = math.inf
         return _prefer_direct(direct, self.log_zeta2, {n: getattr(self, n) for n in self._ZETA_NAMES},
                               "|zeta|^2 of eq. (5)")
