@@ -547,6 +547,24 @@ def poisson_request_acceptance(capacity, m) -> np.ndarray:
 
 KappaVariant = Literal["derived", "paper", "appendix", "typical-bs"]
 
+_PSI_MAX = 2**53
+
+
+def _check_acceptance_args(psi, mu, n, mu_name: str, n_name: str) -> None:
+    """Input validation shared by kappa_s and kappa_c (issue 14): psi must fit the integer
+    arithmetic of the acceptance forms (psi <= 2^53; 10**30 gave an error naming an internal
+    ``capacity``), and the mean load mu n must be a finite float64."""
+    p = np.asarray(_ints(psi, "psi"), dtype=float)
+    if np.any(p > _PSI_MAX):
+        raise ParameterError("psi", psi, f"an integer in [1, 2^53 = {_PSI_MAX}] (resource blocks per BS)")
+    m = _reals(mu, mu_name, gt=0.0)
+    k = np.asarray(_ints(n, n_name), dtype=float)
+    with np.errstate(over="ignore"):
+        load = m * k
+    if not np.all(np.isfinite(load)):
+        raise ParameterError(mu_name, mu, f"a value with {mu_name} x {n_name} (the mean load per BS) finite "
+                             "in float64")
+
 
 def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
     """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11).
@@ -571,6 +589,7 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
     N : int >= 1
         Requests per target (cluster size).
     """
+    _check_acceptance_args(psi, mu_s, N, "mu_s", "N")
     psi = _ints(psi, "psi").astype(float)
     mu_s = _reals(mu_s, "mu_s", gt=0.0)
     n = _ints(N, "N")
@@ -603,6 +622,7 @@ def kappa_c(psi, mu_c, L, variant: Literal["derived", "paper"] = "derived") -> n
     ``"paper"``: as printed, x = mu_c L-bar, Q(psi, x) + sum_{n>=psi} (psi-1) e^-x x^n /
     ((n-1) n!), with its n = psi term read as P(K = psi) (the ratio (psi-1)/(n-1) is 1 there).
     """
+    _check_acceptance_args(psi, mu_c, L, "mu_c", "L")
     psi = _ints(psi, "psi")
     mu_c = _reals(mu_c, "mu_c", gt=0.0)
     L = _ints(L, "L")
