@@ -217,15 +217,35 @@ def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_lay
 @click.option("--seed", type=int, default=0, show_default=True)
 def eval_(model, sets, mc_layouts, seed):
     """Closed forms (and optionally Monte Carlo) at one parameter point."""
+    import math
+
     from . import song
     from .params import SongParams, from_mapping
 
     p = from_mapping(SongParams, _parse_sets(sets), where="--set")
-    click.echo(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
-    click.echo(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
-    fc = song.fair_comparison(p)
-    click.echo(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
-    click.echo(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+    ln10 = math.log(10.0)
+
+    def num(value, log_value: float) -> str:
+        """A value, or its power of ten where it is not a normal float64 (computed in logs)."""
+        return f"{value:.6g}" if value is not None else f"10^{log_value / ln10:.6g} (beyond float64)"
+
+    def attempt(f):
+        try:
+            return f()
+        except ParameterError:
+            return None
+
+    click.echo(f"rho_s = {num(attempt(lambda: p.rho_s), p.log_rho_s)}, eta = {num(attempt(lambda: p.eta), p.log_eta)}")
+    if p.gamma <= 2.0:
+        p.require_gamma_above_2("the closed forms of `isacnet eval song`")
+    fc = song.fair_comparison(p)  # the ratio is exact, (M_t M_r)^(1 - gamma/2), even where the bounds overflow
+    click.echo(f"Theorem 2 bound (26):           {num(fc['mimo'], fc['log10_mimo'] * ln10)} m^2")
+    click.echo(f"single-antenna bound (28),(29): {num(fc['single'], fc['log10_single'] * ln10)} m^2 "
+               f"(ratio {fc['ratio']:.4g})")
+    from .analysis.song import _log_lemma3
+
+    l3 = attempt(lambda: float(song.lemma3(p.tx_density, p.gamma)))
+    click.echo(f"Lemma 3 (24) TX:                {num(l3, float(_log_lemma3(p.tx_density, p.gamma)))} m^gamma")
     if mc_layouts:
         r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
         click.echo(f"MC of (18): {r['crlb']}")
