@@ -39,7 +39,7 @@ def _log_lemma3(density: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """
     with np.errstate(over="ignore", invalid="ignore"):
         return special.gammaln(1.0 + gamma / 2.0) - 0.5 * gamma * (
-            math.log(math.pi) + np.log(density) + special.gammaln(1.0 - 2.0 / gamma)
+            math.log(math.pi) + np.log(density) + special.gammaln((gamma - 2.0) / gamma)
         )
 
 
@@ -89,7 +89,7 @@ def lemma3_normalised(gamma: np.ndarray | float) -> np.ndarray:
     """
     gamma = _check_gamma(gamma)
     with np.errstate(over="ignore", invalid="ignore"):
-        log_v = special.gammaln(1.0 + gamma / 2.0) - 0.5 * gamma * special.gammaln(1.0 - 2.0 / gamma)
+        log_v = special.gammaln(1.0 + gamma / 2.0) - 0.5 * gamma * special.gammaln((gamma - 2.0) / gamma)
     return np.asarray(exp_checked(log_v, ("gamma",), "Lemma 3 in arrival-time units"))
 
 
@@ -154,7 +154,7 @@ def _log_single(params: SongParams, tx_density, rx_density) -> float:
     g = params.gamma
     # Lemma 3 at density lam = e^log_lam, written with log_lam directly (lam itself may overflow)
     with np.errstate(over="ignore", invalid="ignore"):
-        head, tail = special.gammaln(1.0 + g / 2.0), special.gammaln(1.0 - 2.0 / g)
+        head, tail = special.gammaln(1.0 + g / 2.0), special.gammaln((g - 2.0) / g)
         l3 = [float(head - 0.5 * g * (math.log(math.pi) + ll + tail)) for ll in (log_lt, log_lr)]
     return math.log(2.0) + 2.0 * math.log(SPEED_OF_LIGHT) - params.log_eta + l3[0] + l3[1]
 
