@@ -102,7 +102,8 @@ LOG_MIN = math.log(sys.float_info.min)
 or 0. Results below it are refused rather than returned with a few significant digits."""
 
 
-def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: str, unit: str = ""):
+def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: str, unit: str = "",
+                inf_ok: Any = False):
     """exp(``log_value``) where it is a normal float64, else :class:`ParameterError`.
 
     The closed forms of both papers are products of powers of the parameters; they are computed
@@ -110,8 +111,9 @@ def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: 
     exponential would overflow to inf or underflow below the smallest normal float64 means the
     true answer exists but cannot be represented: that is refused, naming the parameters that
     enter ``what`` and the size of the answer, never returned as a silent inf or 0. A log of
-    -inf (an exact 0, e.g. no sensing power) or +inf (a documented infinity) passes through.
-    NaN logs (inf - inf of two unrepresentable factors) are refused as well.
+    +inf passes through as +inf only where ``inf_ok`` says it is a documented infinity (no
+    sensing power, a singular FIM); anywhere else it is an overflow of the log itself (gamma
+    near 1e308) and refused, as are NaN logs and a log of -inf.
 
     Parameters
     ----------
@@ -123,6 +125,8 @@ def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: 
         The quantity, in words (e.g. "the Theorem 2 bound (26)").
     unit : str
         Its unit, for the message.
+    inf_ok : bool or ndarray of bool
+        Where +inf is the documented, exact answer (broadcast with ``log_value``).
 
     Returns
     -------
@@ -132,7 +136,8 @@ def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: 
 
     lv = np.asarray(log_value, dtype=float)
     finite = np.isfinite(lv)
-    bad = np.isnan(lv) | (finite & ((lv > LOG_MAX) | (lv < LOG_MIN)))
+    documented = np.broadcast_to(np.asarray(inf_ok, dtype=bool), lv.shape) & (lv == math.inf)
+    bad = ~documented & (~finite | (lv > LOG_MAX) | (lv < LOG_MIN))
     if np.any(bad):
         worst = lv[bad].flat[0]
         size = "beyond float64" if math.isnan(worst) else f"about 10^{worst / math.log(10.0):.4g}{unit}"

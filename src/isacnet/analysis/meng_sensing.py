@@ -88,13 +88,15 @@ def _inv_zeta2(params: MengParams) -> float:
 _CRLB_NAMES = (*MengParams._ZETA_NAMES, "bs_density", "beta")
 
 
-def _crlb_from_log(log_value, params: MengParams, what: str):
+def _crlb_from_log(log_value, params: MengParams, what: str, inf_ok=False):
     """exp of a CRLB's logarithm [m^2]: the closed forms are 1/(|zeta|^2 (pi lam_b)^beta x a
     dimensionless sum); |zeta|^2 and (pi lam_b)^beta may each overflow or underflow (tx_power =
     1e308, bs_density = 1e-300) while their product does not, so the result is formed in logs.
-    +inf at p^s = 0 (ln |zeta|^2 = -inf); ParameterError where the CRLB is not a normal float64."""
+    +inf at p^s = 0 (ln |zeta|^2 = -inf) and where ``inf_ok`` (a singular form: N = 1, kappa = 0);
+    ParameterError where the CRLB is not a normal float64, or its log overflowed."""
     shown = {n: getattr(params, n) for n in _CRLB_NAMES}
-    return exp_checked(log_value, shown, what, " m^2")
+    inf_ok = np.asarray(inf_ok, dtype=bool) | (params.sensing_power_fraction == 0.0)
+    return exp_checked(log_value, shown, what, " m^2", inf_ok=inf_ok)
 
 
 def _log_scale(params: MengParams) -> float:
@@ -327,7 +329,7 @@ def crlb_eq12(
     else:
         raise ParameterError("index_set", index_set, "'all' or 'offdiag'")
     log_v = math.log(2.0) - _log_scale(params) - log_den
-    return _out(np.asarray(_crlb_from_log(log_v, params, "the CRLB (12)")))
+    return _out(np.asarray(_crlb_from_log(log_v, params, "the CRLB (12)", inf_ok=(index_set == "offdiag") & (n == 1))))
 
 
 def crlb_eq13(N, params: MengParams) -> np.ndarray:
@@ -368,7 +370,7 @@ def crlb_theorem1(
     """Theorem 1 used as an approximation: constant / ln^2 N [m^2] (inf at N = 1)."""
     n = _ints(N, "N").astype(float)
     log_c = _log_theorem1_constant(params, variant)
-    return _out(np.asarray(_crlb_from_log(log_c - 2.0 * _log(np.log(n)), params, "Theorem 1 (14)")))
+    return _out(np.asarray(_crlb_from_log(log_c - 2.0 * _log(np.log(n)), params, "Theorem 1 (14)", inf_ok=n == 1)))
 
 
 # --------------------------------------------------------------------------- E[2/(zeta^2 W^2)]
@@ -673,10 +675,11 @@ def crlb_a(
     if variant in ("paper", "corrected"):
         log_c = _log_theorem1_constant(params, "paper" if variant == "paper" else "corrected")
         log_v = log_c - 2.0 * _log(kappa) - 2.0 * _log(np.log(n.astype(float)))
-        return _out(np.asarray(_crlb_from_log(log_v, params, f"CRLB_a (16, {variant})")))
+        singular = (kappa == 0) | (n == 1)
+        return _out(np.asarray(_crlb_from_log(log_v, params, f"CRLB_a (16, {variant})", inf_ok=singular)))
     if variant != "mean-field":
         raise ParameterError("variant", variant, "'paper', 'corrected' or 'mean-field'")
     ls1, _, r = _distance_power_sums(n, params, "exact")
     # kappa^2 (S1^2 - S2) + kappa S2 = S1^2 (kappa^2 (1 - r) + kappa r): 0 at kappa = 0
     log_v = math.log(2.0) - _log_scale(params) - 2.0 * ls1 - _log(kappa**2 * (1.0 - r) + kappa * r)
-    return _out(np.asarray(_crlb_from_log(log_v, params, "CRLB_a (16, mean-field)")))
+    return _out(np.asarray(_crlb_from_log(log_v, params, "CRLB_a (16, mean-field)", inf_ok=kappa == 0)))
