@@ -219,7 +219,8 @@ def _distance_power_sums(n: np.ndarray, params: MengParams, distance: str):
     b = params.beta
     if distance == "approx":  # sum k^-s: first term 1, no overflow
         s1, s2 = _power_sum_approx(n, 0.5 * b), _power_sum_approx(n, b)
-        return np.log(s1), np.log(s2), s2 / (s1 * s1)
+        # S2 <= S1^2 with equality at n = 1 only; the zeta differences round, so r is set there
+        return np.log(s1), np.log(s2), np.where(n == 1, 1.0, np.minimum(s2 / (s1 * s1), 1.0))
     if distance != "exact":
         raise ParameterError("distance", distance, "'exact' or 'approx'")
     nmax = int(n.max())
