@@ -75,6 +75,9 @@ def check_output_scale(params: MengParams) -> None:
                              "path gain g^(-beta/2) overflows float64 in rare layouts beyond)")
     ln10 = math.log(10.0)
     lv = -(params.log_zeta2 + params.beta * (math.log(math.pi) + math.log(params.bs_density)))
+    if abs(params.log_zeta2) > 300.0 * ln10:  # the kernels (and compiled backends) use |zeta|^2 itself
+        _ = params.zeta2  # ParameterError naming the parameters where it is beyond float64
+        raise ParameterError("|zeta|^2", params.zeta2, "within 10^+-300 for the Monte Carlo")
     if abs(lv) > MC_SCALE_DECADES * ln10:
         names = (*MengParams._ZETA_NAMES, "bs_density", "beta")
         raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
