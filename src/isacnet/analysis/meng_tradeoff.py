@@ -63,6 +63,8 @@ RateFn = Callable[[int, np.ndarray], np.ndarray]
 """``rate_fn(L, p_c_array) -> R_c`` in nats/s/Hz (broadcast over p^c)."""
 
 _LOAD_RTOL = 1e-9
+_MAX_FALLBACK = 12
+"""(L, N) pairs tried, best first, until one has a design that meets every constraint exactly."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,7 @@ class Tradeoff:
     def _best(self, score: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
               levels: tuple[float, ...] = (), crlb_cap: float = math.inf,
               rate_floor: float = -math.inf) -> Design | None:
-        best: tuple[float, int, int, float] | None = None
+        cands: list[tuple[float, int, int, float]] = []  # the best p^c of every (L, N)
         for L in self.Ls:
             for N in self.Ns[self.N_min - 1:]:
                 budget = self.C - self.e * N
@@ -307,14 +309,20 @@ class Tradeoff:
                     continue
                 s = score(int(L), int(N), pc[ok], r[ok])
                 k = int(np.argmax(s))
-                if best is None or s[k] > best[0]:
-                    best = (float(s[k]), int(L), int(N), float(pc[ok][k]))
-        if best is None:
+                cands.append((float(s[k]), int(L), int(N), float(pc[ok][k])))
+        if not cands:
             return None
-        s0, L, N, pc = best
-        pc = self._refine(score, L, N, pc, s0, crlb_cap, rate_floor)
-        d = self._polish(L, N, pc, crlb_cap, rate_floor)
-        return self._repair(d)
+        # The best (L, N) first; where its design cannot be made to meet every constraint exactly
+        # (e.g. a rate target and the backhaul both binding leave no float p^c between them), the
+        # next best (L, N) -- the neighbouring feasible design -- is tried (_MAX_FALLBACK at most).
+        cands.sort(key=lambda c: -c[0])
+        d = None
+        for s0, L, N, pc in cands[:_MAX_FALLBACK]:
+            pc = self._refine(score, L, N, pc, s0, crlb_cap, rate_floor)
+            d = self._repair(self._polish(L, N, pc, crlb_cap, rate_floor))
+            if d.feasible:
+                return d
+        return d
 
     def _refine(self, score, L: int, N: int, pc: float, s0: float, crlb_cap: float, rate_floor: float) -> float:
         """A bounded scalar search on the spline between the neighbouring candidates: an
