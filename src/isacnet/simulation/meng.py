@@ -76,8 +76,10 @@ def check_output_scale(params: MengParams) -> None:
     ln10 = math.log(10.0)
     lv = -(params.log_zeta2 + params.beta * (math.log(math.pi) + math.log(params.bs_density)))
     if abs(params.log_zeta2) > 300.0 * ln10:  # the kernels (and compiled backends) use |zeta|^2 itself
-        _ = params.zeta2  # ParameterError naming the parameters where it is beyond float64
-        raise ParameterError("|zeta|^2", params.zeta2, "within 10^+-300 for the Monte Carlo")
+        names = MengParams._ZETA_NAMES
+        raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
+                             f"values for which |zeta|^2 is within 10^+-300 for the Monte Carlo (it is about "
+                             f"10^{params.log_zeta2 / ln10:.4g})")
     if abs(lv) > MC_SCALE_DECADES * ln10:
         names = (*MengParams._ZETA_NAMES, "bs_density", "beta")
         raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
