@@ -15,6 +15,7 @@ shows the traceback instead.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from .params import ParameterError
+from .params import TRADEOFF_L_MAX, TRADEOFF_N_MAX, ParameterError
 
 
 def _executor(workers: int | None, scheduler: str | None = None, blocks: int | None = None):
@@ -277,23 +278,43 @@ def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_lay
 @click.option("--seed", type=int, default=0, show_default=True)
 def eval_(model, sets, mc_layouts, seed):
     """Closed forms (and optionally Monte Carlo) at one parameter point."""
+    import math
+
     from . import song
     from .params import SongParams, from_mapping
 
     p = from_mapping(SongParams, _parse_sets(sets), where="--set")
+    ln10 = math.log(10.0)
+
+    def num(value, log_value: float) -> str:
+        """A value, or its power of ten where it is not a normal float64 (computed in logs)."""
+        return f"{value:.6g}" if value is not None else f"10^{log_value / ln10:.6g} (beyond float64)"
+
+    def attempt(f):
+        try:
+            return f()
+        except ParameterError:
+            return None
+
+    from .analysis.song import _log_lemma3
+
     lines = []  # printed once all is computed: an error leaves no half-printed answer
     with _evaluable(sets):
-        lines.append(f"rho_s = {p.rho_s:.6g}, eta = {p.eta:.6g}")
-        lines.append(f"Theorem 2 bound (26):           {song.scaling_bound(p):.6g} m^2")
-        fc = song.fair_comparison(p)
-        lines.append(f"single-antenna bound (28),(29): {fc['single']:.6g} m^2 (ratio {fc['ratio']:.4g})")
-        lines.append(f"Lemma 3 (24) TX:                {float(song.lemma3(p.tx_density, p.gamma)):.6g} m^gamma")
+        lines.append(f"rho_s = {num(attempt(lambda: p.rho_s), p.log_rho_s)}, "
+                     f"eta = {num(attempt(lambda: p.eta), p.log_eta)}")
+        if p.gamma <= 2.0:
+            p.require_gamma_above_2("the closed forms of `isacnet eval song`")
+        fc = song.fair_comparison(p)  # the ratio is exact, (M_t M_r)^(1 - gamma/2), even where the bounds overflow
+        lines.append(f"Theorem 2 bound (26):           {num(fc['mimo'], fc['log10_mimo'] * ln10)} m^2")
+        lines.append(f"single-antenna bound (28),(29): {num(fc['single'], fc['log10_single'] * ln10)} m^2 "
+                     f"(ratio {fc['ratio']:.4g})")
+        l3 = attempt(lambda: float(song.lemma3(p.tx_density, p.gamma)))
+        lines.append(f"Lemma 3 (24) TX:                {num(l3, float(_log_lemma3(p.tx_density, p.gamma)))} m^gamma")
         if mc_layouts:
             r = song.monte_carlo(p, mc_layouts, seed, workers=None, progress=None)
             lines.append(f"MC of (18): {r['crlb']}")
             lines.append(f"MC of (23): {r['jensen']}")
     click.echo("\n".join(lines))
-
 
 @contextlib.contextmanager
 def _evaluable(sets):
@@ -326,13 +347,17 @@ def _parse_sets(sets) -> dict:
 @main.command("optimize")
 @click.option("--weight", type=float, default=None,
               help="Maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a), w in [0, 1].")
-@click.option("--min-rate", type=float, default=None, help="Smallest CRLB_a with R_c >= this [nats/s/Hz].")
+@click.option("--min-rate", type=float, default=None,
+              help="Smallest CRLB_a with R_c >= this rate target, in nats/s/Hz (Theorem 2's unit; "
+                   "bit/s/Hz x ln 2).")
 @click.option("--max-crlb", type=float, default=None, help="Largest R_c with CRLB_a <= this [m^2].")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Network parameter (MengParams, SI units), e.g. --set backhaul_capacity=4 "
                    "--set sensing_rate_demand=0.3 --set user_density=2e-6.")
-@click.option("--L-max", "L_max", type=int, default=20, show_default=True, help="Largest L searched.")
-@click.option("--N-max", "N_max", type=int, default=30, show_default=True, help="Largest N searched.")
+@click.option("--L-max", "L_max", type=int, default=TRADEOFF_L_MAX, show_default=True,
+              help="Largest L searched (the same default as isacnet.meng.optimize).")
+@click.option("--N-max", "N_max", type=int, default=TRADEOFF_N_MAX, show_default=True,
+              help="Largest N searched (the same default as isacnet.meng.optimize).")
 @click.option("--variant", type=click.Choice(["exact", "paper"]), default="exact", show_default=True,
               help="Theorem 2 re-derived or as printed.")
 @click.option("--verify", "verify", type=int, default=0,
@@ -361,15 +386,20 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
                    mc_crlb_geo_mean=est["geo_mean"].mean, mc_crlb_geo_mean_ci95=list(est["geo_mean"].ci95),
                    mc_singular=est["singular"].mean, mc_layouts=verify)
     if as_json:
-        click.echo(json.dumps(out, indent=2, default=float))
+        # strict JSON: a non-finite number (the CRLB of a design without sensing power) as a string
+        click.echo(json.dumps({k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v)
+                               for k, v in out.items()}, indent=2, default=float))
         return
     s, c = t.sensing_corner(), t.comm_corner()
     click.echo(f"best design: L = {d.L}, N = {d.N}, p^c = {d.p_c:.6g} (p^s = {d.p_s:.6g})")
     click.echo(f"  R_c      = {d.rate:.6g} nats/s/Hz ({d.rate_bits:.6g} bit/s/Hz), Theorem 2 ({variant})")
     click.echo(f"  CRLB_a   = {d.crlb:.6g} m^2 ((16), mean-field)")
     click.echo(f"  kappa_s  = {d.kappa_s:.6g}, kappa_c = {d.kappa_c:.6g}")
-    click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} "
+    click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} nats/s/Hz "
                f"(e = {p.sensing_rate_demand:g})")
+    if d.on_edge:
+        click.echo(f"  note: the optimum is on the edge of the search box ({', '.join(d.on_edge)}); "
+                   "a larger --L-max/--N-max may hold a better design")
     if s is not None and c is not None:
         ts = float(t.time_sharing(d.rate))
         click.echo(f"  time sharing at the same rate: CRLB = {ts:.6g} m^2"

@@ -12,7 +12,8 @@ import dataclasses
 import difflib
 import math
 import numbers
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,6 +93,87 @@ def real_array(name: str, value: Any, valid: str):
         shown = value if a is None or a.ndim == 0 or a.size > 8 else a.tolist()
         raise ParameterError(name, shown, valid)
     return a.astype(float, copy=False)
+
+
+LOG_MAX = math.log(sys.float_info.max)
+"""ln of the largest float64 (709.78): exp of anything above overflows to inf."""
+LOG_MIN = math.log(sys.float_info.min)
+"""ln of the smallest *normal* float64 (-708.40): below it a value is subnormal (precision lost)
+or 0. Results below it are refused rather than returned with a few significant digits."""
+
+
+def exp_checked(log_value: Any, names: Sequence[str] | Mapping[str, Any], what: str, unit: str = "",
+                inf_ok: Any = False):
+    """exp(``log_value``) where it is a normal float64, else :class:`ParameterError`.
+
+    The closed forms of both papers are products of powers of the parameters; they are computed
+    as logarithms (which never overflow) and exponentiated here once. A finite logarithm whose
+    exponential would overflow to inf or underflow below the smallest normal float64 means the
+    true answer exists but cannot be represented: that is refused, naming the parameters that
+    enter ``what`` and the size of the answer, never returned as a silent inf or 0. A log of
+    +inf passes through as +inf only where ``inf_ok`` says it is a documented infinity (no
+    sensing power, a singular FIM); anywhere else it is an overflow of the log itself (gamma
+    near 1e308) and refused, as are NaN logs and a log of -inf.
+
+    Parameters
+    ----------
+    log_value : float or ndarray
+        Natural logarithm of the result.
+    names : sequence of str, or mapping name -> value
+        The parameters the result depends on (named in the error, with their values if given).
+    what : str
+        The quantity, in words (e.g. "the Theorem 2 bound (26)").
+    unit : str
+        Its unit, for the message.
+    inf_ok : bool or ndarray of bool
+        Where +inf is the documented, exact answer (broadcast with ``log_value``).
+
+    Returns
+    -------
+    float or ndarray, the same shape as ``log_value``.
+    """
+    import numpy as np
+
+    lv = np.asarray(log_value, dtype=float)
+    finite = np.isfinite(lv)
+    documented = np.broadcast_to(np.asarray(inf_ok, dtype=bool), lv.shape) & (lv == math.inf)
+    bad = ~documented & (~finite | (lv > LOG_MAX) | (lv < LOG_MIN))
+    if np.any(bad):
+        worst = lv[bad].flat[0]
+        size = "beyond float64" if math.isnan(worst) else f"about 10^{worst / math.log(10.0):.4g}{unit}"
+        side = "above 1.8e308" if not math.isnan(worst) and worst > 0 else "below 2.2e-308"
+        shown = dict(names) if isinstance(names, Mapping) else "these values"
+        raise ParameterError(
+            ", ".join(names),
+            shown,
+            f"values at which {what} is representable in float64 (it is {size}, {side}); "
+            "rescale the units or move the parameters toward their typical range",
+        )
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.exp(lv)
+    return float(out) if out.ndim == 0 and not isinstance(log_value, np.ndarray) else out
+
+
+def _prefer_direct(direct: float, log_value: float, names: Mapping[str, Any], what: str) -> float:
+    """``direct`` (the plain product, bit-identical to earlier versions) where it is a normal
+    float64 that agrees with exp(``log_value``); otherwise exp(``log_value``), checked."""
+    v = exp_checked(log_value, names, what)
+    if math.isfinite(direct) and direct != 0.0 and math.isclose(direct, v, rel_tol=1e-12):
+        return direct
+    return v
+
+
+# The design search of Meng & Masouros (isacnet.meng.optimize, Tradeoff, `isacnet optimize`):
+# one set of defaults, used by the Python API and the command line alike.
+TRADEOFF_L_MAX = 20
+"""Largest communication cluster L searched by default (the rate-optimal L is 10-13 at
+lambda_u = lambda_b, errata M-33, so 20 keeps it inside the search box)."""
+TRADEOFF_N_MAX = 30
+"""Largest sensing cluster N searched by default."""
+TRADEOFF_N_MIN = 2
+"""Smallest sensing cluster (one BS has a rank-one FIM and cannot localise)."""
+TRADEOFF_N_GRID = 101
+"""p^c grid points per L at which Theorem 2 is tabulated."""
 
 
 def check_int(name: str, value: Any, *, ge: int = 1, le: int | None = None) -> int:
@@ -177,11 +259,39 @@ class SongParams:
             s(self, "obs_time", check_real("obs_time", self.obs_time, gt=0.0))
 
     # ----------------------------------------------------------------- derived quantities
+    _RHO_NAMES = ("tx_power", "obs_time", "bandwidth", "noise_psd")
+    _ETA_NAMES = (*_RHO_NAMES, "rcs", "eff_bandwidth", "carrier_freq")
+
+    def values_of(self, names: Sequence[str]) -> dict[str, Any]:
+        """{name: value} of the named fields (for error messages)."""
+        return {n: getattr(self, n) for n in names}
+
+    @property
+    def log_rho_s(self) -> float:
+        """ln rho_s, computed from the logs of the parameters: finite for every valid SongParams
+        (rho_s itself can overflow, e.g. at noise_psd = 1e-320)."""
+        log_t = math.log(self.obs_time) if self.obs_time is not None else -math.log(self.bandwidth)
+        return math.log(self.tx_power) + log_t - math.log(self.noise_psd)
+
     @property
     def rho_s(self) -> float:
-        """Normalised SNR rho_s = P_t T / N0 (dimensionless; T = 1/B unless ``obs_time``)."""
+        """Normalised SNR rho_s = P_t T / N0 (dimensionless; T = 1/B unless ``obs_time``).
+
+        Raises :class:`ParameterError` where rho_s is not a normal float64 (use
+        :attr:`log_rho_s`; the closed forms and Monte Carlo kernels do)."""
         t = self.obs_time if self.obs_time is not None else 1.0 / self.bandwidth
-        return self.tx_power * t / self.noise_psd
+        return _prefer_direct(self.tx_power * t / self.noise_psd, self.log_rho_s,
+                              self.values_of(self._RHO_NAMES), "rho_s")
+
+    @property
+    def log_eta(self) -> float:
+        """ln eta (see :attr:`eta`), finite for every valid SongParams. ln of m^2 s^-2 (x m^2 RCS)."""
+        c = SPEED_OF_LIGHT
+        return (
+            math.log(8.0 * math.pi**2) + self.log_rho_s + math.log(self.rcs)
+            + 2.0 * math.log(self.eff_bandwidth) + 2.0 * math.log(c)
+            - 3.0 * math.log(4.0 * math.pi) - 2.0 * math.log(self.carrier_freq)
+        )
 
     @property
     def eta(self) -> float:
@@ -189,12 +299,18 @@ class SongParams:
 
         Units W... m^2 * Hz^2 * m^2 s^-2 / Hz^2 -> m^2 s^-2 x m^2 (RCS). With sigma entering
         linearly (radar equation) instead of the paper's sigma^2; equal at sigma = 1 m^2.
+        Raises :class:`ParameterError` where eta is not a normal float64 (:attr:`log_eta` is
+        always finite).
         """
         c = SPEED_OF_LIGHT
-        return (
-            8.0 * math.pi**2 * self.rho_s * self.rcs * self.eff_bandwidth**2 * c**2
-            / ((4.0 * math.pi) ** 3 * self.carrier_freq**2)
-        )
+        try:  # Python floats: ** raises OverflowError, * and / give inf or 0 silently
+            direct = (
+                8.0 * math.pi**2 * self.rho_s * self.rcs * self.eff_bandwidth**2 * c**2
+                / ((4.0 * math.pi) ** 3 * self.carrier_freq**2)
+            )
+        except (ParameterError, OverflowError, ZeroDivisionError):
+            direct = math.inf
+        return _prefer_direct(direct, self.log_eta, self.values_of(self._ETA_NAMES), "eta")
 
     def require_gamma_above_2(self, what: str) -> None:
         """Raise :class:`ParameterError` unless gamma > 2 (needed by ``what``)."""
@@ -352,6 +468,21 @@ class MengParams:
         """mu_c = lambda_u / lambda_b, users per BS (Section IV)."""
         return self.user_density / self.bs_density
 
+    _ZETA_NAMES = ("tx_power", "sensing_power_fraction", "n_tx_antennas", "n_rx_antennas",
+                   "eff_bandwidth", "rcs", "carrier_freq", "noise_power")
+
+    @property
+    def log_zeta2(self) -> float:
+        """ln |zeta|^2 (see :attr:`zeta2`) from the logs of the parameters: finite for every
+        valid MengParams with p^s > 0, -inf at p^s = 0."""
+        if self.sensing_power_fraction == 0.0:
+            return -math.inf
+        return (
+            math.log(self.tx_power) + math.log(self.sensing_power_fraction) + math.log(self.tx_gain)
+            + math.log(self.rx_gain) + 2.0 * math.log(self.eff_bandwidth) + math.log(self.rcs)
+            - math.log(8.0 * math.pi) - 2.0 * math.log(self.carrier_freq) - math.log(self.noise_power)
+        )
+
     @property
     def zeta2(self) -> float:
         """|zeta|^2 of eq. (5), corrected: P_t p^s G_t G_r B^2 sigma / (8 pi f_c^2 sigma_s^2).
@@ -359,13 +490,21 @@ class MengParams:
         The printed form has sigma_s^2 (noise power) in the numerator too, which cancels the
         noise; the numerator's sigma_s^2 is the RCS sigma (errata M-1). 1/(8 pi f_c^2) is
         8 pi^2 (delay FIM) x lambda_c^2/(4 pi)^3 (radar equation) / c^2 (delay gradient).
-        Units m^(2 beta - 2) (m^2 at beta = 2).
+        Units m^(2 beta - 2) (m^2 at beta = 2). 0 at p^s = 0. Raises :class:`ParameterError`
+        where it is not a normal float64 (:attr:`log_zeta2` is always finite for p^s > 0).
         """
-        return (
-            self.tx_power * self.sensing_power_fraction * self.tx_gain * self.rx_gain
-            * self.eff_bandwidth**2 * self.rcs
-            / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
-        )
+        if self.sensing_power_fraction == 0.0:
+            return 0.0
+        try:
+            direct = (
+                self.tx_power * self.sensing_power_fraction * self.tx_gain * self.rx_gain
+                * self.eff_bandwidth**2 * self.rcs
+                / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
+            )
+        except (OverflowError, ZeroDivisionError):  # f_c^2 underflows to 0 at f_c = 1e-300
+            direct = math.inf
+        return _prefer_direct(direct, self.log_zeta2, {n: getattr(self, n) for n in self._ZETA_NAMES},
+                              "|zeta|^2 of eq. (5)")
 
 
 def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:

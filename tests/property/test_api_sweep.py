@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -38,6 +39,7 @@ from hypothesis.extra import numpy as hnp
 
 import isacnet
 from isacnet import MengParams, ParameterError, SongParams, meng, song
+from isacnet.params import SPEED_OF_LIGHT
 from isacnet.simulation.estimate import Estimate
 
 SWEEP_EXAMPLES = 40
@@ -428,8 +430,12 @@ def _(data, fn):
 @entry("song.fair_comparison")
 def _(data, fn):
     def check(out, call):
-        assert set(out) == {"mimo", "single", "ratio"}
-        assert all(math.isfinite(v) and v > 0 for v in out.values())
+        assert set(out) == {"mimo", "single", "ratio", "log10_mimo", "log10_single"}
+        for k in ("mimo", "single"):  # None only where the bound is beyond float64 (its log10 says so)
+            v = out[k]
+            assert (v is None and abs(out[f"log10_{k}"]) > 307) or (math.isfinite(v) and v > 0), (k, v)
+        assert math.isfinite(out["ratio"]) and out["ratio"] > 0
+        assert math.isfinite(out["log10_mimo"]) and math.isfinite(out["log10_single"])
         p = call.kwargs()["params"]
         assert out["ratio"] == pytest.approx((p.n_tx_antennas * p.n_rx_antennas) ** (1 - p.gamma / 2), rel=1e-9)
 
@@ -1245,5 +1251,302 @@ def _report(tmp_path_factory):
         total.update(c)
     doc = {"total": dict(total), "by_function": {k: dict(v) for k, v in sorted(TOTALS.items())}}
     path = os.environ.get("ISACNET_SWEEP_REPORT") or str(tmp_path_factory.getbasetemp() / "api_sweep_counts.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+
+
+# =========================================================================== extreme floats
+# issue 14: the closed forms and the Monte Carlo of both papers at extreme but valid inputs
+# (1e-320 .. 1.8e308, subnormals, the edges of float64). Each call must give a finite value
+# that equals an independent evaluation -- mpmath at 40 digits of the printed formula, or an
+# exact scaling identity (every CRLB is 1/(SNR x density^(gamma/2)) times a function of the
+# layout in arrival-time units) -- or raise ParameterError; never 0, inf, NaN or a warning of
+# any kind. Where the true value is a normal float64 a refusal is itself a failure, except for
+# the Monte Carlo, whose documented limit (samples within 10^+-100) is checked instead.
+
+EXTREME_EXAMPLES = 25
+EXTREME_SLOW_EXAMPLES = 400
+EXTREME_TOTALS: dict[str, Counter] = {}
+_NORMAL_MIN, _FLOAT_MAX = 2.2250738585072014e-308, 1.7976931348623157e308
+EDGES = (5e-324, 1e-320, _NORMAL_MIN, 1e-300, 1e-150, 1e150, 1e300, _FLOAT_MAX)
+
+
+@st.composite
+def extreme(draw, lo: float = 5e-324, hi: float = _FLOAT_MAX):
+    """A positive float anywhere in [lo, hi]: log-uniform, subnormal or an edge of float64."""
+    kind = draw(st.sampled_from(["log", "log", "subnormal", "edge"]))
+    if kind == "subnormal" and lo < _NORMAL_MIN:
+        return draw(st.floats(max(lo, 5e-324), _NORMAL_MIN, allow_subnormal=True))
+    if kind == "edge":
+        ok = [e for e in EDGES if lo <= e <= hi]
+        if ok:
+            return draw(st.sampled_from(ok))
+    e = draw(st.floats(math.log10(max(lo, 1e-323)), math.log10(hi)))
+    return float(min(hi, max(lo, float(mpmath.mpf(10) ** e))))
+
+
+def _mp_representable(v) -> bool:
+    return mpmath.mpf(_NORMAL_MIN) <= abs(v) <= mpmath.mpf(_FLOAT_MAX)
+
+
+SONG_SCALE = ("tx_power", "noise_psd", "rcs", "bandwidth", "obs_time", "carrier_freq", "eff_bandwidth",
+              "tx_density", "rx_density")
+MENG_SCALE = ("tx_power", "noise_power", "rcs", "carrier_freq", "eff_bandwidth", "bs_density",
+              "sensing_power_fraction")
+
+
+def extreme_song(data, gamma_hi: float = 400.0) -> SongParams:
+    """SongParams with 1 to 4 of the scale fields extreme and gamma in (2, gamma_hi] (or extreme)."""
+    kw: dict[str, Any] = {}
+    for n in data.draw(st.lists(st.sampled_from(SONG_SCALE), min_size=1, max_size=4, unique=True)):
+        kw[n] = data.draw(extreme())
+    kw["gamma"] = data.draw(st.one_of(st.floats(2.0 + 1e-9, gamma_hi), extreme(2.0 + 1e-9, _FLOAT_MAX)))
+    for n in ("n_tx_antennas", "n_rx_antennas"):
+        kw[n] = data.draw(st.sampled_from([1, 4, 64, 10**6]))
+    return SongParams(**kw)
+
+
+def extreme_meng(data, beta=None) -> MengParams:
+    """MengParams with 1 to 4 scale fields extreme; target and user densities equal to lambda_b
+    (mu_s = mu_c = 1 exactly, so the acceptance does not change with the scale)."""
+    kw: dict[str, Any] = {}
+    for n in data.draw(st.lists(st.sampled_from(MENG_SCALE), min_size=1, max_size=4, unique=True)):
+        kw[n] = data.draw(extreme(hi=1.0 if n == "sensing_power_fraction" else _FLOAT_MAX))
+    kw["beta"] = beta if beta is not None else data.draw(st.sampled_from([2.0, 2.0, 3.0, 4.0, 40.0]))
+    lam = kw.get("bs_density", 1e-6)
+    kw["target_density"] = kw["user_density"] = lam
+    return MengParams(**kw)
+
+
+def mp_eta(p: SongParams):
+    m, c = mpmath.mpf, mpmath.mpf(SPEED_OF_LIGHT)
+    t = m(p.obs_time) if p.obs_time is not None else 1 / m(p.bandwidth)
+    rho = m(p.tx_power) * t / m(p.noise_psd)
+    return (8 * mpmath.pi**2 * rho * m(p.rcs) * m(p.eff_bandwidth) ** 2 * c**2
+            / ((4 * mpmath.pi) ** 3 * m(p.carrier_freq) ** 2))
+
+
+def mp_l3(lam, gamma):
+    g = mpmath.mpf(gamma)
+    return mpmath.gamma(1 + g / 2) * (mpmath.pi * mpmath.mpf(lam) * mpmath.gamma(1 - 2 / g)) ** (-g / 2)
+
+
+def mp_zeta2(p: MengParams):
+    m = mpmath.mpf
+    return (m(p.tx_power) * m(p.sensing_power_fraction) * (p.n_tx_antennas - 1) * p.n_rx_antennas
+            * m(p.eff_bandwidth) ** 2 * m(p.rcs) / (8 * mpmath.pi * m(p.carrier_freq) ** 2 * m(p.noise_power)))
+
+
+def _value_or_refusal(compute: Callable[[], Any], ref, stats: Counter, rel: float = 1e-9) -> None:
+    """The contract: ``compute()`` equals ``ref`` (mpmath) where ref is a normal float64, else
+    raises ParameterError; no warning of any kind either way."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if _mp_representable(ref):
+            got = compute()
+            assert isinstance(got, float | np.floating) or np.ndim(got) == 0, got
+            got = float(got)
+            assert math.isfinite(got) and got != 0.0, got
+            assert got == pytest.approx(float(ref), rel=rel), (got, ref)
+            stats["value"] += 1
+        else:
+            with pytest.raises(ParameterError):
+                compute()
+            stats["refused"] += 1
+
+
+EXTREME: dict[str, Callable[[Any, Counter], None]] = {}
+
+
+def extreme_entry(name: str):
+    def deco(f):
+        EXTREME[name] = f
+        return f
+    return deco
+
+
+@extreme_entry("song.scaling_bound")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    p = extreme_song(data)
+    ref = 2 * mpmath.mpf(SPEED_OF_LIGHT) ** 2 / (p.n_tx_antennas * p.n_rx_antennas * mp_eta(p)) \
+        * mp_l3(p.tx_density, p.gamma) * mp_l3(p.rx_density, p.gamma) if p.gamma < 1e15 else mpmath.inf
+    _value_or_refusal(lambda: song.scaling_bound(p), ref, stats)
+
+
+@extreme_entry("song.single_antenna_bound")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    p = extreme_song(data)
+    m = mpmath.mpf
+    ref = 2 * m(SPEED_OF_LIGHT) ** 2 / mp_eta(p) * mp_l3(m(p.n_tx_antennas) * m(p.tx_density), p.gamma) \
+        * mp_l3(m(p.n_rx_antennas) * m(p.rx_density), p.gamma) if p.gamma < 1e15 else mpmath.inf
+    _value_or_refusal(lambda: song.single_antenna_bound(p), ref, stats)
+
+
+@extreme_entry("song.fair_comparison")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    p = extreme_song(data)
+    ratio = mpmath.mpf(p.n_tx_antennas * p.n_rx_antennas) ** (1 - mpmath.mpf(p.gamma) / 2)
+    _value_or_refusal(lambda: song.fair_comparison(p)["ratio"], ratio, stats, rel=1e-12)
+    if _mp_representable(ratio) and p.gamma < 1e15:
+        out = song.fair_comparison(p)
+        mimo = 2 * mpmath.mpf(SPEED_OF_LIGHT) ** 2 / (p.n_tx_antennas * p.n_rx_antennas * mp_eta(p)) \
+            * mp_l3(p.tx_density, p.gamma) * mp_l3(p.rx_density, p.gamma)
+        assert out["log10_mimo"] == pytest.approx(float(mpmath.log10(mimo)), rel=1e-12, abs=1e-9)
+        assert (out["mimo"] is None) != _mp_representable(mimo)
+
+
+@extreme_entry("song.lemma3")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    lam, g = data.draw(extreme()), data.draw(st.one_of(st.floats(2.0 + 1e-9, 400.0), extreme(2.0 + 1e-9)))
+    ref = mp_l3(lam, g) if g < 1e15 else mpmath.inf
+    _value_or_refusal(lambda: song.lemma3(lam, g), ref, stats)
+
+
+@extreme_entry("song.expected_crlb")
+def _(data, stats):
+    """Exact scaling: the same seed at any accepted scale gives the base run's samples times
+    const0 / const (computed in mpmath); refused exactly where the scale is beyond 10^+-100."""
+    import warnings
+
+    mpmath.mp.dps = 40
+    p = extreme_song(data, gamma_hi=80.0)
+    base = SongParams(gamma=p.gamma, tx_density=1 / math.pi, rx_density=1 / math.pi,
+                      n_tx_antennas=p.n_tx_antennas, n_rx_antennas=p.n_rx_antennas)
+    m = mpmath.mpf
+    scale = lambda q: (q.n_tx_antennas * q.n_rx_antennas * mp_eta(q)  # noqa: E731
+                       * (mpmath.pi * m(q.tx_density)) ** (m(q.gamma) / 2)
+                       * (mpmath.pi * m(q.rx_density)) ** (m(q.gamma) / 2))
+    inside = all(abs(mpmath.log10(v)) <= 100 for v in (scale(p) / m(SPEED_OF_LIGHT) ** 2,
+                                                         (mpmath.pi * m(p.tx_density)) ** (m(p.gamma) / 2),
+                                                         (mpmath.pi * m(p.rx_density)) ** (m(p.gamma) / 2)))
+    inside = inside and abs(mpmath.log10(mp_eta(p))) <= 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if not inside:
+            with pytest.raises(ParameterError, match="Monte Carlo"):
+                song.expected_crlb(p, 16, 7, k_nearest=4)
+            stats["refused"] += 1
+            return
+        got = song.expected_crlb(p, 16, 7, k_nearest=4)
+        ref = song.expected_crlb(base, 16, 7, k_nearest=4)
+    assert got.n == 16 and ref.n == 16 and got.mean > 0
+    assert got.mean == pytest.approx(float(m(ref.mean) * scale(base) / scale(p)), rel=1e-9)
+    stats["value"] += 1
+
+
+def _meng_scale(p: MengParams):
+    return mp_zeta2(p) * (mpmath.pi * mpmath.mpf(p.bs_density)) ** mpmath.mpf(p.beta)
+
+
+@extreme_entry("meng.crlb_eq12")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    p = extreme_meng(data)
+    N = data.draw(st.integers(1, 6))
+    m = mpmath.mpf
+    s1 = sum((mpmath.gamma(k + m(1) / 2) / mpmath.gamma(k)) ** (-m(p.beta)) for k in range(1, N + 1))
+    _value_or_refusal(lambda: meng.crlb_eq12(N, p), 2 / (_meng_scale(p) * s1**2), stats)
+
+
+def _meng_scaled(name: str, args: Callable[[MengParams], tuple]):
+    def run(data, stats):
+        mpmath.mp.dps = 40
+        beta = 2.0 if name in ("crlb_theorem1", "theorem1_constant") else None
+        p = extreme_meng(data, beta=beta)
+        base = MengParams(beta=p.beta, n_tx_antennas=p.n_tx_antennas, n_rx_antennas=p.n_rx_antennas,
+                          bs_density=1 / math.pi, target_density=1 / math.pi, user_density=1 / math.pi)
+        f = getattr(meng, name)
+        ref0 = f(*args(base))
+        ref = mpmath.mpf(float(ref0)) * _meng_scale(base) / _meng_scale(p)
+        _value_or_refusal(lambda: f(*args(p)), ref, stats)
+    return run
+
+
+for _name, _args in {
+    "crlb_eq13": lambda q: (5, q),
+    "crlb_a": lambda q: (8, q),
+    "crlb_isotropic": lambda q: (6, q),
+    "crlb_theorem1": lambda q: (9, q),
+    "theorem1_constant": lambda q: (q,),
+}.items():
+    EXTREME[f"meng.{_name}"] = _meng_scaled(_name, _args)
+
+
+@extreme_entry("meng.mean_distance")
+def _(data, stats):
+    mpmath.mp.dps = 40
+    lam, n = data.draw(extreme()), data.draw(st.integers(1, 50))
+    ref = mpmath.gamma(n + mpmath.mpf(1) / 2) / (mpmath.gamma(n) * mpmath.sqrt(mpmath.pi * mpmath.mpf(lam)))
+    _value_or_refusal(lambda: meng.mean_distance(n, lam), ref, stats)
+
+
+@extreme_entry("meng.monte_carlo")
+def _(data, stats):
+    """log_crlb shifts by exactly ln(scale0 / scale) at the same seed; refused beyond 10^+-100."""
+    import warnings
+
+    mpmath.mp.dps = 40
+    p = extreme_meng(data, beta=data.draw(st.sampled_from([2.0, 3.0])))
+    base = MengParams(beta=p.beta, bs_density=1 / math.pi, target_density=1 / math.pi, user_density=1 / math.pi)
+    inside = abs(mpmath.log10(_meng_scale(p))) <= 100 and abs(mpmath.log10(mp_zeta2(p))) <= 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if not inside:
+            with pytest.raises(ParameterError, match="Monte Carlo|representable"):
+                meng.monte_carlo(6, p, 16, 3)
+            stats["refused"] += 1
+            return
+        got = meng.monte_carlo(6, p, 16, 3)["log_crlb"]
+        ref = meng.monte_carlo(6, base, 16, 3)["log_crlb"]
+    shift = float(mpmath.log(_meng_scale(base) / _meng_scale(p)))
+    assert got.n == 16 and got.mean == pytest.approx(ref.mean + shift, rel=1e-12, abs=1e-9)
+    stats["value"] += 1
+
+
+def _extreme_sweep(name: str, n_examples: int) -> Counter:
+    stats: Counter = Counter()
+
+    @settings(max_examples=n_examples, deadline=None, database=None, derandomize=n_examples == EXTREME_EXAMPLES,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    @given(data=st.data())
+    def run(data):
+        EXTREME[name](data, stats)
+        stats["tried"] += 1
+
+    run()
+    EXTREME_TOTALS.setdefault(name, Counter()).update(stats)
+    return stats
+
+
+@pytest.mark.parametrize("name", sorted(EXTREME))
+def test_extreme_floats(name):
+    stats = _extreme_sweep(name, EXTREME_EXAMPLES)
+    assert stats["tried"] == stats["value"] + stats["refused"]
+    assert stats["value"] > 0, f"{name}: no representable case was tried: {dict(stats)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXTREME))
+def test_extreme_floats_long(name):
+    stats = _extreme_sweep(name, EXTREME_SLOW_EXAMPLES)
+    assert stats["tried"] == stats["value"] + stats["refused"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _extreme_report(tmp_path_factory):
+    yield
+    if not EXTREME_TOTALS:
+        return
+    total = Counter()
+    for c in EXTREME_TOTALS.values():
+        total.update(c)
+    doc = {"total": dict(total), "by_function": {k: dict(v) for k, v in sorted(EXTREME_TOTALS.items())}}
+    path = os.environ.get("ISACNET_EXTREME_REPORT") or str(tmp_path_factory.getbasetemp() / "extreme_counts.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)

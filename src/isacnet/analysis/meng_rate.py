@@ -481,6 +481,10 @@ def _tail_constants(alpha, th, sh):
     return sh * th**d * special.beta(1.0 - d, sh + d)
 
 
+_V_MAX = 700.0
+"""Largest ln z of the z quadrature: e^700 ~ 1e304 is the most a float64 z can be."""
+
+
 def _inner_z(F, v_lo, v_hi, n_z):
     """Trapezoid rule in v = ln z on [v_lo, v_hi] (shape (B, S)), n_z nodes: fine and coarse
     (every other node) values of int F(e^v) dv, shape (B, S) each."""
@@ -512,8 +516,14 @@ def _rate_rows(L, pc, kap, th, sh, M, alpha, variant, n_eta, n_z):
     # z range: below, z E[X] <= z (M-1) p^c L < tol; above, the integrand is at most
     # (1 + eta^2 H2)^-L' ~ (eta^2 c_B z^delta)^-L' whose tail integral is below tol.
     v_lo = np.broadcast_to(np.log(_TOL / ((M - 1.0) * Lf))[:, None], eta.shape)
-    tail = np.log(1.0 / (_TOL * d * Lp)) / (d * Lp) - np.log(cB) / d
-    v_hi = np.maximum(alpha * np.log(1.0 / eta) + tail[:, None], v_lo + 1.0)
+    with np.errstate(all="ignore"):  # checked just below
+        tail = np.log(1.0 / (_TOL * d * Lp)) / (d * Lp) - np.log(cB) / d
+        v_hi = np.maximum(alpha * np.log(1.0 / eta) + tail[:, None], v_lo + 1.0)
+    if not np.all(np.isfinite(v_hi) & (v_hi < _V_MAX)):
+        # the z range the integrand needs reaches beyond float64 (z = e^v): refuse, never truncate
+        raise ParameterError("alpha", alpha, f"a path-loss exponent for which Theorem 2's z integral fits in "
+                             f"float64 (it needs z up to e^{float(np.nanmax(v_hi)):.4g}; "
+                             f"with L = {int(np.max(L))}, smaller alpha or L)")
     col = (slice(None), None, None)
 
     def F(z):

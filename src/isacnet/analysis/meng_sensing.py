@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from ..params import MengParams, ParameterError, real_array
+from ..params import MengParams, ParameterError, exp_checked, real_array
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -85,6 +85,31 @@ def _inv_zeta2(params: MengParams) -> float:
     return math.inf if params.zeta2 == 0.0 else 1.0 / params.zeta2
 
 
+_CRLB_NAMES = (*MengParams._ZETA_NAMES, "bs_density", "beta")
+
+
+def _crlb_from_log(log_value, params: MengParams, what: str, inf_ok=False):
+    """exp of a CRLB's logarithm [m^2]: the closed forms are 1/(|zeta|^2 (pi lam_b)^beta x a
+    dimensionless sum); |zeta|^2 and (pi lam_b)^beta may each overflow or underflow (tx_power =
+    1e308, bs_density = 1e-300) while their product does not, so the result is formed in logs.
+    +inf at p^s = 0 (ln |zeta|^2 = -inf) and where ``inf_ok`` (a singular form: N = 1, kappa = 0);
+    ParameterError where the CRLB is not a normal float64, or its log overflowed."""
+    shown = {n: getattr(params, n) for n in _CRLB_NAMES}
+    inf_ok = np.asarray(inf_ok, dtype=bool) | (params.sensing_power_fraction == 0.0)
+    return exp_checked(log_value, shown, what, " m^2", inf_ok=inf_ok)
+
+
+def _log_scale(params: MengParams) -> float:
+    """ln of |zeta|^2 (pi lam_b)^beta, the scale of every CRLB here (-inf at p^s = 0)."""
+    return params.log_zeta2 + params.beta * (math.log(math.pi) + math.log(params.bs_density))
+
+
+def _log(x) -> np.ndarray:
+    """ln of a non-negative array, -inf at 0, without a divide-by-zero warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(x, dtype=float))
+
+
 # --------------------------------------------------------------------------- eq. (5)
 
 
@@ -100,10 +125,14 @@ def zeta2(params: MengParams, variant: Literal["corrected", "paper"] = "correcte
         return params.zeta2
     if variant == "paper":
         p = params
-        return (
-            p.tx_power * p.sensing_power_fraction * p.tx_gain * p.rx_gain * p.eff_bandwidth**2
-            / (8.0 * math.pi * p.carrier_freq**2)
-        )
+        if p.sensing_power_fraction == 0.0:
+            return 0.0
+        log_v = (math.log(p.tx_power) + math.log(p.sensing_power_fraction) + math.log(p.tx_gain)
+                 + math.log(p.rx_gain) + 2.0 * math.log(p.eff_bandwidth) - math.log(8.0 * math.pi)
+                 - 2.0 * math.log(p.carrier_freq))
+        names = ("tx_power", "sensing_power_fraction", "n_tx_antennas", "n_rx_antennas", "eff_bandwidth",
+                 "carrier_freq")
+        return exp_checked(log_v, {n: getattr(p, n) for n in names}, "|zeta|^2 as printed")
     raise ParameterError("variant", variant, "'corrected' or 'paper'")
 
 
@@ -141,11 +170,14 @@ def mean_distance(
     """
     n = _ints(n, "n").astype(float)
     density = float(_reals(density, "density", gt=0.0))
+    log_scale = -0.5 * (math.log(math.pi) + math.log(density))  # ln (pi lam)^-1/2, no overflow
     if variant == "exact":
-        return _out(np.exp(log_gamma_half_ratio(n)) / math.sqrt(math.pi * density))
-    if variant == "approx":
-        return _out(np.sqrt(n / (math.pi * density)))
-    raise ParameterError("variant", variant, "'exact' or 'approx'")
+        log_v = log_gamma_half_ratio(n) + log_scale
+    elif variant == "approx":
+        log_v = 0.5 * np.log(n) + log_scale
+    else:
+        raise ParameterError("variant", variant, "'exact' or 'approx'")
+    return _out(np.asarray(exp_checked(log_v, {"n": n.tolist(), "density": density}, "E[d_n]", " m")))
 
 
 def nbar(n) -> np.ndarray:
@@ -176,11 +208,19 @@ _EXACT_SUM_MAX = 2_000_000
 
 
 def _distance_power_sums(n: np.ndarray, params: MengParams, distance: str):
-    """S1 = sum_{k<=n} E[d_k]^-beta and S2 = sum_{k<=n} E[d_k]^-2beta [m^-beta, m^-2beta]."""
+    """ln S1, ln S2 and r = S2 / S1^2 for S1 = sum_{k<=n} E[d_k]^-beta, S2 = sum_{k<=n}
+    E[d_k]^-2beta, in units of (pi lam_b)^(beta/2) and (pi lam_b)^beta.
+
+    Dimensionless: the density scale is applied by the callers, in the log domain, so that a
+    density of 1e-300 or 1e300 does not overflow; and the sums are formed relative to their
+    first (largest) term, so that a large beta (E[d_1]^-beta ~ 1.13^beta) does not overflow
+    either. r is in (0, 1], exactly 1 at n = 1 (S1^2 - S2 = S1^2 (1 - r), the off-diagonal sum).
+    """
     b = params.beta
-    scale = (math.pi * params.bs_density) ** (0.5 * b)
-    if distance == "approx":
-        return scale * _power_sum_approx(n, 0.5 * b), scale**2 * _power_sum_approx(n, b)
+    if distance == "approx":  # sum k^-s: first term 1, no overflow
+        s1, s2 = _power_sum_approx(n, 0.5 * b), _power_sum_approx(n, b)
+        # S2 <= S1^2 with equality at n = 1 only; the zeta differences round, so r is set there
+        return np.log(s1), np.log(s2), np.where(n == 1, 1.0, np.minimum(s2 / (s1 * s1), 1.0))
     if distance != "exact":
         raise ParameterError("distance", distance, "'exact' or 'approx'")
     nmax = int(n.max())
@@ -189,10 +229,12 @@ def _distance_power_sums(n: np.ndarray, params: MengParams, distance: str):
             "N", nmax, f"<= {_EXACT_SUM_MAX} with distance='exact' (use distance='approx')"
         )
     k = np.arange(1, nmax + 1, dtype=float)
-    e = np.exp(-b * log_gamma_half_ratio(k))  # (sqrt(pi lam) E d_k)^-beta
-    s1 = np.concatenate([[0.0], np.cumsum(e)])
-    s2 = np.concatenate([[0.0], np.cumsum(e * e)])
-    return scale * s1[n], scale**2 * s2[n]
+    lg = log_gamma_half_ratio(k)  # ln(sqrt(pi lam) E d_k), increasing in k
+    with np.errstate(under="ignore"):  # far terms below 1e-308 of the first are negligible
+        e = np.exp(-b * (lg - lg[0]))  # (E d_k / E d_1)^-beta <= 1
+    s1 = np.concatenate([[1.0], np.cumsum(e)])[n]  # index 0 unused (n >= 1)
+    s2 = np.concatenate([[1.0], np.cumsum(e * e)])[n]
+    return -b * lg[0] + np.log(s1), -2.0 * b * lg[0] + np.log(s2), s2 / (s1 * s1)
 
 
 # --------------------------------------------------------------------------- eq. (11)
@@ -279,16 +321,16 @@ def crlb_eq12(
     ``distance="approx"`` uses E[d_n] ~ sqrt(n / (lambda pi)), which turns (12) into (13).
     """
     n = _ints(N, "N")
-    s1, s2 = _distance_power_sums(n, params, distance)
+    ls1, _, r = _distance_power_sums(n, params, distance)
     if index_set == "all":
-        den = s1 * s1
-    elif index_set == "offdiag":
-        den = s1 * s1 - s2
+        log_den = 2.0 * ls1
+    elif index_set == "offdiag":  # S1^2 - S2 = S1^2 (1 - r); -inf at N = 1 (r = 1)
+        with np.errstate(divide="ignore"):
+            log_den = 2.0 * ls1 + np.log1p(-r)
     else:
         raise ParameterError("index_set", index_set, "'all' or 'offdiag'")
-    with np.errstate(divide="ignore"):
-        out = np.where(den > 0, 2.0 / (params.zeta2 * np.where(den > 0, den, 1.0)), np.inf)
-    return _out(out)
+    log_v = math.log(2.0) - _log_scale(params) - log_den
+    return _out(np.asarray(_crlb_from_log(log_v, params, "the CRLB (12)", inf_ok=(index_set == "offdiag") & (n == 1))))
 
 
 def crlb_eq13(N, params: MengParams) -> np.ndarray:
@@ -299,7 +341,8 @@ def crlb_eq13(N, params: MengParams) -> np.ndarray:
     n = _ints(N, "N").astype(float)
     b = params.beta
     s = _power_sum_approx(n, 0.5 * b)
-    return _out(2.0 * _inv_zeta2(params) / ((math.pi * params.bs_density) ** b * s * s))
+    return _out(np.asarray(_crlb_from_log(math.log(2.0) - _log_scale(params) - 2.0 * _log(s), params,
+                                          "the CRLB (13)")))
 
 
 def theorem1_constant(
@@ -311,10 +354,15 @@ def theorem1_constant(
     give (errata M-7). ``"paper"``: 1 / (|zeta|^2 lambda_b^2 pi^2) as printed.
     """
     _require_beta2(params, "Theorem 1")
+    return _crlb_from_log(_log_theorem1_constant(params, variant), params, "the Theorem 1 constant (14)")
+
+
+def _log_theorem1_constant(params: MengParams, variant: str) -> float:
+    _require_beta2(params, "Theorem 1")
     c = {"corrected": 2.0, "paper": 1.0}.get(variant)
     if c is None:
         raise ParameterError("variant", variant, "'corrected' or 'paper'")
-    return c * _inv_zeta2(params) / (math.pi * params.bs_density) ** 2
+    return math.log(c) - _log_scale(params)
 
 
 def crlb_theorem1(
@@ -322,9 +370,8 @@ def crlb_theorem1(
 ) -> np.ndarray:
     """Theorem 1 used as an approximation: constant / ln^2 N [m^2] (inf at N = 1)."""
     n = _ints(N, "N").astype(float)
-    c = theorem1_constant(params, variant)
-    with np.errstate(divide="ignore"):
-        return _out(c / np.log(n) ** 2)
+    log_c = _log_theorem1_constant(params, variant)
+    return _out(np.asarray(_crlb_from_log(log_c - 2.0 * _log(np.log(n)), params, "Theorem 1 (14)", inf_ok=n == 1)))
 
 
 # --------------------------------------------------------------------------- E[2/(zeta^2 W^2)]
@@ -401,19 +448,23 @@ def isotropic_moment(N, beta: float = 2.0, return_error: bool = False):
         u = np.exp(x)
         return np.exp(2.0 * (x - xs3) - u + nm1 * _log_phi(u, beta))
 
-    fine = _composite_gl(f, x_lo, x_hi, 64)
-    coarse = _composite_gl(f, x_lo, x_hi, 32)
-    # log Gamma(n + beta)/Gamma(n): poch where it does not overflow, asymptotics beyond.
-    big_n = n > 1e12
-    nn = np.where(big_n, 2.0, n)
-    log_pref = np.where(
-        big_n,
-        beta * np.log(n) + beta * (beta - 1.0) / (2.0 * n),
-        np.log(special.poch(nn, beta)),
-    )
-    scale = np.exp(log_pref + 2.0 * xs)
-    val = scale * fine
-    err = scale * np.abs(fine - coarse) + 1e-14 * val
+    with np.errstate(all="ignore"):  # checked below: a non-finite result is refused
+        fine = _composite_gl(f, x_lo, x_hi, 64)
+        coarse = _composite_gl(f, x_lo, x_hi, 32)
+        # log Gamma(n + beta)/Gamma(n): poch where it does not overflow (large beta: gammaln),
+        # asymptotics beyond n = 1e12.
+        big_n = n > 1e12
+        nn = np.where(big_n, 2.0, n)
+        poch = special.poch(nn, beta)
+        log_small = np.where(np.isfinite(poch) & (poch > 0), np.log(poch),
+                             special.gammaln(nn + beta) - special.gammaln(nn))
+        log_pref = np.where(big_n, beta * np.log(n) + beta * (beta - 1.0) / (2.0 * n), log_small)
+        log_scale = log_pref + 2.0 * xs
+        val = np.exp(log_scale) * fine
+        err = np.exp(log_scale) * np.abs(fine - coarse) + 1e-14 * val
+    if not (np.all(np.isfinite(val)) and np.all(val > 0) and np.all(np.isfinite(err))):
+        raise ParameterError("beta", beta, "a path-loss exponent at which E[1/S^2] is a normal float64 "
+                             f"for N = {n.tolist() if n.ndim else float(n)} (its quadrature overflowed)")
     return (_out(val), _out(err)) if return_error else _out(val)
 
 
@@ -425,11 +476,16 @@ def crlb_isotropic(N, params: MengParams, return_error: bool = False):
     E[tr F^-1] / this -> 1 as N grows, and at beta = 2 it times ln^2 N -> 2/(|zeta|^2 pi^2
     lambda_b^2) (Theorem 1, corrected). Not in the paper.
     """
-    c = 2.0 * _inv_zeta2(params) / (math.pi * params.bs_density) ** params.beta
-    if return_error:
-        v, e = isotropic_moment(N, params.beta, return_error=True)
-        return c * v, (c * e if math.isfinite(c) else 0.0 * e)  # inf at p^s = 0 is exact
-    return c * isotropic_moment(N, params.beta)
+    log_c = math.log(2.0) - _log_scale(params)
+    v, e = isotropic_moment(N, params.beta, return_error=True)
+    val = _out(np.asarray(_crlb_from_log(log_c + _log(v), params, "E[2/(|zeta|^2 W^2)]")))
+    if not return_error:
+        return val
+    if not math.isfinite(log_c):
+        return val, 0.0 * np.asarray(e)  # inf at p^s = 0 is exact
+    with np.errstate(under="ignore"):  # an error estimate below the normal range is 0 in effect
+        err = np.exp(np.minimum(log_c + _log(e), 709.0))
+    return val, _out(np.asarray(err))
 
 
 # --------------------------------------------------------------------------- heavy tails
@@ -494,6 +550,24 @@ def poisson_request_acceptance(capacity, m) -> np.ndarray:
 
 KappaVariant = Literal["derived", "paper", "appendix", "typical-bs"]
 
+_PSI_MAX = 2**53
+
+
+def _check_acceptance_args(psi, mu, n, mu_name: str, n_name: str) -> None:
+    """Input validation shared by kappa_s and kappa_c (issue 14): psi must fit the integer
+    arithmetic of the acceptance forms (psi <= 2^53; 10**30 gave an error naming an internal
+    ``capacity``), and the mean load mu n must be a finite float64."""
+    p = np.asarray(_ints(psi, "psi"), dtype=float)
+    if np.any(p > _PSI_MAX):
+        raise ParameterError("psi", psi, f"an integer in [1, 2^53 = {_PSI_MAX}] (resource blocks per BS)")
+    m = _reals(mu, mu_name, gt=0.0)
+    k = np.asarray(_ints(n, n_name), dtype=float)
+    with np.errstate(over="ignore"):
+        load = m * k
+    if not np.all(np.isfinite(load)):
+        raise ParameterError(mu_name, mu, f"a value with {mu_name} x {n_name} (the mean load per BS) finite "
+                             "in float64")
+
 
 def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
     """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11).
@@ -518,6 +592,7 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
     N : int >= 1
         Requests per target (cluster size).
     """
+    _check_acceptance_args(psi, mu_s, N, "mu_s", "N")
     psi = _ints(psi, "psi").astype(float)
     mu_s = _reals(mu_s, "mu_s", gt=0.0)
     n = _ints(N, "N")
@@ -550,6 +625,7 @@ def kappa_c(psi, mu_c, L, variant: Literal["derived", "paper"] = "derived") -> n
     ``"paper"``: as printed, x = mu_c L-bar, Q(psi, x) + sum_{n>=psi} (psi-1) e^-x x^n /
     ((n-1) n!), with its n = psi term read as P(K = psi) (the ratio (psi-1)/(n-1) is 1 there).
     """
+    _check_acceptance_args(psi, mu_c, L, "mu_c", "L")
     psi = _ints(psi, "psi")
     mu_c = _reals(mu_c, "mu_c", gt=0.0)
     L = _ints(L, "L")
@@ -598,12 +674,13 @@ def crlb_a(
     if np.any(kappa > 1.0):
         raise ParameterError("kappa", kappa.tolist() if kappa.ndim else float(kappa), "in [0, 1]")
     if variant in ("paper", "corrected"):
-        c = theorem1_constant(params, "paper" if variant == "paper" else "corrected")
-        with np.errstate(divide="ignore"):
-            return _out(c / (kappa**2 * np.log(n.astype(float)) ** 2))
+        log_c = _log_theorem1_constant(params, "paper" if variant == "paper" else "corrected")
+        log_v = log_c - 2.0 * _log(kappa) - 2.0 * _log(np.log(n.astype(float)))
+        singular = (kappa == 0) | (n == 1)
+        return _out(np.asarray(_crlb_from_log(log_v, params, f"CRLB_a (16, {variant})", inf_ok=singular)))
     if variant != "mean-field":
         raise ParameterError("variant", variant, "'paper', 'corrected' or 'mean-field'")
-    s1, s2 = _distance_power_sums(n, params, "exact")
-    den = kappa**2 * (s1 * s1 - s2) + kappa * s2
-    with np.errstate(divide="ignore"):
-        return _out(np.where(den > 0, 2.0 / (params.zeta2 * np.where(den > 0, den, 1.0)), np.inf))
+    ls1, _, r = _distance_power_sums(n, params, "exact")
+    # kappa^2 (S1^2 - S2) + kappa S2 = S1^2 (kappa^2 (1 - r) + kappa r): 0 at kappa = 0
+    log_v = math.log(2.0) - _log_scale(params) - 2.0 * ls1 - _log(kappa**2 * (1.0 - r) + kappa * r)
+    return _out(np.asarray(_crlb_from_log(log_v, params, "CRLB_a (16, mean-field)", inf_ok=kappa == 0)))

@@ -45,7 +45,17 @@ import numpy as np
 from scipy import interpolate
 from scipy import optimize as sopt
 
-from ..params import MengParams, ParameterError, check_int, check_real, real_array
+from ..params import (
+    TRADEOFF_L_MAX,
+    TRADEOFF_N_GRID,
+    TRADEOFF_N_MAX,
+    TRADEOFF_N_MIN,
+    MengParams,
+    ParameterError,
+    check_int,
+    check_real,
+    real_array,
+)
 
 __all__ = ["Design", "Tradeoff", "optimize", "time_sharing"]
 
@@ -53,11 +63,24 @@ RateFn = Callable[[int, np.ndarray], np.ndarray]
 """``rate_fn(L, p_c_array) -> R_c`` in nats/s/Hz (broadcast over p^c)."""
 
 _LOAD_RTOL = 1e-9
+_MAX_FALLBACK = 12
+"""(L, N) pairs tried, best first, until one has a design that meets every constraint exactly."""
 
 
 @dataclass(frozen=True)
 class Design:
-    """One (L, N, p^c) and what it achieves. ``rate`` in nats/s/Hz, ``crlb`` in m^2."""
+    """One (L, N, p^c) and what it achieves, with the constraints it was chosen under.
+
+    ``rate`` in nats/s/Hz (Theorem 2 is in nats: errata M-22), ``crlb`` in m^2,
+    ``backhaul_load`` = rate + e N and ``backhaul_capacity`` = C in nats/s/Hz. ``max_crlb`` [m^2]
+    and ``min_rate`` [nats/s/Hz] are the objective's constraints (None when not part of it);
+    ``L_max`` and ``N_max`` the search box (None for a design not found by a search).
+
+    :attr:`feasible` re-evaluates every constraint on the numbers exactly as stored (no
+    tolerance): load <= C, crlb <= max_crlb, rate >= min_rate. :attr:`on_edge` says when the
+    design sits on the edge of the search box (L = L_max or N = N_max): a larger box might hold
+    a better design.
+    """
 
     L: int
     N: int
@@ -68,6 +91,10 @@ class Design:
     kappa_c: float
     backhaul_load: float
     backhaul_capacity: float
+    max_crlb: float | None = None
+    min_rate: float | None = None
+    L_max: int | None = None
+    N_max: int | None = None
 
     @property
     def p_s(self) -> float:
@@ -78,12 +105,36 @@ class Design:
         return self.rate / math.log(2.0)
 
     @property
-    def feasible(self) -> bool:
-        return self.backhaul_load <= self.backhaul_capacity * (1.0 + _LOAD_RTOL)
+    def violations(self) -> tuple[str, ...]:
+        """The constraints this design breaks, in words (empty when feasible)."""
+        v = []
+        if not self.backhaul_load <= self.backhaul_capacity:
+            v.append(f"backhaul R_c + e N = {self.backhaul_load!r} > C = {self.backhaul_capacity!r} nats/s/Hz")
+        if self.max_crlb is not None and not self.crlb <= self.max_crlb:
+            v.append(f"CRLB_a = {self.crlb!r} > max_crlb = {self.max_crlb!r} m^2")
+        if self.min_rate is not None and not self.rate >= self.min_rate:
+            v.append(f"R_c = {self.rate!r} < min_rate = {self.min_rate!r} nats/s/Hz")
+        return tuple(v)
 
-    def as_dict(self) -> dict[str, float | int | bool]:
-        d: dict[str, float | int | bool] = dataclasses.asdict(self)
-        d.update(p_s=self.p_s, rate_bits=self.rate_bits, feasible=self.feasible)
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+    @property
+    def on_edge(self) -> tuple[str, ...]:
+        """"L = L_max" and/or "N = N_max" where the design is on the edge of the search box."""
+        e = []
+        if self.L_max is not None and self.L == self.L_max:
+            e.append(f"L = L_max = {self.L_max}")
+        if self.N_max is not None and self.N == self.N_max:
+            e.append(f"N = N_max = {self.N_max}")
+        return tuple(e)
+
+    def as_dict(self) -> dict[str, float | int | bool | None | list[str]]:
+        d: dict[str, float | int | bool | None | list[str]] = dataclasses.asdict(self)
+        d.update(p_s=self.p_s, rate_bits=self.rate_bits, feasible=self.feasible,
+                 violations=list(self.violations), on_edge=list(self.on_edge),
+                 rate_unit="nats/s/Hz", crlb_unit="m^2")
         return d
 
 
@@ -108,12 +159,14 @@ class Tradeoff:
         The network; its ``sensing_power_fraction`` is ignored (p^c is the design variable),
         ``backhaul_capacity`` is C and ``sensing_rate_demand`` is e of (10).
     L_max, N_max : int
-        Largest cluster sizes searched (all of 1..L_max and N_min..N_max are tried).
+        Largest cluster sizes searched (all of 1..L_max and N_min..N_max are tried); defaults
+        :data:`isacnet.params.TRADEOFF_L_MAX` = 20 and ``TRADEOFF_N_MAX`` = 30, the same for
+        :func:`optimize` and ``isacnet optimize``.
     N_min : int
         Smallest sensing cluster (default 2: one BS alone has a rank-one FIM and cannot
         localise, although the mean-field form of (16) gives it a finite value).
     n_grid : int
-        p^c grid points on [0, 1] at which Theorem 2 is evaluated per L.
+        p^c grid points on [0, 1] at which Theorem 2 is evaluated per L (default 101).
     rate_variant : {"exact", "paper"}
         Theorem 2 with the true joint law of (r, r_L), or as printed (errata).
     crlb_variant : {"mean-field", "corrected", "paper"}
@@ -126,10 +179,10 @@ class Tradeoff:
         self,
         params: MengParams,
         *,
-        L_max: int = 10,
-        N_max: int = 30,
-        N_min: int = 2,
-        n_grid: int = 101,
+        L_max: int = TRADEOFF_L_MAX,
+        N_max: int = TRADEOFF_N_MAX,
+        N_min: int = TRADEOFF_N_MIN,
+        n_grid: int = TRADEOFF_N_GRID,
         rate_variant: Literal["exact", "paper"] = "exact",
         crlb_variant: Literal["mean-field", "corrected", "paper"] = "mean-field",
         rate_fn: RateFn | None = None,
@@ -193,15 +246,17 @@ class Tradeoff:
         with np.errstate(divide="ignore"):
             return np.where(ps > 0, self.crlb_full[N - 1] / np.where(ps > 0, ps, 1.0), np.inf)
 
-    def design(self, L: int, N: int, p_c: float) -> Design:
-        """Evaluate one design exactly."""
+    def design(self, L: int, N: int, p_c: float, *, max_crlb: float | None = None,
+               min_rate: float | None = None) -> Design:
+        """Evaluate one design exactly (Theorem 2 and (16)), with the constraints to check."""
         L = check_int("L", L, ge=1, le=self.L_max)
         N = check_int("N", N, ge=0, le=self.N_max)
         p_c = check_real("p_c", p_c, ge=0.0, le=1.0)
         r = float(self.rate(L, p_c)[0])
         c = float(self.crlb(N, p_c)) if N >= 1 else math.inf
         return Design(L, N, p_c, r, c, float(self.kappa_s[N - 1]) if N >= 1 else 1.0,
-                      float(self.kappa_c[L - 1]), r + self.e * N, self.C)
+                      float(self.kappa_c[L - 1]), r + self.e * N, self.C, max_crlb, min_rate,
+                      self.L_max, self.N_max)
 
     # ------------------------------------------------------------------ the search
     @cached_property
@@ -236,7 +291,7 @@ class Tradeoff:
     def _best(self, score: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
               levels: tuple[float, ...] = (), crlb_cap: float = math.inf,
               rate_floor: float = -math.inf) -> Design | None:
-        best: tuple[float, int, int, float] | None = None
+        cands: list[tuple[float, int, int, float]] = []  # the best p^c of every (L, N)
         for L in self.Ls:
             for N in self.Ns[self.N_min - 1:]:
                 budget = self.C - self.e * N
@@ -254,13 +309,20 @@ class Tradeoff:
                     continue
                 s = score(int(L), int(N), pc[ok], r[ok])
                 k = int(np.argmax(s))
-                if best is None or s[k] > best[0]:
-                    best = (float(s[k]), int(L), int(N), float(pc[ok][k]))
-        if best is None:
+                cands.append((float(s[k]), int(L), int(N), float(pc[ok][k])))
+        if not cands:
             return None
-        s0, L, N, pc = best
-        pc = self._refine(score, L, N, pc, s0, crlb_cap, rate_floor)
-        return self._polish(L, N, pc, crlb_cap, rate_floor)
+        # The best (L, N) first; where its design cannot be made to meet every constraint exactly
+        # (e.g. a rate target and the backhaul both binding leave no float p^c between them), the
+        # next best (L, N) -- the neighbouring feasible design -- is tried (_MAX_FALLBACK at most).
+        cands.sort(key=lambda c: -c[0])
+        d = None
+        for s0, L, N, pc in cands[:_MAX_FALLBACK]:
+            pc = self._refine(score, L, N, pc, s0, crlb_cap, rate_floor)
+            d = self._repair(self._polish(L, N, pc, crlb_cap, rate_floor))
+            if d.feasible:
+                return d
+        return d
 
     def _refine(self, score, L: int, N: int, pc: float, s0: float, crlb_cap: float, rate_floor: float) -> float:
         """A bounded scalar search on the spline between the neighbouring candidates: an
@@ -286,22 +348,80 @@ class Tradeoff:
     def _polish(self, L: int, N: int, pc: float, crlb_cap: float, rate_floor: float) -> Design:
         """Re-evaluate the chosen design with Theorem 2 itself; where the spline's answer sits on
         a constraint boundary, solve that boundary on the exact rate so the design is feasible."""
-        d = self.design(L, N, pc)
+        cons = {"max_crlb": crlb_cap if math.isfinite(crlb_cap) else None,
+                "min_rate": rate_floor if rate_floor > -math.inf else None}
+        d = self.design(L, N, pc, **cons)
         budget = self.C - self.e * N
         if d.rate > budget * (1 + _LOAD_RTOL) and pc > 0:
             f = lambda p: float(self.rate(L, p)[0]) - budget  # noqa: E731
             lo = float(self._pc(max(0.0, float(self._u(pc)) - 2.0 / (self.n_grid - 1))))
-            if f(lo) < 0:
-                d = self.design(L, N, sopt.brentq(f, lo, pc, xtol=1e-12) * (1 - 1e-12))
+            if f(lo) < 0 < f(pc):
+                d = self.design(L, N, sopt.brentq(f, lo, pc, xtol=1e-12) * (1 - 1e-12), **cons)
+        pc = d.p_c  # the first fix may have moved it
         if d.rate < rate_floor and pc < 1:
             g = lambda p: float(self.rate(L, p)[0]) - rate_floor  # noqa: E731
             hi = float(self._pc(min(1.0, float(self._u(pc)) + 2.0 / (self.n_grid - 1))))
-            if g(hi) > 0:
-                d = self.design(L, N, min(1.0, sopt.brentq(g, pc, hi, xtol=1e-12) * (1 + 1e-12)))
+            if g(pc) < 0 < g(hi):  # else _repair searches (brentq needs a sign change)
+                d = self.design(L, N, min(1.0, sopt.brentq(g, pc, hi, xtol=1e-12) * (1 + 1e-12)), **cons)
         return d
 
+    def _repair(self, d: Design) -> Design:
+        """The returned design must meet every constraint as re-evaluated (:attr:`Design.feasible`,
+        no tolerance). The search works on a spline with a relative tolerance of 1e-9 and in
+        p^c, whose rounding near 1 matters: p^s = 1 - p^c is at least 1.1e-16, so a CRLB target
+        above CRLB_a(N, 1) / 1.1e-16 gave p^c = 1 (CRLB inf) or 1 - 1.1e-16 (CRLB 1.33e20 m^2
+        against a target of 1e20). Here a violated design is moved to the nearest p^c that meets
+        all constraints (R_c and CRLB_a both increase with p^c, so the upper constraints --
+        backhaul, CRLB -- bound p^c from above and the rate target from below): a geometric
+        search for a feasible p^c on the right side, then bisection to the boundary, every
+        point evaluated exactly. If none exists the caller reports the design infeasible."""
+        if d.feasible:
+            return d
+        cons = {"max_crlb": d.max_crlb, "min_rate": d.min_rate}
+        upper = any("min_rate" not in v for v in d.violations)
+        lower = any("min_rate" in v for v in d.violations)
+        if upper and lower:
+            return d
+        sign = -1.0 if upper else 1.0
+        bad, good = d.p_c, None
+        if upper and d.max_crlb is not None and d.crlb > d.max_crlb and d.N >= 1:
+            # the CRLB bound on p^c is known exactly: p^s >= CRLB_a(N, 1) / max_crlb
+            p = 1.0 - float(self.crlb_full[d.N - 1]) / d.max_crlb
+            for _ in range(8):
+                if p < 0.0 or float(self.crlb(d.N, p)) <= d.max_crlb:
+                    break
+                p = math.nextafter(p, -math.inf)
+            if 0.0 <= p < bad:
+                cand = self.design(d.L, d.N, p, **cons)
+                if cand.feasible:
+                    return cand
+                bad = p
+        step = max(1e-15, 4.0 * abs(math.nextafter(bad, -sign) - bad))
+        for _ in range(60):
+            q = min(1.0, max(0.0, bad + sign * step))
+            cand = self.design(d.L, d.N, q, **cons)
+            if cand.feasible:
+                good = cand
+                break
+            if q in (0.0, 1.0):
+                return d
+            bad, step = q, 4.0 * step
+        if good is None:
+            return d
+        for _ in range(80):  # bisection between bad (violating) and good.p_c (feasible)
+            mid = 0.5 * (bad + good.p_c)
+            if mid in (bad, good.p_c):
+                break
+            cand = self.design(d.L, d.N, mid, **cons)
+            if cand.feasible:
+                good = cand
+            else:
+                bad = mid
+        return good
+
     def max_rate(self, max_crlb: float) -> Design | None:
-        """The largest R_c with CRLB_a <= ``max_crlb`` under (10); None if none is feasible."""
+        """The largest R_c [nats/s/Hz] with CRLB_a <= ``max_crlb`` [m^2] under (10); None if none
+        is feasible."""
         cap = check_real("max_crlb", max_crlb, gt=0.0)
         return self._best(lambda L, N, pc, r: r, crlb_cap=cap)
 
@@ -310,7 +430,9 @@ class Tradeoff:
         return self._best(lambda L, N, pc, r: r)
 
     def min_crlb(self, min_rate: float) -> Design | None:
-        """The smallest CRLB_a with R_c >= ``min_rate`` under (10); None if none is feasible."""
+        """The smallest CRLB_a [m^2] with R_c >= ``min_rate`` under (10); None if none is feasible.
+
+        ``min_rate`` is in nats/s/Hz (the unit of Theorem 2; 1 bit = ln 2 nats)."""
         floor = check_real("min_rate", min_rate, ge=0.0)
 
         def score(L, N, pc, r):
@@ -334,18 +456,25 @@ class Tradeoff:
 
     def solve(self, *, weight: float | None = None, min_rate: float | None = None,
               max_crlb: float | None = None) -> Design:
-        """The best design for exactly one objective; ParameterError if none is feasible."""
+        """The best design for exactly one objective (``min_rate`` in nats/s/Hz, ``max_crlb`` in
+        m^2); ParameterError if none is feasible, or if the best one found fails a constraint
+        when re-evaluated (the message says which)."""
         name, value = _objective(weight, min_rate, max_crlb)
         d = {"weight": self.weighted, "min_rate": self.min_crlb, "max_crlb": self.max_rate}[name](value)
+        box = f"L <= {self.L_max}, {self.N_min} <= N <= {self.N_max}"
         if d is None:
             raise ParameterError(name, value, f"a target some design meets with C_backhaul = {self.C} "
-                                 f"and e = {self.e}")
+                                 f"and e = {self.e} nats/s/Hz ({box})")
+        if not d.feasible:
+            raise ParameterError(name, value, f"a target some design meets exactly: the best design found "
+                                 f"(L = {d.L}, N = {d.N}, p^c = {d.p_c!r}) fails {'; '.join(d.violations)} "
+                                 f"when re-evaluated, and no neighbouring p^c meets it")
         return d
 
     # ------------------------------------------------------------------ corners and boundary
     def sensing_corner(self) -> Design | None:
         """All to sensing: p^c = 0 (R_c = 0), the N with the smallest CRLB_a and e N <= C."""
-        ok = (self.e * self.Ns <= self.C * (1 + _LOAD_RTOL)) & (self.Ns >= self.N_min)
+        ok = (self.e * self.Ns <= self.C) & (self.Ns >= self.N_min)
         if not ok.any():
             return None
         n = int(self.Ns[ok][np.argmin(self.crlb_full[ok])])
@@ -354,7 +483,7 @@ class Tradeoff:
     def comm_corner(self) -> Design | None:
         """All to communication: p^c = 1 (no sensing, N = 0), the L with the largest R_c <= C."""
         r = self.rate_grid[:, -1]
-        ok = r <= self.C * (1 + _LOAD_RTOL)
+        ok = r <= self.C
         if not ok.any():
             return None
         L = int(self.Ls[ok][np.argmax(r[ok])])
@@ -399,11 +528,34 @@ def optimize(
     weight: float | None = None,
     min_rate: float | None = None,
     max_crlb: float | None = None,
-    L_max: int = 10,
-    N_max: int = 30,
+    L_max: int = TRADEOFF_L_MAX,
+    N_max: int = TRADEOFF_N_MAX,
     **kwargs,
 ) -> Design:
     """The best feasible (L, N, p^c) for exactly one objective (see the module docstring).
+
+    Parameters
+    ----------
+    params : MengParams
+        The network (C and e of (10) in nats/s/Hz).
+    weight : float, optional
+        w in [0, 1]: maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a).
+    min_rate : float, optional
+        Rate target [nats/s/Hz] (Theorem 2 is in nats; bit/s/Hz = nats / ln 2): the smallest
+        CRLB_a with R_c >= min_rate.
+    max_crlb : float, optional
+        CRLB target [m^2]: the largest R_c with CRLB_a <= max_crlb.
+    L_max, N_max : int
+        The search box (defaults :data:`isacnet.params.TRADEOFF_L_MAX` = 20 and
+        ``TRADEOFF_N_MAX`` = 30, the same as ``isacnet optimize``).
+    **kwargs
+        Passed to :class:`Tradeoff` (``N_min``, ``n_grid``, ``rate_variant``, ...).
+
+    Returns
+    -------
+    Design
+        Feasible when re-evaluated (:attr:`Design.feasible`); :attr:`Design.on_edge` is
+        non-empty when L = L_max or N = N_max (a larger box may hold a better design).
 
     Raises
     ------

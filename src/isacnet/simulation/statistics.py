@@ -41,9 +41,17 @@ class Moments:
         n = int(fv.size)
         if n == 0:
             return cls(0, 0.0, 0.0, n_posinf, n_neginf, n_nan)
-        mean = float(fv.mean())
-        d = fv - mean
-        return cls(n, mean, float(np.dot(d, d)), n_posinf, n_neginf, n_nan)
+        s = float(np.max(np.abs(fv)))
+        if 1e-150 <= s <= 1e150 or s == 0.0:  # the squares fit float64: the plain (reference) sums
+            mean = float(fv.mean())
+            d = fv - mean
+            return cls(n, mean, float(np.dot(d, d)), n_posinf, n_neginf, n_nan)
+        # samples whose squares would over- or underflow (extreme SNR or path-loss exponent): the
+        # same moments of v / s, scaled back in Python floats (m2 is inf only if it exceeds 1e308)
+        z = fv / s
+        mz = float(z.mean())
+        d = z - mz
+        return cls(n, s * mz, s * s * float(np.dot(d, d)), n_posinf, n_neginf, n_nan)
 
     def merge(self, other: Moments) -> Moments:
         """Moments of the union of both sample sets (exact up to rounding)."""

@@ -52,6 +52,42 @@ MAX_ELEMENTS = 1 << 20
 """Ordered-sampling layouts are drawn in sub-batches of at most this many BSs in all."""
 
 
+MC_SCALE_DECADES = 100.0
+"""As :data:`isacnet.simulation.song.MC_SCALE_DECADES`: the CRLB samples' scale
+1/(|zeta|^2 (pi lam_b)^beta) must be within 10^+-100 for their moments to fit in float64."""
+
+MC_BETA_MAX = 20.0
+"""Largest beta the Monte Carlo accepts: the path gain of the nearest BS, g_1^(-beta/2) in
+arrival-time units with g_1 ~ Exp(1), reaches 10^(6 beta) in 10^12 layouts and enters the FIM
+squared, so at beta = 20 the sums stay below 1e240, below float64's 1e308."""
+
+
+def check_output_scale(params: MengParams) -> None:
+    """Refuse, before any work, parameters whose CRLB samples cannot be averaged in float64:
+    p^s = 0 (no sensing power: every CRLB is inf, nothing to estimate), a scale
+    1/(|zeta|^2 (pi lam_b)^beta) beyond 10^+-100, or beta > 20 (:data:`MC_BETA_MAX`). The closed
+    forms (isacnet.meng.crlb_*) work in logs and have no such limit."""
+    if params.sensing_power_fraction == 0.0:
+        raise ParameterError("sensing_power_fraction", 0.0, "> 0 for the sensing Monte Carlo (at p^s = 0 "
+                             "every CRLB is inf)")
+    if params.beta > MC_BETA_MAX:
+        raise ParameterError("beta", params.beta, f"<= {MC_BETA_MAX:g} for the Monte Carlo (the nearest BS's "
+                             "path gain g^(-beta/2) overflows float64 in rare layouts beyond)")
+    ln10 = math.log(10.0)
+    lv = -(params.log_zeta2 + params.beta * (math.log(math.pi) + math.log(params.bs_density)))
+    if abs(params.log_zeta2) > 300.0 * ln10:  # the kernels (and compiled backends) use |zeta|^2 itself
+        names = MengParams._ZETA_NAMES
+        raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
+                             f"values for which |zeta|^2 is within 10^+-300 for the Monte Carlo (it is about "
+                             f"10^{params.log_zeta2 / ln10:.4g})")
+    if abs(lv) > MC_SCALE_DECADES * ln10:
+        names = (*MengParams._ZETA_NAMES, "bs_density", "beta")
+        raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
+                             f"values for which the CRLB samples are within 10^+-{MC_SCALE_DECADES:g} m^2 for "
+                             f"the Monte Carlo (they are about 10^{lv / ln10:.4g}; their squares would not fit "
+                             "in float64)")
+
+
 def _check_thresholds(thresholds) -> tuple[float, ...]:
     t = tuple(check_real(f"thresholds[{i}]", v, gt=0.0) for i, v in enumerate(thresholds))
     if any(b <= a for a, b in zip(t, t[1:], strict=False)):
@@ -100,6 +136,7 @@ class MengCrlbKernel:
 
     def __post_init__(self) -> None:
         check_backend(self.backend, self.dtype)
+        check_output_scale(self.params)
         object.__setattr__(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         object.__setattr__(self, "kappa", check_real("kappa", self.kappa, gt=0.0, le=1.0))
         object.__setattr__(self, "thresholds", _check_thresholds(self.thresholds))
@@ -257,6 +294,7 @@ class MengClusterKernel:
 
     def __post_init__(self) -> None:
         s = object.__setattr__
+        check_output_scale(self.params)
         s(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         if self.rule not in ("shrink", "extend"):
             raise ParameterError("rule", self.rule, "'shrink' or 'extend'")

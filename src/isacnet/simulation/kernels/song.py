@@ -31,7 +31,7 @@ import numpy as np
 from ... import backends
 from ...backends import check_backend
 from ...geometry import disk_window_count_bound, ordered_arrivals, tail_power_mean, uniform_directions
-from ...params import SPEED_OF_LIGHT, SongParams, check_int, check_real
+from ...params import SPEED_OF_LIGHT, ParameterError, SongParams, check_int, check_real
 from ...sensing import (
     fim_from_direction_sums,
     fisher_sums,
@@ -48,6 +48,87 @@ QUANTITIES = ("crlb", "jensen", "inv_sum_tx", "inv_sum_rx")
 
 WINDOW_MAX_ELEMENTS = 1 << 21
 """In window mode, layouts are drawn in sub-batches of at most this many points per process."""
+
+MC_SCALE_DECADES = 100.0
+"""The Monte Carlo refuses (ParameterError) parameters whose per-layout outputs have a scale
+beyond 10^+-100 (the constant 1/const of the CRLB, 1/(pi lam)^(gamma/2) of the Lemma 3 sums):
+the averages need the squares of the samples (their variance), which overflow float64 beyond
+1e154, and the per-layout values spread around the scale by tens of decades for large gamma.
+Within the limit the kernel works in arrival-time units (scale-free) and applies the scale last."""
+
+
+def _log_scales(params: SongParams) -> tuple[float, float, float]:
+    """ln (pi lam_t)^(gamma/2), ln (pi lam_r)^(gamma/2) and ln const, const = M_r M_t eta / c^2
+    (pi lam_t)^(gamma/2) (pi lam_r)^(gamma/2): every CRLB sample is tr(S_n^-1) / const, with S_n
+    the FIM in arrival-time units. Computed from logs: finite for every valid SongParams."""
+    half = 0.5 * params.gamma
+    lst = half * (math.log(math.pi) + math.log(params.tx_density))
+    lsr = half * (math.log(math.pi) + math.log(params.rx_density))
+    lconst = (math.log(params.n_rx_antennas) + math.log(params.n_tx_antennas) + params.log_eta
+              - 2.0 * math.log(SPEED_OF_LIGHT) + lst + lsr)
+    return lst, lsr, lconst
+
+
+def check_output_scale(params: SongParams) -> None:
+    """Refuse, before any work, parameters whose Monte Carlo outputs cannot be averaged in float64
+    (:data:`MC_SCALE_DECADES`); a ParameterError names the parameters and the scale. rho_s, eta
+    and (pi lam)^(gamma/2) may each be beyond float64 while the CRLB is not: only the scales of
+    the outputs (and eta, which the compiled backends use) count."""
+    lst, lsr, lconst = _log_scales(params)
+    ln10 = math.log(10.0)
+    limit = MC_SCALE_DECADES * ln10
+    checks = (("the CRLB samples (18)", -lconst, ("tx_power", "noise_psd", "rcs", "carrier_freq", "eff_bandwidth",
+                                                 "tx_density", "rx_density", "gamma")),
+              ("the Lemma 3 samples 1/sum L^t", -lst, ("tx_density", "gamma")),
+              ("the Lemma 3 samples 1/sum L^r", -lsr, ("rx_density", "gamma")),
+              ("eta", params.log_eta, ("tx_power", "noise_psd", "rcs", "carrier_freq", "eff_bandwidth")))
+    for what, lv, names in checks:
+        if abs(lv) > (limit if what != "eta" else 300.0 * ln10):
+            raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
+                                 f"values for which {what} are within 10^+-{MC_SCALE_DECADES:g} for the Monte "
+                                 f"Carlo (they are about 10^{lv / ln10:.4g}; their squares would not fit in "
+                                 "float64); the closed forms (song.scaling_bound) work in logs and have no "
+                                 "such limit")
+
+
+def _accurate_rows(g_t, ex, ey, g_r, fx, fy, gt_last, gr_last, gamma):
+    """ln tr(S_n^-1), ln W and ln U (arrival-time units) of layouts where the plain 2x2 inverse
+    is unreliable: its det = sxx syy - sxy^2 cancels when S is nearly rank-one (at gamma = 60 the
+    nearest TX-RX pair outweighs the next by 1e13 in 14% of layouts, which were reported as
+    "singular"), and its entries overflow when g^(-gamma/2) does.
+
+    The weights are formed from ln g and scaled by the largest of each set (no overflow); S is
+    summed pair by pair (:func:`isacnet.sensing.pairwise_fim`) in the frame of its own dominant
+    eigenvector, refined twice, where s_nn = sum w u (n.v)^2 is a sum of non-negative terms and
+    det = s_tt s_nn - s_tn^2 has no cancellation (s_tn is ~eps s_tt after the rotation). A
+    layout is singular only where det or s_nn is exactly 0 (rank deficiency), never by a
+    threshold. Shapes (m, K) for the points, (m,) for the tails' last arrival times.
+    """
+    from ...sensing import pairwise_fim
+
+    p = -0.5 * gamma
+    with np.errstate(divide="ignore"):
+        lw, lu = p * np.log(g_t), p * np.log(g_r)
+    ltail = math.log(2.0 / (gamma - 2.0))
+    lwt = ltail + (1.0 + p) * np.log(gt_last)  # tail_power_mean in logs
+    lut = ltail + (1.0 + p) * np.log(gr_last)
+    mw = np.maximum(lw.max(axis=-1), lwt)
+    mu = np.maximum(lu.max(axis=-1), lut)
+    w, wt = np.exp(lw - mw[:, None]), np.exp(lwt - mw)
+    u, ut = np.exp(lu - mu[:, None]), np.exp(lut - mu)
+    log_w = mw + np.log(w.sum(axis=-1) + wt)
+    log_u = mu + np.log(u.sum(axis=-1) + ut)
+    sxx, sxy, syy = pairwise_fim(w, ex, ey, u, fx, fy, wt, ut)
+    theta = 0.5 * np.arctan2(2.0 * sxy, sxx - syy)
+    for _ in range(2):
+        c, s = np.cos(theta)[:, None], np.sin(theta)[:, None]
+        stt, stn, snn = pairwise_fim(w, ex * c + ey * s, ey * c - ex * s, u, fx * c + fy * s, fy * c - fx * s, wt, ut)
+        theta = theta + 0.5 * np.arctan2(2.0 * stn, stt - snn)
+    det = stt * snn - stn * stn
+    ok = (det > 0) & (snn > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_tr = np.where(ok, np.log(stt + snn) - np.log(np.where(ok, det, 1.0)) - mw - mu, np.inf)
+    return log_tr, log_w, log_u
 
 
 @dataclass(frozen=True)
@@ -78,6 +159,7 @@ class SongKernel:
     def __post_init__(self) -> None:
         check_backend(self.backend, self.dtype)
         object.__setattr__(self, "k_nearest", check_int("k_nearest", self.k_nearest, ge=1))
+        check_output_scale(self.params)
         if self.window_radius is None:
             self.params.require_gamma_above_2("the infinite-plane Monte Carlo")
         else:
@@ -147,7 +229,10 @@ class SongKernel:
 
             return jax_kernels.song(self, rng, n)
         if self.window_radius is None:
-            return self._infinite(rng, n)
+            # g^(-gamma/2) may overflow for a large gamma: such rows are caught by needs_pair_sum
+            # and recomputed in logs (_accurate_rows), so the warnings are not errors here
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self._infinite(rng, n)
         kmax = self.window_kmax
         step = max(1, WINDOW_MAX_ELEMENTS // kmax)
         parts = [self._window(rng, min(step, n - i), kmax) for i in range(0, n, step)]
@@ -199,7 +284,32 @@ class SongKernel:
             _, w, ex, ey = ordered_layout(et[redo], ut[redo], p)
             _, u, fx, fy = ordered_layout(er[redo], ur[redo], p)
             sxx[redo], sxy[redo], syy[redo] = pairwise_fim(w, ex, ey, u, fx, fy, w_tail[redo], u_tail[redo])
-        return self._outputs(sxx, sxy, syy, a[0] + w_tail, b[0] + u_tail)
+        out = self._outputs(sxx, sxy, syy, a[0] + w_tail, b[0] + u_tail)
+        if np.any(redo):
+            # Rows the plain 2x2 inverse cannot be trusted with (judged singular, or sums that
+            # overflowed): recomputed without a threshold or an overflow (_accurate_rows).
+            bad_in_redo = ~(np.isfinite(out["crlb"][redo]) & np.isfinite(out["jensen"][redo])
+                            & (out["jensen"][redo] > 0))
+            if np.any(bad_in_redo):
+                rows = np.flatnonzero(redo)[bad_in_redo]
+                g_t, _, ex_, ey_ = ordered_layout(et[rows], ut[rows], p)
+                g_r, _, fx_, fy_ = ordered_layout(er[rows], ur[rows], p)
+                log_tr, log_w, log_u = _accurate_rows(g_t, ex_, ey_, g_r, fx_, fy_, gt_last[rows], gr_last[rows],
+                                                      gamma)
+                self._log_outputs(out, rows, log_tr, log_w, log_u)
+        return out
+
+    def _log_outputs(self, out, rows, log_tr, log_w, log_u) -> None:
+        """The four outputs of ``rows`` from logs in arrival-time units (exactly scaled: every
+        output is a power-law constant times a function of the layout in arrival-time units).
+        A per-layout value beyond float64 is +inf (counted as non-finite, never averaged) or, below
+        1e-308, 0 (at most 1e-308 / n of a mean whose scale is within 10^+-100)."""
+        lst, lsr, lconst = _log_scales(self.params)
+        with np.errstate(over="ignore", under="ignore"):
+            out["crlb"][rows] = np.exp(log_tr - lconst)
+            out["jensen"][rows] = np.exp(math.log(2.0) - lconst - log_w - log_u)
+            out["inv_sum_tx"][rows] = np.exp(-lst - log_w)
+            out["inv_sum_rx"][rows] = np.exp(-lsr - log_u)
 
     def _window(self, rng: np.random.Generator, n: int, kmax: int) -> dict[str, np.ndarray]:
         p, mhalf = self.params, -0.5 * self.params.gamma
