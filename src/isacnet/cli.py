@@ -278,7 +278,6 @@ def run(config, out, quick, workers, seed, n_layouts, scheduler, rel_ci, max_lay
 @click.option("--seed", type=int, default=0, show_default=True)
 def eval_(model, sets, mc_layouts, seed):
     """Closed forms (and optionally Monte Carlo) at one parameter point."""
-    import math
 
     from . import song
     from .params import SongParams, from_mapping
@@ -367,7 +366,6 @@ def _parse_sets(sets) -> dict:
 def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify, seed, as_json):
     """The best cooperative design (L, N, p^c) under the backhaul constraint R_c + e N <= C."""
     import json
-    import math
 
     from .analysis.optimize import Tradeoff, check_objective
     from .params import MengParams, from_mapping
