@@ -73,3 +73,19 @@ def test_time_sharing_is_never_above_the_cooperative_boundary(C):
         d = t.min_crlb(0.05)
         assert d.N == 11 and t.sensing_corner().N == 12
         assert d.crlb > float(t.time_sharing(d.rate))
+
+
+def test_time_sharing_reaches_rates_no_cooperative_design_reaches(paper_tradeoff):
+    """Errata M-32: a cooperative design always pays e N >= 2e of the backhaul for sensing, the
+    communication slot of time sharing pays nothing. So the cooperative rates end at C - 2e
+    (4.0 nats/s/Hz at C = 4.5), while time sharing reaches the largest corner rate R_c(L, 1) <= C,
+    here R_c(6, 1) (Theorem 2 evaluated directly, not the package's search)."""
+    t = paper_tradeoff  # C = 4.5, e = 0.25, L <= 14
+    corners = np.array([float(rate(L, t.params, p_c=1.0, unit="nats", n_eta=21, n_z=129))
+                        for L in range(1, 15)])
+    r_ts = float(corners[corners <= t.C].max())
+    assert 4.0 < r_ts <= t.C and t.comm_corner().rate == pytest.approx(r_ts, rel=1e-5)
+    assert t.rate_ceiling().rate == pytest.approx(t.C - 2 * t.e, rel=1e-6)
+    mid = 0.5 * (t.C - 2 * t.e + r_ts)
+    assert t.min_crlb(mid) is None
+    assert math.isfinite(float(t.time_sharing(mid)))
