@@ -60,7 +60,7 @@ _TABLES = {
     "sweep": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
     "series": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
     "monte_carlo": None,  # common keys below + model options
-    "plot": {"xscale", "yscale", "x_transform", "ylabel"},
+    "plot": {"xscale", "yscale", "x_transform", "ylabel", "xlabel", "x_variable", "ratio", "mark_max"},
 }
 MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
 _FILE_STEM = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*")
