@@ -141,6 +141,12 @@ def _bad(sub: xr.Dataset, names: Sequence[str]) -> np.ndarray:
     return bad
 
 
+def _no_finite(sub: xr.Dataset, name: str) -> np.ndarray:
+    """Points where a conditional statistic has no finite sample (nothing to condition on)."""
+    n = f"{name}_n"
+    return (np.asarray(sub[n].values) == 0) if n in sub else ~np.isfinite(np.asarray(sub[name].values, float))
+
+
 def _conditional(name: str) -> bool:
     """A geometric mean is exp of the mean of ln(CRLB) over the finite samples: with +inf samples
     (targets that cannot be localised) it is the statistic conditional on localisation."""
@@ -200,7 +206,7 @@ def _draw_lines(ds: xr.Dataset, ax, names: Sequence[str], leg: _Legend) -> None:
                 leg.series[slabel] = colour
             y = np.asarray(sub[name].values, dtype=float)
             if is_mc:
-                bad = np.zeros(y.shape, bool) if _conditional(name) else _bad(sub, [name])
+                bad = _no_finite(sub, name) if _conditional(name) else _bad(sub, [name])
                 hidden += int(bad.sum())
                 half = Z95 * np.asarray(sub[f"{name}_stderr"].values, dtype=float)
                 marker = _MARKERS[k % len(_MARKERS)]
@@ -214,7 +220,8 @@ def _draw_lines(ds: xr.Dataset, ax, names: Sequence[str], leg: _Legend) -> None:
         if is_mc and _conditional(name) and _singular_note(ds):
             leg.panel.append(_singular_note(ds))
         if hidden:
-            text += f" ({hidden} points with infinite samples not drawn)"
+            why = "no localisable layout" if _conditional(name) else "infinite samples"
+            text += f" ({hidden} {'point' if hidden == 1 else 'points'} not drawn: {why})"
         leg.kind(text, **style)
 
 
