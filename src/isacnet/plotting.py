@@ -44,7 +44,7 @@ _LINESTYLES = ["-", "--", ":", "-."]
 _MARKERS = ["o", "s", "^", "D", "v"]
 
 # Legend text per (model, variable): what the curve is, in words and mathtext. A Dataset variable's
-# ``plot_label`` attr, if present, wins; otherwise its ``equation`` attr is used.
+# ``plot_label`` attr, if present, wins; for other models its ``long_name`` (then ``equation``).
 _TR_S = r"$\mathrm{E}[\mathrm{tr}\,\mathbf{S}^{-1}]$"
 _TR_F = r"$\mathrm{tr}\,\mathbf{F}^{-1}$"
 _LEGEND = {
@@ -97,7 +97,7 @@ def _axis_label(label: str, units: str) -> str:
 def _legend_text(ds: xr.Dataset, name: str) -> str:
     da = ds[name]
     return str(da.attrs.get("plot_label") or _LEGEND.get((str(ds.attrs.get("model")), name))
-               or da.attrs.get("equation") or name)
+               or da.attrs.get("long_name") or da.attrs.get("equation") or name)
 
 
 def _x(ds: xr.Dataset) -> tuple[str, np.ndarray, str]:
