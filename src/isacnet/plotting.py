@@ -124,7 +124,7 @@ def _series(ds: xr.Dataset) -> list[tuple[dict | None, str, str | None]]:
     rows = []
     for j in range(ds.sizes[sdim]):
         v = c.values[j]
-        val = f"{v:g}" if isinstance(v, float | np.floating) else str(v)
+        val = f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
         unit = tex_units(str(c.attrs.get("units", "")))
         rows.append(({sdim: j}, f"{c.attrs.get('long_name', sdim)} = {val}" + (f" {unit}" if unit else ""),
                      _COLOURS[j % len(_COLOURS)]))
