@@ -91,7 +91,7 @@ def tex_units(units: str) -> str:
 
 
 def _axis_label(label: str, units: str) -> str:
-    return f"{label} [{tex_units(units)}]" if units else label
+    return f"{label} [{tex_units(units)}]" if units and units != "1" else label  # "1": dimensionless (CF)
 
 
 def _legend_text(ds: xr.Dataset, name: str) -> str:
@@ -125,7 +125,8 @@ def _series(ds: xr.Dataset) -> list[tuple[dict | None, str, str | None]]:
     for j in range(ds.sizes[sdim]):
         v = c.values[j]
         val = f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
-        unit = tex_units(str(c.attrs.get("units", "")))
+        u = str(c.attrs.get("units", ""))
+        unit = "" if u in ("", "1") else tex_units(u)
         rows.append(({sdim: j}, f"{c.attrs.get('long_name', sdim)} = {val}" + (f" {unit}" if unit else ""),
                      _COLOURS[j % len(_COLOURS)]))
     return rows
