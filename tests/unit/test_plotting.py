@@ -217,3 +217,14 @@ def test_fonts_are_readable():
                                         ("nats/s/Hz", "nats/s/Hz"), ("", "")])
 def test_tex_units(plain, tex):
     assert tex_units(plain) == tex
+
+
+def test_style_applies_while_drawing_and_is_restored():
+    import matplotlib
+
+    before = matplotlib.rcParams["axes.facecolor"]
+    fig, ax = plot_dataset(song_like(), style="ggplot")
+    assert matplotlib.colors.to_hex(ax.get_facecolor()) == "#e5e5e5"  # ggplot's axes colour
+    assert matplotlib.rcParams["axes.facecolor"] == before
+    fig2, _ = figure([song_like()], style={"axes.facecolor": "#123456"})
+    assert matplotlib.colors.to_hex(fig2.axes[0].get_facecolor()) == "#123456"
