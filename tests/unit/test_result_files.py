@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from isacnet.experiments.store import load_dataset, save_dataset
@@ -31,3 +32,15 @@ def test_plain_csv_and_metadata_sidecar(tmp_path):
     assert meta["columns"]["rate"]["ancillary_variables"] == "rate_stderr"
     assert meta["columns"]["L"] == {"long_name": "cluster size", "units": "1"}
     assert load_dataset(paths["nc"]).attrs["seed"] == 11
+
+
+def test_summary_shows_dash_without_comparison_and_flags_large_z():
+    from isacnet.experiments.report import Z_FLAG, metrics, summary_line, z_text
+
+    base = {"figure_id": "f", "plotted": "q", "n_layouts": 10, "sweep_dim": "x"}
+    q = {"q": ("x", [1.0, 2.0]), "q_stderr": ("x", [0.1, 0.1]), "c": ("x", [1.0, 2.0 + 5.5 * 0.1])}
+    none = metrics(xr.Dataset(q, coords={"x": [0, 1]}, attrs=base))
+    assert not np.isfinite(none.max_z) and summary_line(none).split()[-2] == "-"
+    far = metrics(xr.Dataset(q, coords={"x": [0, 1]}, attrs={**base, "agreement_pairs": "q:c"}))
+    assert far.max_z == pytest.approx(5.5) and z_text(far.max_z) == "5.50 !" and Z_FLAG == 4.0
+    assert z_text(3.9) == "3.90"
