@@ -228,3 +228,16 @@ def test_style_applies_while_drawing_and_is_restored():
     assert matplotlib.rcParams["axes.facecolor"] == before
     fig2, _ = figure([song_like()], style={"axes.facecolor": "#123456"})
     assert matplotlib.colors.to_hex(fig2.axes[0].get_facecolor()) == "#123456"
+
+
+def test_legend_on_a_callers_axes_does_not_cover_data():
+    """Data filling the whole axes: "best" cannot avoid it, so the legend moves outside."""
+    from isacnet.plotting import _covers_data
+
+    ds = song_like(plot_xscale="linear", plot_yscale="linear")
+    ds["bound"].values[:] = np.linspace(0, 1, 7)[::-1]  # a line corner to corner ...
+    ds["crlb"].values[:] = np.linspace(0, 1, 7)  # ... and the other diagonal
+    ds["jensen"].values[:] = 0.5
+    ax = Figure(figsize=(3, 2)).subplots()
+    plot_dataset(ds, ax=ax)
+    assert not _covers_data(ax, ax.get_legend())

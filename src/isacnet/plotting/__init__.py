@@ -97,8 +97,40 @@ def plot_dataset(ds: xr.Dataset, ax=None, variables: Sequence[str] | None = None
             _legend(fig, leg, bool(ds.attrs.get("series_dim")))
             fig.isacnet_provenance = provenance([ds])
         else:
-            ax.legend(handles=leg.handles(bool(ds.attrs.get("series_dim"))), loc="best", fontsize=SMALL)
+            _legend_on_axes(ax, leg.handles(bool(ds.attrs.get("series_dim"))))
     return fig, ax
+
+
+def _covers_data(ax, legend) -> bool:
+    """Whether the legend's box contains a drawn data point (display coordinates)."""
+    import numpy as np
+
+    fig = ax.figure
+    if fig.canvas is None or not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    box = legend.get_window_extent(fig.canvas.get_renderer())
+    for line in ax.get_lines():
+        xy = np.column_stack(line.get_data(orig=False)).astype(float)
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy):
+            d = ax.transData.transform(xy)
+            if np.any((d[:, 0] >= box.x0) & (d[:, 0] <= box.x1) & (d[:, 1] >= box.y0) & (d[:, 1] <= box.y1)):
+                return True
+    return False
+
+
+def _legend_on_axes(ax, handles) -> None:
+    """On a caller's Axes: ``loc="best"``, moved outside the axes (right of them) if it still
+    covers a data point."""
+    if not handles:
+        return
+    lg = ax.legend(handles=handles, loc="best", fontsize=SMALL)
+    if _covers_data(ax, lg):
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=SMALL,
+                  frameon=False)
 
 
 def figure(datasets: Sequence[xr.Dataset], title: str | None = None, *, style=None):
