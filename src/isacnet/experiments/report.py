@@ -35,7 +35,7 @@ class FigureMetrics:
     layouts: int  # layouts per point
     max_rel_ci: float  # largest 95% CI half-width / |estimate| over the plotted MC outputs
     nonfinite: int  # +inf / NaN samples of the plotted MC outputs (counted, never averaged)
-    max_z: float  # largest |MC - closed form| / stderr over the model's agreement pairs
+    max_z: float  # largest |MC - closed form| / stderr over the model's agreement pairs (NaN: none)
     wall_s: float
     quick: bool
 
@@ -47,7 +47,7 @@ def _nanmax(a) -> float:
 
 def metrics(ds: xr.Dataset) -> FigureMetrics:
     """The summary numbers of one result Dataset (from the Dataset alone)."""
-    z = [0.0]
+    z: list[float] = []
     with np.errstate(divide="ignore", invalid="ignore"):
         for pair in filter(None, str(ds.attrs.get("agreement_pairs", "")).split(",")):
             mc, cf = pair.split(":")
@@ -62,7 +62,7 @@ def metrics(ds: xr.Dataset) -> FigureMetrics:
     return FigureMetrics(
         id=str(ds.attrs.get("figure_id", "")), title=str(ds.attrs.get("title", "")),
         points=int(np.prod([ds.sizes[d] for d in _dims(ds)])), layouts=int(ds.attrs.get("n_layouts", 0)),
-        max_rel_ci=max(rel, default=float("nan")), nonfinite=nonfinite, max_z=max(z),
+        max_rel_ci=max(rel, default=float("nan")), nonfinite=nonfinite, max_z=max(z, default=float("nan")),
         wall_s=float(ds.attrs.get("wall_time_s", ds.attrs.get("mc_wall_time_s", float("nan")))),
         quick=bool(int(ds.attrs.get("quick", 0))),
     )
@@ -79,9 +79,20 @@ HEADER = (f"{'figure':<22}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'non
           f"{'max |MC-CF|/se':>16}{'wall s':>9}")
 
 
+Z_FLAG = 4.0
+"""|MC - closed form| / stderr above this is flagged ("!"): the project's agreement criterion."""
+
+
+def z_text(z: float) -> str:
+    """The agreement column: "-" where the figure has no Monte Carlo / closed-form pair."""
+    if not math.isfinite(z):
+        return "-"
+    return f"{z:.2f}" + (" !" if z > Z_FLAG else "")
+
+
 def summary_line(m: FigureMetrics) -> str:
     return (f"{m.id:<22}{m.points:>7}{m.layouts:>12}{m.max_rel_ci:>11.2%}{m.nonfinite:>11}"
-            f"{m.max_z:>16.2f}{m.wall_s:>9.1f}")
+            f"{z_text(m.max_z):>16}{m.wall_s:>9.1f}")
 
 
 def _ours(path: Path) -> bool:
@@ -137,7 +148,7 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
 
     def fmt(m: FigureMetrics) -> list[str]:
         return [m.id, m.title, str(m.points), str(m.layouts) + (" (quick)" if m.quick else ""),
-                f"{m.max_rel_ci:.2%}", str(m.nonfinite), f"{m.max_z:.2f}", f"{m.wall_s:.1f}"]
+                f"{m.max_rel_ci:.2%}", str(m.nonfinite), z_text(m.max_z), f"{m.wall_s:.1f}"]
 
     cols = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
             "max abs(MC-CF)/se", "wall s"]
@@ -145,7 +156,8 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
           "Every figure in this folder, with its data (`.nc` netCDF with config, seed and versions "
           "in its attributes; `.csv`). Max rel. 95% CI: the largest CI half-width relative to the "
           "estimate over the plotted Monte Carlo outputs; max abs(MC-CF)/se: the largest "
-          "Monte Carlo minus closed-form difference in standard errors where the two must agree.", "",
+          "Monte Carlo minus closed-form difference in standard errors where the two must agree "
+          f"(\"-\": no such pair; \"!\": above {Z_FLAG:g}).", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(fmt(m)) + " |" for _, m, _ in found]
     md.append("")

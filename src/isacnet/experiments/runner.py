@@ -143,7 +143,7 @@ def _coords(sweep: Sweep) -> dict[str, tuple]:
         vals = np.asarray(axis.values)
         if np.all(vals == np.round(vals)) and all(isinstance(swept(0, n), int) for n in axis.parameters):
             vals = vals.astype(np.int64)
-        coords[axis.dim] = (axis.dim, vals, {"long_name": axis.label, "units": axis.units})
+        coords[axis.dim] = (axis.dim, vals, {"long_name": axis.label, "units": axis.units or "1"})
         for name in axis.parameters:
             if name != axis.dim:
                 coords[name] = (axis.dim, np.asarray([swept(point_of(k), name) for k in range(len(vals))]))
@@ -160,25 +160,30 @@ def _data_vars(sweep: Sweep, point_estimates: list, moments: Sequence[JobMoments
     data: dict[str, tuple] = {}
     for out in model.mc_outputs:
         ests = [e.get(out.name, _MISSING) for e in point_estimates]
-        base = {"units": out.units, "equation": out.equation}
-        data[out.name] = (dim, arr([e.mean for e in ests]), {"long_name": out.long_name, **base})
+        base = {"units": out.units or "1", "equation": out.equation}  # CF: "1" is dimensionless
+        anc = " ".join(f"{out.name}_{s}" for s in ("stderr", "ci_low", "ci_high", "n", "n_posinf", "n_neginf", "n_nan"))
+        data[out.name] = (dim, arr([e.mean for e in ests]),
+                          {"long_name": out.long_name, **base, "ancillary_variables": anc})
         data[f"{out.name}_stderr"] = (dim, arr([e.stderr for e in ests]),
                                       {"long_name": f"standard error of {out.name}", **base})
         lo, hi = zip(*(e.ci95 for e in ests), strict=True)
         data[f"{out.name}_ci_low"] = (dim, arr(lo), {"long_name": f"95% CI low of {out.name}", **base})
         data[f"{out.name}_ci_high"] = (dim, arr(hi), {"long_name": f"95% CI high of {out.name}", **base})
-        data[f"{out.name}_n"] = (dim, arr([e.n for e in ests]), {"long_name": "finite samples"})
+        data[f"{out.name}_n"] = (dim, arr([e.n for e in ests]), {"long_name": "finite samples", "units": "1"})
         data[f"{out.name}_n_posinf"] = (dim, arr([e.n_posinf for e in ests]),
-                                        {"long_name": "samples = +inf (e.g. singular FIM), not averaged"})
+                                        {"long_name": "samples = +inf (e.g. singular FIM), not averaged",
+                                         "units": "1"})
         data[f"{out.name}_n_nan"] = (dim, arr([e.n_nan for e in ests]),
-                                     {"long_name": "NaN samples (numerical faults), not averaged"})
+                                     {"long_name": "NaN samples (numerical faults), not averaged", "units": "1"})
         data[f"{out.name}_n_neginf"] = (dim, arr([e.n_neginf for e in ests]),
-                                        {"long_name": "samples = -inf (numerical faults), not averaged"})
+                                        {"long_name": "samples = -inf (numerical faults), not averaged",
+                                         "units": "1"})
     data["n_layouts_used"] = (dim, arr([m.n_layouts for m in moments]),
-                              {"long_name": "layouts simulated (fewer than n_layouts: stopped early on rel_ci)"})
+                              {"long_name": "layouts simulated (fewer than n_layouts: stopped early on rel_ci)",
+                               "units": "1"})
     for out in model.closed_outputs:
         data[out.name] = (dim, arr([c[out.name] for c in closed]),
-                          {"long_name": out.long_name, "units": out.units, "equation": out.equation})
+                          {"long_name": out.long_name, "units": out.units or "1", "equation": out.equation})
     return data
 
 
@@ -212,7 +217,10 @@ def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[
         "agreement_pairs": ",".join(f"{a}:{b}" for a, b in model.agreement),
         **{f"plot_{k}": v for k, v in spec.plot.items()},
     }
-    for k, v in sweep.kernels[0].describe().items():  # netCDF attrs: str, int, float only
+    descs = [k.describe() for k in sweep.kernels]
+    for k, v in descs[0].items():  # netCDF attrs: str, int, float only
+        if any(d.get(k) != v for d in descs[1:]):
+            continue  # varies along the sweep (e.g. L on a sweep over L): the coordinates say it
         attrs[f"mc_{k}"] = int(v) if isinstance(v, bool) else v if isinstance(v, str | int | float) else str(v)
     nonfinite = {o.name: int(sum(e[o.name].n_nonfinite for e in point_estimates if o.name in e))
                  for o in model.mc_outputs}

@@ -60,7 +60,7 @@ _TABLES = {
     "sweep": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
     "series": {"dim", "parameters", "values", "logspace", "linspace", "label", "units"},
     "monte_carlo": None,  # common keys below + model options
-    "plot": {"xscale", "yscale", "x_transform", "ylabel"},
+    "plot": {"xscale", "yscale", "x_transform", "ylabel", "xlabel", "x_variable", "ratio", "mark_max"},
 }
 MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
 MAX_CONFIG_BYTES = 1 << 20

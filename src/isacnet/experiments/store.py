@@ -13,6 +13,7 @@ Storage faults (unwritable folder, disk full) raise :class:`StorageError`, a
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from ..params import ParameterError
@@ -177,7 +179,8 @@ def netcdf_attrs(attrs: dict) -> dict:
 
 
 def save_dataset(ds: xr.Dataset, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
-    """Write ``ds`` as ``<stem>.nc`` and ``<stem>.csv`` (stem: the figure id).
+    """Write ``ds`` as ``<stem>.nc``, a plain ``<stem>.csv`` and its metadata sidecar ``<stem>.json``
+    (attributes and per-column long_name/units; stem: the figure id).
 
     Attributes netCDF cannot hold as they are are stored as :func:`netcdf_attrs` says."""
     folder = Path(folder)
@@ -186,17 +189,30 @@ def save_dataset(ds: xr.Dataset, folder: str | Path, stem: str | None = None) ->
     ds.attrs = netcdf_attrs(ds.attrs)
     nc = atomic_write(folder / f"{stem}.nc", lambda t: ds.to_netcdf(t, engine="h5netcdf"))
 
-    def write_csv(t: Path) -> None:
+    def write_csv(t: Path) -> None:  # plain: pandas.read_csv reads it as it is
         with open(t, "w", encoding="utf-8") as f:
-            title = " ".join(str(ds.attrs.get("title", stem)).split())  # one comment line, whatever the title
-            f.write(
-                f"# {title}; isacnet {ds.attrs.get('isacnet_version')}; "
-                f"seed {ds.attrs.get('seed')}; n_layouts {ds.attrs.get('n_layouts')}\n"
-            )
             ds.to_dataframe().to_csv(f)
 
     csv = atomic_write(folder / f"{stem}.csv", write_csv)
-    return {"nc": nc, "csv": csv}
+    meta = json.dumps(csv_metadata(ds, f"{stem}.csv"), indent=1, sort_keys=False)
+    side = atomic_write(folder / f"{stem}.json", lambda t: t.write_text(meta + "\n", encoding="utf-8"))
+    return {"nc": nc, "csv": csv, "json": side}
+
+
+def _plain(v):
+    """A netCDF attribute as a JSON value (numbers stay numbers)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
+
+
+def csv_metadata(ds: xr.Dataset, csv_name: str) -> dict:
+    """The sidecar of a CSV: the Dataset's attributes (config, seed, versions) and each column's
+    long_name, units and ancillary variables."""
+    cols = {str(k): {a: _plain(v) for a, v in ds[k].attrs.items()} for k in (*ds.coords, *ds.data_vars)}
+    return {"csv": csv_name, "attributes": {str(k): _plain(v) for k, v in ds.attrs.items()}, "columns": cols}
 
 
 def load_dataset(path: str | Path) -> xr.Dataset:

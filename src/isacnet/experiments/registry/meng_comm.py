@@ -39,6 +39,9 @@ def _rate_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float
     out = {f"rate_{v}": float(rate(L, params, variant=v, unit="nats", interference_shape=shape))
            for v in ("exact", "paper")}
     out["kappa_c"] = float(kappa_c(params.resource_blocks, params.mu_c, L))
+    out["rate_exact_kappa_paper"] = float(rate(
+        L, params, kappa_c=float(kappa_c(params.resource_blocks, params.mu_c, L, variant="paper")),
+        variant="exact", unit="nats", interference_shape=shape))
     return out
 
 
@@ -71,6 +74,8 @@ RATE = Model(
         Output("rate_paper", "Theorem 2 as printed (r independent of eta_L)", "nats/s/Hz",
                "Thm 2 printed", ""),
         Output("kappa_c", "acceptance probability of a cooperation request (derived)", "", "kappa_c", ""),
+        Output("rate_exact_kappa_paper", "Theorem 2 re-derived with kappa_c as printed (Section IV)",
+               "nats/s/Hz", "Thm 2 exact, printed kappa_c", ""),
     ),
     plotted=("rate_nats", "rate_exact", "rate_paper"),
     agreement=(("rate_nats", "rate_exact"),),
@@ -126,7 +131,7 @@ def _design(params: MengParams, opts_key: tuple):
                              "large enough for one sensing BS and some rate")
     target = opts["rate_fraction"] * c.rate
     d = t.min_crlb(target)
-    return t, d, float(t.time_sharing(d.rate)) if d is not None else math.inf
+    return t, d, float(t.time_sharing(d.rate)) if d is not None else math.inf, c.rate
 
 
 def _opts_key(opts: Mapping[str, Any]) -> tuple:
@@ -136,7 +141,7 @@ def _opts_key(opts: Mapping[str, Any]) -> tuple:
 def _tradeoff_kernel(params: MengParams, opts: Mapping[str, Any]):
     from ...simulation.kernels.meng_design import MengDesignKernel
 
-    _, d, _ = _design(params, _opts_key(opts))
+    _, d, _, _ = _design(params, _opts_key(opts))
     if d is None:
         raise ParameterError("monte_carlo.rate_fraction", opts["rate_fraction"],
                              "a rate target some design meets under the backhaul constraint")
@@ -147,8 +152,11 @@ def _tradeoff_kernel(params: MengParams, opts: Mapping[str, Any]):
 
 
 def _tradeoff_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
-    _, d, ts = _design(params, _opts_key(opts))
-    return {"rate_cf": d.rate, "crlb_cf": d.crlb, "crlb_ts": ts, "design_L": float(d.L),
+    t, d, ts, top = _design(params, _opts_key(opts))
+    s, c = t.sensing_corner(), t.comm_corner()  # time sharing's corners (cheap: no search)
+    return {"ts_crlb_sensing": s.crlb if s is not None else math.nan,
+            "ts_rate_comm": c.rate if c is not None else math.nan, "rate_coop_max": top,
+            "rate_cf": d.rate, "crlb_cf": d.crlb, "crlb_ts": ts, "design_L": float(d.L),
             "design_N": float(d.N), "design_p_c": d.p_c, "kappa_s": d.kappa_s, "kappa_c": d.kappa_c,
             "backhaul_load": d.backhaul_load}
 
@@ -189,6 +197,11 @@ TRADEOFF = Model(
         Output("kappa_s", "sensing acceptance probability of the design", "", "kappa_s", ""),
         Output("kappa_c", "communication acceptance probability of the design", "", "kappa_c", ""),
         Output("backhaul_load", "R_c + e N of the design", "nats/s/Hz", "(10)", ""),
+        Output("ts_crlb_sensing", "CRLB_a of time sharing's sensing corner (p^c = 0)", "m^2", "CRLB_S", ""),
+        Output("ts_rate_comm", "R_c of time sharing's communication corner (p^c = 1, N = 0)", "nats/s/Hz",
+               "R_C", ""),
+        Output("rate_coop_max", "largest R_c of a cooperative design with N >= 2 under (10)", "nats/s/Hz",
+               "R_coop", ""),
     ),
     plotted=("rate_cf:crlb_cf", "rate_cf:crlb_ts", "rate_nats:geo_mean"),
     agreement=(("rate_nats", "rate_cf"),),

@@ -21,8 +21,9 @@ def _song_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, float
 
     if params.gamma <= 2.0:
         nan = float("nan")
-        return {"bound": nan, "lemma3_tx": nan, "lemma3_rx": nan}
+        return {"bound": nan, "lemma3_tx": nan, "lemma3_rx": nan, "rho_s": params.rho_s}
     return {
+        "rho_s": params.rho_s,
         "bound": a.scaling_bound(params),
         "lemma3_tx": float(a.lemma3(params.tx_density, params.gamma)),
         "lemma3_rx": float(a.lemma3(params.rx_density, params.gamma)),
@@ -52,6 +53,8 @@ SONG = Model(
                "closed form (26)"),
         Output("lemma3_tx", "Lemma 3 for the TXs (closed form)", "m^gamma", "Song (24)", "(24)"),
         Output("lemma3_rx", "Lemma 3 for the RXs (closed form)", "m^gamma", "Song (25)", "(25)"),
+        Output("rho_s", "normalised SNR rho_s = P_t T / N_0 (T = 1/B unless obs_time)", "1", "Song (21)",
+               ""),
     ),
     plotted=("crlb", "jensen", "bound"),
     agreement=(("jensen", "bound"), ("inv_sum_tx", "lemma3_tx"), ("inv_sum_rx", "lemma3_rx")),
