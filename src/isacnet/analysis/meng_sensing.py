@@ -31,6 +31,7 @@ from scipy import special
 
 from ..params import MengParams, ParameterError, real_array
 from .acceptance import (  # noqa: F401  (re-exported: the NB acceptance law, docs/acceptance.md)
+    _int_array,
     area_variance,
     kappa_c_nb,
     kappa_s_nb,
@@ -540,9 +541,7 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
     """
     if variant == "nb":
         return kappa_s_nb(psi, mu_s, N)
-    psi = _ints(psi, "psi").astype(float)
-    if np.any(psi > 2.0**53):
-        raise ParameterError("psi", psi.tolist() if psi.ndim else float(psi), "integer(s) in [1, 2**53]")
+    psi = _int_array(psi, "psi", 1)
     mu_s = _reals(mu_s, "mu_s", gt=0.0)
     n = _ints(N, "N")
     if variant in ("derived", "poisson"):
@@ -599,9 +598,7 @@ def kappa_c(psi, mu_c, L, variant: Literal["nb", "derived", "poisson", "paper"] 
     """
     if variant == "nb":
         return kappa_c_nb(psi, mu_c, L)
-    psi = _ints(psi, "psi")
-    if np.any(psi > 2.0**53):
-        raise ParameterError("psi", psi.tolist() if psi.ndim else float(psi), "integer(s) in [1, 2**53]")
+    psi = _int_array(psi, "psi", 1)
     mu_c = _reals(mu_c, "mu_c", gt=0.0)
     L = _ints(L, "L")
     if variant in ("derived", "poisson"):
