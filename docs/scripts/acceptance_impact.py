@@ -3,14 +3,15 @@
 Variants of kappa_s / kappa_c: "nb" (default now), "derived" (Poisson load, the default
 before), "paper" (as printed). Theorem 2 re-derived ("exact") throughout.
 
-    PYTHONPATH=src python docs/scripts/acceptance_impact.py       (about a minute)
+    PYTHONPATH=src python docs/scripts/acceptance_impact.py [rate] [fig4] [fig3] [optimize]
+
+(a few minutes; all four parts by default)
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import time
 
 import numpy as np
@@ -27,8 +28,12 @@ def default_variant(v: str, crlb_kappa: bool = False):
     """Make ``v`` the default variant of kappa_s/kappa_c for the duration (for the optimiser).
     crlb_kappa: also feed kappa_s(v) to crlb_a, which otherwise computes its own (Poisson)."""
     saved = (meng_sensing.kappa_s, meng_sensing.kappa_c, meng_rate._kappa_c, meng_sensing.crlb_a)
-    ks = functools.partial(saved[0], variant=v)
-    kc = functools.partial(saved[1], variant=v)
+    def ks(psi, mu, n, variant=v):
+        return saved[0](psi, mu, n, variant)
+
+    def kc(psi, mu, n, variant=v):
+        return saved[1](psi, mu, n, variant)
+
     meng_sensing.kappa_s, meng_sensing.kappa_c, meng_rate._kappa_c = ks, kc, kc
     if crlb_kappa:
         def crlb_a(N, params, kappa=None, variant="mean-field"):
@@ -48,6 +53,12 @@ def rate_at_L2(p):
         k = float(kappa_c(p.resource_blocks, p.mu_c, 2, v))
         r = float(meng_rate.rate(2, p, kappa_c=k, unit="bits"))
         print(f"- {v:8s}: kappa_c(L=2) = {k:.4f}, R_c = {r:.4f} bit/s/Hz")
+    print("- at the knee of L = 2 (mu_c (L - 1) = psi - 1, the issue's case), mu_c = 10, 14, 15:")
+    for mu in (10.0, 14.0, 15.0):
+        q = dataclasses.replace(p, user_density=mu * p.bs_density)
+        ks = {v: float(kappa_c(q.resource_blocks, q.mu_c, 2, v)) for v in VARIANTS}
+        rs = {v: float(meng_rate.rate(2, q, kappa_c=ks[v], unit="bits")) for v in VARIANTS}
+        print(f"  - mu_c = {mu:g}: " + ", ".join(f"{v} kappa_c {ks[v]:.4f} R_c {rs[v]:.4f}" for v in VARIANTS))
     for L in (5, 10, 16, 20):
         ks = {v: float(kappa_c(p.resource_blocks, p.mu_c, L, v)) for v in VARIANTS}
         rs = {v: float(meng_rate.rate(L, p, kappa_c=ks[v], unit="bits")) for v in VARIANTS}
@@ -87,13 +98,15 @@ def fig3_kappa(p):
         print(f"- mu_s = {mu:g}: " + "; ".join(f"{v} " + " ".join(f"{x:.4f}" for x in vals[v]) for v in VARIANTS))
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    import sys
+
+    parts = (argv if argv is not None else sys.argv[1:]) or ["rate", "fig4", "fig3", "optimize"]
     t = time.time()
     p = isacnet.MengParams()
-    rate_at_L2(p)
-    fig4_Lstar(p)
-    fig3_kappa(p)
-    optimiser(p)
+    for name, fn in (("rate", rate_at_L2), ("fig4", fig4_Lstar), ("fig3", fig3_kappa), ("optimize", optimiser)):
+        if name in parts:
+            fn(p)
     print(f"\n({time.time() - t:.0f} s)")
 
 
