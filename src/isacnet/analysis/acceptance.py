@@ -326,7 +326,9 @@ def _gamma_mixed(c: np.ndarray, m: np.ndarray, a: np.ndarray) -> np.ndarray:
     logf = -a[:, None] * (u - np.log1p(u)) - np.log1p(u)
     f = wt * np.exp(logf - logf.max(axis=1, keepdims=True))
     lam = 1.0 + u
-    g = lam * _poisson_kappa(c[:, None], m[:, None] * lam)
+    with np.errstate(over="ignore"):  # m near the largest double: kappa = c/(m lam) ~ 0 either way
+        x = np.minimum(m[:, None] * lam, np.finfo(float).max)
+    g = lam * _poisson_kappa(c[:, None], x)
     return np.sum(f * g, axis=1) / np.sum(f, axis=1)
 
 
