@@ -205,3 +205,14 @@ def test_extremes_without_warnings():
             assert 0.9995 < k < 0.99962
         big = ms.kappa_s(np.array([1, 15, 10**4]), np.array([[1e-3], [1.0], [1e3]]), 10**5)
         assert big.shape == (3, 3) and np.all((big >= 0) & (big <= 1))
+
+
+def test_printed_forms_refuse_loads_beyond_their_sum():
+    """The printed forms sum their Poisson tail term by term: mu N-bar <= 1e8, else a clear
+    ParameterError (it was a numpy 'Maximum allowed size exceeded')."""
+    with pytest.raises(ParameterError) as e:
+        ms.kappa_s(15, 1e300, 2**53, "paper")
+    assert e.value.name == "mu_s"
+    with pytest.raises(ParameterError) as e:
+        ms.kappa_c(15, 1e9, 3, "paper")
+    assert e.value.name == "mu_c"

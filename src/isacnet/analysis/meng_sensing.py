@@ -499,6 +499,17 @@ def poisson_request_acceptance(capacity, m) -> np.ndarray:
     return _out(np.clip(np.where(m == 0, 1.0, val), 0.0, 1.0))
 
 
+def _printed_load(mu: np.ndarray, n: np.ndarray, name: str) -> np.ndarray:
+    """x = mu n-bar of the printed forms; their Poisson tail is summed term by term over
+    ~24 sqrt(x) terms, so x is limited to 1e8 (ParameterError naming ``name``)."""
+    with np.errstate(over="ignore"):
+        x = mu * nbar(n)
+    if np.any(~(x <= 1e8)):
+        raise ParameterError(name, mu.tolist() if mu.ndim else float(mu),
+                             "such that mu * N-bar <= 1e8 for the printed variants (use variant='nb')")
+    return x
+
+
 KappaVariant = Literal["nb", "derived", "poisson", "paper", "appendix", "typical-bs"]
 
 
@@ -548,7 +559,7 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
         with np.errstate(over="ignore"):  # mu_s N beyond 1.8e308: kappa = psi/(mu_s N) rounds to 0
             m = np.minimum(mu_s * n, np.finfo(float).max)
         return poisson_request_acceptance(psi, m)
-    x = mu_s * nbar(n)
+    x = _printed_load(mu_s, n, "mu_s")
     psi, x = np.broadcast_arrays(psi, np.asarray(x, dtype=float))
     t = psi * _poisson_tail_sum(psi, x, 0)
     if variant == "paper":
@@ -609,7 +620,7 @@ def kappa_c(psi, mu_c, L, variant: Literal["nb", "derived", "poisson", "paper"] 
         return _out(np.where(L == 1, 1.0, val))
     if variant != "paper":
         raise ParameterError("variant", variant, "'nb', 'derived' ('poisson') or 'paper'")
-    x = mu_c * nbar(L)
+    x = _printed_load(mu_c, L, "mu_c")
     psi, x = np.broadcast_arrays(psi.astype(float), np.asarray(x, dtype=float))
     p_at = np.exp(-x + special.xlogy(psi, x) - special.gammaln(psi + 1.0))
     t = (psi - 1.0) * _poisson_tail_sum(psi, x, 1)
