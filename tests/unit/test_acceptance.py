@@ -216,3 +216,19 @@ def test_printed_forms_refuse_loads_beyond_their_sum():
     with pytest.raises(ParameterError) as e:
         ms.kappa_c(15, 1e9, 3, "paper")
     assert e.value.name == "mu_c"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "skip"), [(1, 0), (2, 0), (5, 0), (20, 0), (1, 1), (3, 1), (19, 1), (20, 1)])
+def test_table_is_the_quadrature(n, skip):
+    """The stored table is what region_area_variance computes (same rule: equal to rounding)."""
+    assert float(acc.area_variance(n, skip)) == pytest.approx(acc.region_area_variance(n, skip), rel=1e-12)
+
+
+@pytest.mark.slow
+def test_quadrature_converged():
+    """A finer rule moves v by less than 1e-4 relative (n = 3, both families)."""
+    for skip in (0, 1):
+        v = acc.region_area_variance(3, skip)
+        fine = acc.region_area_variance(3, skip, nodes=24, panels=8, nphi=64)
+        assert v == pytest.approx(fine, rel=1e-4)
