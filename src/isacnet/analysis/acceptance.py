@@ -54,7 +54,8 @@ MAX_INT = 2**53
 
 #: v(n, skip) for n = 1 .. 20 from :func:`region_area_variance` at its default rule (20-point
 #: Gauss-Legendre on 6 panels per area axis, 48 x 2 in the angle; the finer 24 x 8 / 64 x 2 rule
-#: differs by 3e-5 to 6e-5, n <= 13). Regenerate with docs/scripts/acceptance_area_variance.py;
+#: differs by 3e-5 to 6e-5 relative for skip 0, n <= 13, and 2e-4 for skip 1, n = 3).
+#: Regenerate with docs/scripts/acceptance_area_variance.py;
 #: the tests recompute entries. Beyond n = 20: v = VAR_SLOPE n + (v(20) - VAR_SLOPE 20); the
 #: intercept still drifts by -0.0001 (skip 0) and -0.003 (skip 1) per unit of n at n = 20, so the
 #: extrapolated v is within 0.5% (skip 0: 0.02%) at n = 40 (effect on kappa below 1e-4).
