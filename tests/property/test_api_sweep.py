@@ -648,7 +648,7 @@ def _(data, fn):
             "psi": data.draw(integer(ge=1, hi=100, shape=s1)),
             "mu_s": data.draw(real(0.0, span=(1e-3, 50.0), shape=s2)),
             "N": data.draw(integer(ge=1, hi=100, shape=s3)),
-            "variant": data.draw(choice(("derived", "paper", "appendix", "typical-bs"))),
+            "variant": data.draw(choice(("nb", "derived", "poisson", "paper", "appendix", "typical-bs"))),
         },
         check=_kappa_check,
     )
@@ -663,7 +663,7 @@ def _(data, fn):
             "psi": data.draw(integer(ge=1, hi=100, shape=s1)),
             "mu_c": data.draw(real(0.0, span=(1e-3, 50.0), shape=s2)),
             "L": data.draw(integer(ge=1, hi=100, shape=s3)),
-            "variant": data.draw(choice(("derived", "paper"))),
+            "variant": data.draw(choice(("nb", "derived", "poisson", "paper"))),
         },
         check=_kappa_check,
     )

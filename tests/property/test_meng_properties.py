@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 from isacnet import meng
 from isacnet.analysis import meng_sensing as ms
+from isacnet.analysis.acceptance import area_variance
 from isacnet.params import MengParams
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -104,7 +105,7 @@ def test_eq11_corrected_equals_layout_crlb(bs):
 
 
 # --------------------------------------------------------------------------- acceptance
-VARIANTS = ("derived", "paper", "typical-bs")
+VARIANTS = ("nb", "derived", "paper", "typical-bs")
 
 
 @SETTINGS
@@ -113,7 +114,7 @@ def test_kappa_in_unit_interval(psi, mu, N):
     for v in (*VARIANTS, "appendix"):
         k = float(ms.kappa_s(psi, mu, N, v))
         assert 0.0 <= k <= 1.0 + 1e-12
-    for v in ("derived", "paper"):
+    for v in ("nb", "derived", "paper"):
         k = float(ms.kappa_c(psi, mu, N, v))
         assert 0.0 <= k <= 1.0 + 1e-12
 
@@ -133,10 +134,11 @@ def test_kappa_s_monotone_as_the_paper_states(psi, mu, N):
 @SETTINGS
 @given(st.integers(2, 60), mus, st.integers(1, 80))
 def test_kappa_c_monotone(psi, mu, L):
-    k = float(ms.kappa_c(psi, mu, L))
-    assert float(ms.kappa_c(psi + 1, mu, L)) >= k - 1e-12
-    assert float(ms.kappa_c(psi, mu * 1.1, L)) <= k + 1e-12
-    assert float(ms.kappa_c(psi, mu, L + 1)) <= k + 1e-12
+    for v in ("nb", "derived"):
+        k = float(ms.kappa_c(psi, mu, L, v))
+        assert float(ms.kappa_c(psi + 1, mu, L, v)) >= k - 1e-12
+        assert float(ms.kappa_c(psi, mu * 1.1, L, v)) <= k + 1e-12
+        assert float(ms.kappa_c(psi, mu, L + 1, v)) <= k + 1e-12
 
 
 @SETTINGS
@@ -146,9 +148,13 @@ def test_derived_kappa_jensen_bounds(psi, mu, N):
 
     Lower: min(1, psi/(1+k)) >= psi/(psi+k), convex in k (Jensen). Upper: kappa =
     E[min(K, psi)]/m with min(., psi) concave (Jensen)."""
-    k = float(ms.kappa_s(psi, mu, N))
+    k = float(ms.kappa_s(psi, mu, N, "derived"))
     m = mu * N
     assert psi / (psi + m) - 1e-12 <= k <= min(1.0, psi / m) + 1e-12
+    # NB (default): the request sees E[K'] = m (1 + 1/a), a = N^2 / v(N)
+    k = float(ms.kappa_s(psi, mu, N))
+    a = N * N / float(area_variance(N, 0))
+    assert psi / (psi + m * (1 + 1 / a)) - 1e-12 <= k <= min(1.0, psi / m) + 1e-12
 
 
 @SETTINGS

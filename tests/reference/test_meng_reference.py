@@ -115,7 +115,7 @@ def test_kappa_s_against_mpmath_sums(psi, mu, N):
         appendix = mpmath.gammainc(psi, x) / mpmath.factorial(psi) + _poisson_sum(
             psi, x, lambda k: 0 if k <= psi else mpmath.mpf(psi) / k)
         typical = _poisson_sum(psi, x, lambda k: min(mpmath.mpf(1), mpmath.mpf(psi) / k) if k else 1)
-    assert ms.kappa_s(psi, mu, N) == pytest.approx(float(derived), rel=1e-13)
+    assert ms.kappa_s(psi, mu, N, "derived") == pytest.approx(float(derived), rel=1e-13)
     assert ms.kappa_s(psi, mu, N, "paper") == pytest.approx(float(paper), rel=1e-13)
     assert ms.kappa_s(psi, mu, N, "appendix") == pytest.approx(float(appendix), rel=1e-13)
     assert ms.kappa_s(psi, mu, N, "typical-bs") == pytest.approx(float(typical), rel=1e-13)
@@ -128,7 +128,7 @@ def test_kappa_c_against_mpmath_sums(psi, mu, L):
                               lambda k: min(mpmath.mpf(1), mpmath.mpf(psi - 1) / (1 + k)))
         x = mu * (mpmath.gamma(L + mpmath.mpf(1) / 2) / mpmath.gamma(L)) ** 2
         paper = _poisson_sum(psi, x, lambda k: 1 if k <= psi else mpmath.mpf(psi - 1) / (k - 1))
-    assert ms.kappa_c(psi, mu, L) == pytest.approx(float(derived), rel=1e-13)
+    assert ms.kappa_c(psi, mu, L, "derived") == pytest.approx(float(derived), rel=1e-13)
     assert ms.kappa_c(psi, mu, L, "paper") == pytest.approx(float(paper), rel=1e-13)
 
 
@@ -138,6 +138,7 @@ def test_kappa_large_load_log_domain():
         x = 1.0 * (mpmath.gamma(5000.5) / mpmath.gamma(5000)) ** 2
         tail = _poisson_sum(15, x, lambda k: 0 if k <= 15 else mpmath.mpf(15) / k)
     assert ms.kappa_s(15, 1.0, 5000, "paper") == pytest.approx(float(tail), rel=1e-11)
+    assert ms.kappa_s(15, 1.0, 5000, "derived") == pytest.approx(15 / 5000, rel=1e-12)
     assert ms.kappa_s(15, 1.0, 5000) == pytest.approx(15 / 5000, rel=1e-12)
 
 

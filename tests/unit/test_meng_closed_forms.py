@@ -127,7 +127,7 @@ def test_kappa_s_variants_by_direct_sums():
     assert ms.kappa_s(psi, mu, N, "paper") == pytest.approx(np.sum(pk[:psi]) + tail, rel=1e-12)
     assert ms.kappa_s(psi, mu, N, "typical-bs") == pytest.approx(np.sum(pk[: psi + 1]) + tail, rel=1e-12)
     assert ms.kappa_s(psi, mu, N, "appendix") == pytest.approx(np.sum(pk[:psi]) / psi + tail, rel=1e-12)
-    assert ms.kappa_s(psi, mu, N) == pytest.approx(_request_acceptance_by_sum(psi, mu * N), rel=1e-12)
+    assert ms.kappa_s(psi, mu, N, "derived") == pytest.approx(_request_acceptance_by_sum(psi, mu * N), rel=1e-12)
     # (15) and (24)'s first line differ by exactly the n = psi term.
     assert ms.kappa_s(psi, mu, N, "typical-bs") - ms.kappa_s(psi, mu, N, "paper") == pytest.approx(
         pk[psi], rel=1e-10
@@ -140,7 +140,7 @@ def test_kappa_limits():
     assert ms.kappa_s(15, 1.0, 3000) == pytest.approx(15 / 3000, rel=1e-9)
     assert ms.kappa_c(15, 1.0, 1) == 1.0  # L = 1: no cooperation request
     assert ms.kappa_c(1, 1.0, 4) == 0.0  # psi = 1: no block left for cooperation
-    assert ms.kappa_c(15, 1.0, 5) == pytest.approx(_request_acceptance_by_sum(14, 4.0), rel=1e-12)
+    assert ms.kappa_c(15, 1.0, 5, "derived") == pytest.approx(_request_acceptance_by_sum(14, 4.0), rel=1e-12)
 
 
 def test_kappa_c_paper_by_direct_sum():

@@ -30,6 +30,13 @@ import numpy as np
 from scipy import special
 
 from ..params import MengParams, ParameterError, exp_checked, real_array
+from .acceptance import (  # noqa: F401  (re-exported: the NB acceptance law, docs/acceptance.md)
+    _int_array,
+    area_variance,
+    kappa_c_nb,
+    kappa_s_nb,
+    nb_request_acceptance,
+)
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -548,7 +555,15 @@ def poisson_request_acceptance(capacity, m) -> np.ndarray:
     return _out(np.clip(np.where(m == 0, 1.0, val), 0.0, 1.0))
 
 
-KappaVariant = Literal["derived", "paper", "appendix", "typical-bs"]
+def _printed_load(mu: np.ndarray, n: np.ndarray, name: str) -> np.ndarray:
+    """x = mu n-bar of the printed forms; their Poisson tail is summed term by term over
+    ~24 sqrt(x) terms, so x is limited to 1e8 (ParameterError naming ``name``)."""
+    with np.errstate(over="ignore"):
+        x = mu * nbar(n)
+    if np.any(~(x <= 1e8)):
+        raise ParameterError(name, mu.tolist() if mu.ndim else float(mu),
+                             "such that mu * N-bar <= 1e8 for the printed variants (use variant='nb')")
+    return x
 
 _PSI_MAX = 2**53
 
@@ -569,12 +584,22 @@ def _check_acceptance_args(psi, mu, n, mu_name: str, n_name: str) -> None:
                              "in float64")
 
 
-def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
-    """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11).
+KappaVariant = Literal["nb", "derived", "poisson", "paper", "appendix", "typical-bs"]
 
-    ``"derived"`` (default): Poisson load of mean mu_s N (exact mean by mass transport), seen
-    by a request (size-biased): :func:`poisson_request_acceptance` (psi, mu_s N) =
-    Q(psi, mu_s N) + psi/(mu_s N) P(psi+1, mu_s N).
+
+def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
+    """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11, M-34).
+
+    ``"nb"`` (default; docs/acceptance.md): accepted over offered requests, E[min(D, psi)]/E[D],
+    with the load D of a BS mixed Poisson over the area of the region whose points rank it among
+    their N nearest: exact mean mu_s N, exact area variance v(N) (:mod:`.acceptance`), Gamma
+    mixing, so D is negative binomial and kappa_s is a regularised incomplete beta closed form
+    (at N = 1 the size-biased Voronoi-cell law NB(4.5, 3.5/(3.5 + mu_s)) of Ferenc-Neda / Yu-Kim /
+    Singh-Dhillon-Andrews, with the shape 3.569 of the exact cell-area variance).
+
+    ``"derived"`` (alias ``"poisson"``; the default before): Poisson load of mean mu_s N seen by a
+    request (size-biased): :func:`poisson_request_acceptance` (psi, mu_s N) =
+    Q(psi, mu_s N) + psi/(mu_s N) P(psi+1, mu_s N). Overestimates near mu_s N = psi.
 
     Paper forms, all with x = mu_s N-bar (:func:`nbar`) and T = sum_{n>psi} e^-x x^n/(n n!):
 
@@ -585,20 +610,30 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
 
     Parameters
     ----------
-    psi : int >= 1
+    psi : array_like of int in [1, 2**53]
         Resource blocks per BS.
-    mu_s : float > 0
+    mu_s : array_like of float > 0
         lambda_s / lambda_b.
-    N : int >= 1
+    N : array_like of int >= 1 (<= 2**53 for "nb")
         Requests per target (cluster size).
+    variant : str
+        One of the above.
+
+    Returns
+    -------
+    ndarray or float
+        kappa_s in [0, 1], shape ``broadcast(psi, mu_s, N)``.
     """
-    _check_acceptance_args(psi, mu_s, N, "mu_s", "N")
-    psi = _ints(psi, "psi").astype(float)
+    if variant == "nb":
+        return kappa_s_nb(psi, mu_s, N)
+    psi = _int_array(psi, "psi", 1)
     mu_s = _reals(mu_s, "mu_s", gt=0.0)
     n = _ints(N, "N")
-    if variant == "derived":
-        return poisson_request_acceptance(psi.astype(np.int64), mu_s * n)
-    x = mu_s * nbar(n)
+    if variant in ("derived", "poisson"):
+        with np.errstate(over="ignore"):  # mu_s N beyond 1.8e308: kappa = psi/(mu_s N) rounds to 0
+            m = np.minimum(mu_s * n, np.finfo(float).max)
+        return poisson_request_acceptance(psi, m)
+    x = _printed_load(mu_s, n, "mu_s")
     psi, x = np.broadcast_arrays(psi, np.asarray(x, dtype=float))
     t = psi * _poisson_tail_sum(psi, x, 0)
     if variant == "paper":
@@ -608,34 +643,58 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "derived") -> np.ndarray:
     elif variant == "typical-bs":
         out = special.gammaincc(psi + 1.0, x) + t
     else:
-        raise ParameterError("variant", variant, "'derived', 'paper', 'appendix' or 'typical-bs'")
+        raise ParameterError(
+            "variant", variant, "'nb', 'derived' ('poisson'), 'paper', 'appendix' or 'typical-bs'"
+        )
     return _out(out)
 
 
-def kappa_c(psi, mu_c, L, variant: Literal["derived", "paper"] = "derived") -> np.ndarray:
+def kappa_c(psi, mu_c, L, variant: Literal["nb", "derived", "poisson", "paper"] = "nb") -> np.ndarray:
     """Acceptance probability of a communication cooperation request (Section IV).
 
-    ``"derived"`` (our model, errata M-12): the nearest BS is the user's anchor and serves it;
-    the L - 1 cooperation requests go to BSs 2..L and compete for psi - 1 blocks per BS (one
-    block kept for the anchor role: "psi - 1 users besides the typical user"). The cooperation
-    load of a BS has mean mu_c (L - 1) (mass transport); with a Poisson load seen by a request,
-    kappa_c = :func:`poisson_request_acceptance` (psi - 1, mu_c (L - 1)); 1 at L = 1 (nothing
-    to accept), 0 at psi = 1 < L.
+    Model (errata M-12): the nearest BS is the user's anchor and serves it; the L - 1
+    cooperation requests go to BSs 2..L and compete for psi - 1 blocks per BS (one block kept for
+    the anchor role: "psi - 1 users besides the typical user"); 1 at L = 1 (nothing to accept),
+    0 at psi = 1 < L. The cooperation load of a BS has mean mu_c (L - 1) (mass transport).
+
+    ``"nb"`` (default; docs/acceptance.md): that load negative binomial, mixed over the area of
+    the region whose points rank the BS 2..L (exact mean L - 1 and variance v(L - 1, skip 1),
+    Gamma mixing): E[min(D, psi - 1)]/E[D] in closed form (:mod:`.acceptance`).
+
+    ``"derived"`` (alias ``"poisson"``; the default before): a Poisson load seen by a request,
+    :func:`poisson_request_acceptance` (psi - 1, mu_c (L - 1)).
 
     ``"paper"``: as printed, x = mu_c L-bar, Q(psi, x) + sum_{n>=psi} (psi-1) e^-x x^n /
     ((n-1) n!), with its n = psi term read as P(K = psi) (the ratio (psi-1)/(n-1) is 1 there).
+
+    Parameters
+    ----------
+    psi : array_like of int in [1, 2**53]
+    mu_c : array_like of float > 0
+        lambda_u / lambda_b.
+    L : array_like of int >= 1 (<= 2**53 for "nb")
+        Cooperating BSs (cluster size).
+    variant : str
+
+    Returns
+    -------
+    ndarray or float
+        kappa_c in [0, 1], shape ``broadcast(psi, mu_c, L)``.
     """
-    _check_acceptance_args(psi, mu_c, L, "mu_c", "L")
-    psi = _ints(psi, "psi")
+    if variant == "nb":
+        return kappa_c_nb(psi, mu_c, L)
+    psi = _int_array(psi, "psi", 1)
     mu_c = _reals(mu_c, "mu_c", gt=0.0)
     L = _ints(L, "L")
-    if variant == "derived":
+    if variant in ("derived", "poisson"):
         psi, mu_c, L = np.broadcast_arrays(psi, mu_c, L)
-        val = np.asarray(poisson_request_acceptance(psi - 1, mu_c * (L - 1)), dtype=float)
+        with np.errstate(over="ignore"):
+            m = np.minimum(mu_c * (L - 1), np.finfo(float).max)
+        val = np.asarray(poisson_request_acceptance(psi - 1, m), dtype=float)
         return _out(np.where(L == 1, 1.0, val))
     if variant != "paper":
-        raise ParameterError("variant", variant, "'derived' or 'paper'")
-    x = mu_c * nbar(L)
+        raise ParameterError("variant", variant, "'nb', 'derived' ('poisson') or 'paper'")
+    x = _printed_load(mu_c, L, "mu_c")
     psi, x = np.broadcast_arrays(psi.astype(float), np.asarray(x, dtype=float))
     p_at = np.exp(-x + special.xlogy(psi, x) - special.gammaln(psi + 1.0))
     t = (psi - 1.0) * _poisson_tail_sum(psi, x, 1)
