@@ -306,21 +306,20 @@ def _phi_rows(wv, T, kap, th, nu, L, kd, m, alpha, jt, a, one_m_a, n_b, n_t):
     return zeta * (tot @ lam), Eb, Ebc
 
 
-def _v_range(L, kd, th_min, alpha):
-    """ln w' range: below, |Im phi| <~ w'^delta (L >= 2: E[eta^-alpha] = inf) or w' (L = 1);
-    above, |phi| <= (w' theta)^-k_d."""
+def _v_range(L, kd, th, T, alpha):
+    """Per-row ln w' range: below, |Im phi| <~ (w' max(T, 1))^delta (L >= 2: E[eta^-alpha] = inf)
+    or w' max(T, 1) (L = 1); above, |phi| <= (w' theta)^-k_d."""
     d = 2.0 / alpha
-    lo = -37.0 / (d if L >= 2 else 1.0)
-    hi = math.log(1.0 / th_min) + 37.0 / min(kd, 1.0) + 2.0
+    lo = -37.0 / (d if L >= 2 else 1.0) - np.log(np.maximum(T, 1.0))
+    hi = np.log(1.0 / th) + 37.0 / min(kd, 1.0) + 2.0
     return lo, hi
 
 
 def _coverage_L(L, T, kap, th, nu, kd, m, alpha, jt, n_v, n_eta, n_b, n_t):
     """Fine and coarse values of P(D > 0) for rows of one L (1-D arrays T, kap, th)."""
-    lo, hi = _v_range(L, kd, float(th.min()), alpha)
-    v = np.linspace(lo, hi, n_v)
-    h = v[1] - v[0]
-    wv = np.exp(v)[None, :, None]
+    lo, hi = _v_range(L, kd, th, T, alpha)
+    hv = (hi - lo) / (n_v - 1)
+    tau = np.linspace(0.0, 1.0, n_v)
     if L == 1:
         a = np.ones((1, 1, 1))
         one_m_a = np.zeros((1, 1, 1))
@@ -337,6 +336,8 @@ def _coverage_L(L, T, kap, th, nu, kd, m, alpha, jt, n_v, n_eta, n_b, n_t):
     block = max(1, 400_000 // (n_v * a.size * (n_t if jt == "noncoherent" else 1)))
     for i in range(0, T.size, block):
         j = slice(i, i + block)
+        wv = np.exp(lo[j][:, None] + (hi - lo)[j][:, None] * tau)[..., None]
+        h = hv[j]
         rest, Eb, Ebc = _phi_rows(wv, T[j][col], kap[j][col], th[j][col], nu, L, kd, m, alpha, jt, a, one_m_a, n_b, n_t)
         im = (rest * Eb).imag
         f_eta, c_eta = im @ ws, im @ ws_c  # (R, V)
