@@ -401,7 +401,7 @@ def coverage(
     jt: str = "power-sum",
     m=1.0,
     return_error: bool = False,
-    n_v: int = 241,
+    n_v: int = 481,
     n_eta: int = 81,
     n_b: int = 241,
     n_t: int = 24,
