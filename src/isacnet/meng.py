@@ -549,3 +549,48 @@ def simulate_rate(
     block = 8 if model == "full" else 4096
     return estimate(kernel, n_layouts, seed, workers=workers, progress=progress, block_size=block,
                     rel_ci=rel_ci, targets=("rate_nats",) if rel_ci is not None else None)
+
+
+# --------------------------------------------------------------------------- coverage (issue 16)
+
+from .analysis.coverage import coverage, db_to_linear, linear_to_db, noise_level, rate_from_coverage  # noqa: E402
+from .analysis.meta import beta_fraction_above, meta_moment  # noqa: E402
+
+__all__ += [
+    "beta_fraction_above",
+    "coverage",
+    "db_to_linear",
+    "linear_to_db",
+    "meta_moment",
+    "noise_level",
+    "rate_from_coverage",
+    "simulate_coverage",
+]
+
+
+def simulate_coverage(
+    params: MengParams,
+    L: int,
+    thresholds,
+    *,
+    jt: str = "power-sum",
+    kappa_c: float | None = None,
+    m: float = 1.0,
+    noise=None,
+    meta_x=(),
+    n_layouts: int = 100_000,
+    seed: int = 0,
+    workers: int | None = 1,
+) -> dict:
+    """Monte Carlo of coverage P(SINR > T_j) (outputs ``cov_<j>``), the rate (``rate_nats``,
+    ``rate_bits``: nats/s/Hz and bits/s/Hz) and, where available, per-layout success
+    probabilities (``ps_<j>``, ``ps2_<j>``, ``meta_<j>_<i>``) from the same layouts:
+    ``{output: Estimate}``. Thresholds are linear (:func:`db_to_linear`). See
+    :class:`isacnet.simulation.coverage.CoverageKernel` and docs/coverage.md.
+    """
+    from .experiments.runner import estimate
+    from .simulation.coverage import CoverageKernel
+
+    kernel = CoverageKernel(params, L, tuple(np.atleast_1d(thresholds).tolist()), jt=jt, kappa_c=kappa_c, m=m,
+                            noise=noise, meta_x=tuple(meta_x))
+    return estimate(kernel, n_layouts, seed, workers=workers, block_size=4096)
