@@ -178,8 +178,8 @@ def test_success_single_gamma_against_fading_average():
 
     rng = np.random.default_rng(6)
     w1, wi, th, sc, nu = np.array([0.8]), np.array([[0.5, 0.2, 0.05]]), 2.0, 0.5, 0.1
-    I = rng.exponential(size=(400_000, 3)) @ wi[0]
-    f = special.gammaincc(3, th * (I + nu) / (sc * w1[0]))
+    interf = rng.exponential(size=(400_000, 3)) @ wi[0]
+    f = special.gammaincc(3, th * (interf + nu) / (sc * w1[0]))
     got = comm.success_single([th], w1, wi, 3, sc, nu)[0, 0]
     assert abs(got - f.mean()) <= 4 * f.std() / math.sqrt(f.size)
 

@@ -45,7 +45,8 @@ def meta_moment(theta, b, params: MengParams, *, p_c=None):
     if not isinstance(params, MengParams):
         raise ParameterError("params", type(params).__name__, "a MengParams instance")
     if params.n_tx_antennas != 2:
-        raise ParameterError("n_tx_antennas", params.n_tx_antennas, "2 (closed-form moments need an exponential desired gain)")
+        raise ParameterError("n_tx_antennas", params.n_tx_antennas,
+                             "2 (closed-form moments need an exponential desired gain)")
     th = _check_threshold(theta)
     bb = real_array("b", b, "> 0")
     if bb.size == 0 or not np.all(np.isfinite(bb)) or np.any(bb <= 0):

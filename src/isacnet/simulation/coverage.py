@@ -165,8 +165,8 @@ class CoverageKernel:
         S = comm.served_signal(w[:, :L], gd, served, self.jt, phases)
         w_int = np.concatenate([np.where(acc, 0.0, w[:, 1:L]), w[:, L:]], axis=1)  # (n, K - 1)
         tail = tail_power_mean(T[:, -1], alpha)
-        I = (gi * w_int).sum(axis=1) + tail
-        sinr = comm.sinr(S, I, self.nu)
+        interf = (gi * w_int).sum(axis=1) + tail
+        sinr = comm.sinr(S, interf, self.nu)
         out = {"rate_nats": np.log1p(sinr)}
         out["rate_bits"] = out["rate_nats"] / _LN2
         for j, t in enumerate(self.thresholds):
