@@ -40,6 +40,7 @@ def test_abg_mean_rate():
     assert round(ref / math.log(2), 3) == 2.148
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("L", [1, 2, 3, 6])
 def test_rate_from_coverage_matches_theorem2(L):
     p = MengParams()
@@ -112,6 +113,7 @@ def test_bad_input(kw):
         cv.coverage(T, L, MengParams(), **args)
 
 
+@pytest.mark.slow
 def test_error_estimate_bounds_the_error():
     T = np.array([1e-3, 1.0, 1e3])
     p = MengParams()
