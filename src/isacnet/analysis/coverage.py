@@ -435,8 +435,9 @@ def coverage(
     return_error : bool
         Also return the error estimate (change when every other node is dropped).
     n_v, n_eta, n_b, n_t : int
-        Trapezoid nodes in ln w (odd), tanh-sinh nodes in eta (4k + 1), Gauss-Laguerre nodes
-        in ln T_L (noise only; trapezoid, odd) and Gauss-Laguerre nodes over the shared gain ("noncoherent" only).
+        Trapezoid nodes in ln w (odd); tanh-sinh nodes in eta (4k + 1); trapezoid nodes in ln T_L
+        on the rotated contour (odd; noise only); Gauss-Laguerre nodes over the shared gain
+        ("noncoherent" only).
 
     Returns
     -------
