@@ -517,3 +517,53 @@ def verify_design(params: MengParams, design: Design, n_layouts: int, seed: int,
     kc = float(_kappa_c_closed(params.resource_blocks, params.mu_c, design.L)) if design.p_c > 0 else None
     kernel = MengDesignKernel(params, design.L, design.N, design.p_c, kappa_s=design.kappa_s, kappa_c=kc)
     return crlb_derived(estimate(kernel, n_layouts, seed, run_options(run, **run_kw)), kernel.variance_exists)
+
+
+# --------------------------------------------------------------------------- coverage (issue 16)
+
+from .analysis.coverage import coverage, db_to_linear, linear_to_db, noise_level, rate_from_coverage  # noqa: E402
+from .analysis.meta import beta_fraction_above, meta_moment  # noqa: E402
+
+__all__ += [
+    "beta_fraction_above",
+    "coverage",
+    "db_to_linear",
+    "linear_to_db",
+    "meta_moment",
+    "noise_level",
+    "rate_from_coverage",
+    "simulate_coverage",
+]
+
+
+def simulate_coverage(
+    params: MengParams,
+    L: int,
+    thresholds,
+    *,
+    jt: str = "power-sum",
+    kappa_c: float | None = None,
+    m: float = 1.0,
+    noise=None,
+    meta_x=(),
+    n_layouts: int = 100_000,
+    seed: int = 0,
+    run: RunOptions | None = None,
+    **run_kw: Any,
+) -> dict[str, Estimate]:
+    """Monte Carlo of coverage P(SINR > T_j) (outputs ``cov_<j>``), the rate (``rate_nats``,
+    ``rate_bits``: nats/s/Hz and bits/s/Hz) and, where available, per-layout success
+    probabilities (``ps_<j>``, ``ps2_<j>``, ``meta_<j>_<i>``) from the same layouts:
+    ``{output: Estimate}``. Thresholds are linear (:func:`db_to_linear`). See
+    :class:`isacnet.simulation.kernels.coverage.CoverageKernel` and docs/coverage.md. numpy only;
+    ``run`` (or the same keywords, e.g. ``workers=2``): :class:`RunOptions`.
+    """
+    import numpy as np
+
+    from .simulation.kernels.coverage import CoverageKernel
+
+    if kappa_c is None:
+        kappa_c = float(_kappa_c_closed(params.resource_blocks, params.mu_c, check_int("L", L, ge=1)))
+    kernel = CoverageKernel(params, L, tuple(np.atleast_1d(thresholds).tolist()), jt=jt, kappa_c=kappa_c, m=m,
+                            noise=noise, meta_x=tuple(meta_x))
+    return estimate(kernel, n_layouts, seed, run_options(run, **run_kw))
