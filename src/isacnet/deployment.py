@@ -364,7 +364,8 @@ def matern_ii_parent_density(density: float, radius: float) -> float:
     r = _side("radius", radius)
     c = lam * math.pi * r * r
     if not c < 1.0:
-        raise ParameterError("radius", r, f"< {1.0 / math.sqrt(math.pi * lam):.6g} m (density pi r^2 < 1 for Matern II)")
+        rmax = 1.0 / math.sqrt(math.pi * lam)
+        raise ParameterError("radius", r, f"< {rmax:.6g} m (density pi r^2 < 1 for Matern II)")
     return -math.log1p(-c) / (math.pi * r * r)
 
 

@@ -1,0 +1,232 @@
+"""Deployments and maps: each map against a slow point-by-point twin, the processes against known laws."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from isacnet import deployment as D
+from isacnet import maps
+from isacnet.comp_given import power_sum_coverage, power_sum_rate
+from isacnet.meng import crlb_layout
+from isacnet.params import MengParams, ParameterError, SongParams
+from isacnet.sensing import song_crlb
+
+
+def _grid_points(ds):
+    X, Y = np.meshgrid(ds.x.values, ds.y.values)
+    return np.stack([X, Y], -1)
+
+
+def _min_image(sites, pt, torus):
+    d = sites - pt
+    if torus is not None:
+        d -= np.asarray(torus) * np.round(d / np.asarray(torus))
+    return d
+
+
+# --------------------------------------------------------------------------- maps vs per-layout functions
+@pytest.mark.parametrize("torus", [False, True])
+def test_meng_map_equals_per_layout(torus):
+    p = MengParams()
+    dep = D.ppp(2e-6, 3000.0, 5) if torus else D.from_array(np.random.default_rng(3).uniform(0, 3000, (40, 2)))
+    ds = maps.meng_crlb_map(dep, p, 5, (7, 6))
+    pts = _grid_points(ds)
+    for j in range(pts.shape[0]):
+        for i in range(pts.shape[1]):
+            d = _min_image(dep.bs, pts[j, i], dep.torus)
+            near = d[np.argsort(np.hypot(d[:, 0], d[:, 1]))[:5]]
+            ref = crlb_layout(near + pts[j, i], pts[j, i], p)  # slow twin: the facade per point
+            assert ds.crlb.values[j, i] == pytest.approx(float(ref), rel=1e-10)
+
+
+def test_meng_map_expected_fim_and_sample():
+    p = MengParams()
+    dep = D.from_array(np.random.default_rng(4).uniform(0, 2000, (30, 2)))
+    full = maps.meng_crlb_map(dep, p, 6, 5)
+    one = maps.meng_crlb_map(dep, p, 6, 5, kappa=1.0, acceptance="expected-fim")
+    np.testing.assert_allclose(one.crlb, full.crlb, rtol=1e-12)
+    # expected FIM by brute force over all 2^6 acceptance patterns at one point
+    kap = 0.6
+    ef = maps.meng_crlb_map(dep, p, 6, 5, kappa=kap, acceptance="expected-fim")
+    pt = _grid_points(ef)[2, 3]
+    d = dep.bs - pt
+    near = dep.bs[np.argsort(np.hypot(d[:, 0], d[:, 1]))[:6]]
+    from isacnet.meng import fim_layout
+
+    F = np.zeros((2, 2))
+    for mask in range(1, 64):
+        keep = np.array([(mask >> b) & 1 for b in range(6)], bool)
+        F += kap ** keep.sum() * (1 - kap) ** (6 - keep.sum()) * fim_layout(near[keep], pt, p)
+    assert ef.crlb.values[2, 3] == pytest.approx(np.trace(np.linalg.inv(F)), rel=1e-9)
+    s = maps.meng_crlb_map(dep, p, 6, 5, kappa=kap, acceptance="sample", rng=1)
+    assert np.all((s.crlb.values >= full.crlb.values * (1 - 1e-12)) | np.isinf(s.crlb.values))
+
+
+def test_song_map_equals_per_layout():
+    ps = SongParams()
+    rng = np.random.default_rng(7)
+    dep = D.from_array(rng.uniform(0, 300, (20, 2)), tx=rng.uniform(0, 300, (12, 2)), rx=rng.uniform(0, 300, (9, 2)))
+    ds = maps.song_crlb_map(dep, ps, (5, 4), n_tx=6, n_rx=None)
+    pts = _grid_points(ds)
+    for j in range(pts.shape[0]):
+        for i in range(pts.shape[1]):
+            pt = pts[j, i]
+            tx = dep.tx[np.argsort(np.hypot(*(dep.tx - pt).T))[:6]]
+            assert ds.crlb.values[j, i] == pytest.approx(float(song_crlb(tx, dep.rx, pt, ps)), rel=1e-10)
+
+
+def test_excluded_points_are_counted():
+    dep = D.from_array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    ds = maps.meng_crlb_map(dep, MengParams(), 3, 11, region=(0, 10, 0, 10))
+    assert ds.attrs["n_excluded"] == 3 and int(ds.excluded.sum()) == 3
+    assert np.isnan(ds.crlb.values[0, 0]) and np.isfinite(ds.crlb.values[5, 5])
+
+
+# --------------------------------------------------------------------------- CoMP closed forms
+def _mc_comp(w, L, m, pc, kap, T, thetas, n, seed):
+    rng = np.random.default_rng(seed)
+    G = rng.gamma(m, pc, (n, L))
+    E = rng.standard_exponential((n, w.size))
+    acc = rng.random((n, L - 1)) < kap
+    S = G[:, 0] * w[0] + np.where(acc, G[:, 1:] * w[1:L], 0).sum(1)
+    I_ = np.where(acc, 0, E[:, 1:L] * w[1:L]).sum(1) + (E[:, L:] * w[L:]).sum(1) + T
+    return np.log1p(S / I_), [(S > t * I_) for t in thetas]
+
+
+def test_comp_closed_forms_against_monte_carlo():
+    rng = np.random.default_rng(1)
+    w = np.sort(rng.uniform(1, 10, 12))[::-1] ** 2.0 * 1e-3
+    w = (np.sort(rng.uniform(1, 10, 12)) ** -4.0)
+    L, m, pc, kap, T = 3, 3, 0.5, 0.6, 0.002
+    n = 200_000
+    r, covs = _mc_comp(w, L, m, pc, kap, T, (0.1, 1.0, 10.0), n, 2)
+    rc = power_sum_rate(w[None], L, m, pc, kap, T)[0]
+    assert abs(rc - r.mean()) <= 4 * r.std() / math.sqrt(n)
+    for th, c in zip((0.1, 1.0, 10.0), covs, strict=True):
+        cc = power_sum_coverage(w[None], L, m, pc, kap, th, T)[0]
+        assert abs(cc - c.mean()) <= 4 * c.std() / math.sqrt(n) + 1e-6
+
+
+def test_comp_single_bs_exact():
+    """L = 1: P(G w_1 > theta I) = sum_{n<m} (-s)^n / n! L_I^(n)(s), s = theta / (p^c w_1) (mpmath)."""
+    w = np.array([1.0, 0.3, 0.2, 0.05, 0.01])
+    m, pc, T = 3, 0.5, 0.004
+    LI = lambda z: mp.exp(-z * T) * mp.fprod([1 / (1 + z * x) for x in w[1:]])  # noqa: E731
+    for th in (0.2, 1.0, 5.0):
+        s = th / (pc * w[0])
+        exact = sum((-s) ** k / mp.factorial(k) * mp.diff(LI, s, k) for k in range(m))
+        assert power_sum_coverage(w[None], 1, m, pc, 0.5, th, T)[0] == pytest.approx(float(exact), abs=1e-8)
+    rate = mp.quad(lambda z: LI(z) * (1 - (1 + z * pc * w[0]) ** (-m)) / z, [0, 1, 10, 100, mp.inf])
+    assert power_sum_rate(w[None], 1, m, pc, 0.5, T)[0] == pytest.approx(float(rate), rel=1e-7)
+
+
+def test_comp_map_tail_and_pointwise():
+    p = MengParams()
+    dep = D.from_array(np.random.default_rng(9).uniform(0, 5000, (30, 2)))
+    ds = maps.comp_map(dep, p, 2, 3, k_nearest=8, kappa_c=0.7, thresholds_db=(3.0,))
+    pts = _grid_points(ds)
+    pt = pts[1, 2]
+    d = np.sort(np.hypot(*(dep.bs - pt).T))
+    w = d ** -p.alpha
+    T = w[8:].sum()
+    assert ds.rate_nats.values[1, 2] == pytest.approx(power_sum_rate(w[None, :8], 2, 3, p.comm_power_fraction,
+                                                                      0.7, T)[0], rel=1e-9)
+    cov = power_sum_coverage(w[None, :8], 2, 3, p.comm_power_fraction, 0.7, 10 ** 0.3, T)[0]
+    assert ds.coverage.values[0, 1, 2] == pytest.approx(cov, rel=1e-9)
+
+
+def test_outside_rectangle_integral():
+    # square: the closed form of simulation.meng_rate.outside_square_integral (its own derivation)
+    from isacnet.simulation.meng_rate import outside_square_integral
+
+    assert maps.outside_rectangle_integral(300.0, 300.0, 4.0) == pytest.approx(outside_square_integral(300.0, 4.0),
+                                                                               rel=1e-10)
+
+
+# --------------------------------------------------------------------------- processes
+def test_hexagonal_lattice_distances():
+    lam = 1e-6
+    dep = D.hexagonal(lam, 12)
+    a = D.hex_spacing(lam)
+    assert dep.n_sites / (dep.torus[0] * dep.torus[1]) == pytest.approx(lam, rel=1e-12)
+    near = maps.Nearest(dep.bs, dep.torus)
+    _, _, dist = near.query(dep.bs, 7)  # itself and its six neighbours at distance a
+    np.testing.assert_allclose(dist[:, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(dist[:, 1:], a, rtol=1e-9)
+    # contact distance of a uniform point: E[r] = (1/|H|) int_H r dA over the Voronoi hexagon (apothem a/2)
+    h = a / 2
+    er = 12 * quad(lambda f: (h / math.cos(f)) ** 3 / 3, 0, math.pi / 6)[0] / (2 * math.sqrt(3) * h * h)
+    pts = np.random.default_rng(0).random((200_000, 2)) * dep.torus
+    _, _, r = near.query(pts, 1)
+    assert abs(r.mean() - er) <= 4 * r.std() / math.sqrt(len(r))
+    assert er == pytest.approx((a / math.sqrt(3)) * (1 / 3 + math.log(3) / 4), rel=1e-12)
+
+
+def test_matern_ii_intensity():
+    lam_p, r, side = 4e-6, 300.0, 6000.0
+    counts = [D.matern_ii(lam_p, r, side, np.random.default_rng(s)).n_sites for s in range(60)]
+    dens = np.array(counts) / side**2
+    expected = (1 - math.exp(-lam_p * math.pi * r * r)) / (math.pi * r * r)
+    assert abs(dens.mean() - expected) <= 4 * dens.std(ddof=1) / math.sqrt(len(dens))
+    dep = D.matern_ii(lam_p, r, side, 1)
+    _, _, d = maps.Nearest(dep.bs, dep.torus).query(dep.bs, 2)
+    assert d[:, 1].min() >= r  # hard core
+    assert D.matern_ii_parent_density(expected, r) == pytest.approx(lam_p, rel=1e-12)
+
+
+def test_generators_are_seeded():
+    for proc in D.GENERATORS:
+        a, b = D.generate(proc, 1e-6, 11), D.generate(proc, 1e-6, 11)
+        np.testing.assert_array_equal(a.bs, b.bs)
+        assert a.torus is not None and a.density == pytest.approx(1e-6, rel=0.05)
+
+
+# --------------------------------------------------------------------------- files and bad inputs
+def test_csv_and_geojson(tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("# sites\nx,y,role\n0,0,bs\n100,0,tx\n0,100,rx\n50,50\n")
+    dep = D.load_sites(f)
+    assert dep.n_sites == 2 and dep.tx.shape == (1, 2) and dep.rx.shape == (1, 2)
+    g = tmp_path / "s.geojson"
+    g.write_text('{"type": "FeatureCollection", "features": ['
+                 '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}},'
+                 '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.36, 48.85]}}]}')
+    dep = D.load_sites(g)
+    # 0.01 deg of longitude at 48.85 N: 111.32 km * cos(48.85 deg) * 0.01 ~ 733 m
+    assert np.hypot(*(dep.bs[0] - dep.bs[1])) == pytest.approx(733.0, rel=5e-3)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [("x,y\n0,0\nnan,1\n", "line 3"), ("x,y\n0,0\n0,0\n", "duplicate"), ("a,b\n0,0\n", "header"),
+     ("x,y,role\n0,0,foo\n", "role"), ("x,y\n0,zero\n", "line 2")],
+)
+def test_bad_site_files(tmp_path, text, match):
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    with pytest.raises(ParameterError, match=match) as e:
+        D.load_sites(f)
+    assert str(f) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_bad_map_inputs(tmp_path):
+    f = tmp_path / "few.csv"
+    f.write_text("x,y\n0,0\n10,0\n0,10\n")
+    dep = D.load_sites(f)
+    with pytest.raises(ParameterError, match=f"N = 8 is invalid: must be <= 3, the number of BSs in {f}"):
+        maps.meng_crlb_map(dep, MengParams(), 8, 16)
+    with pytest.raises(ParameterError, match="resolution"):
+        maps.meng_crlb_map(dep, MengParams(), 3, 31623)  # 1e9 points
+    with pytest.raises(ParameterError, match="sites"):
+        D.load_sites(tmp_path / "missing.csv")
+    with pytest.raises(ParameterError, match="acceptance"):
+        maps.meng_crlb_map(dep, MengParams(), 3, 4, acceptance="all")
+    with pytest.raises(ParameterError, match="jt"):
+        power_sum_rate(np.ones((1, 3)), 1, 3, 0.5, 1.0, jt="coherent")
+    with pytest.raises(ParameterError, match="radius"):
+        D.matern_ii_parent_density(1e-6, 1000.0)
