@@ -237,6 +237,9 @@ from . import models_meng_comm  # noqa: E402, F401
 from .models_estimation import ESTIMATION_MODELS  # noqa: E402
 
 MODELS.update(ESTIMATION_MODELS)
+from .models_deploy import DEPLOY_MODELS  # noqa: E402
+
+MODELS.update(DEPLOY_MODELS)
 
 
 def get_model(name: str) -> Model:
