@@ -83,20 +83,33 @@ def make_grid(deployment: Deployment, resolution=256, region=None, margin: float
     return np.linspace(r[0], r[1], nx), np.linspace(r[2], r[3], ny)
 
 
-def _chunks(x: np.ndarray, y: np.ndarray, size: int = CHUNK_POINTS) -> Iterator[tuple[slice, np.ndarray]]:
-    """(flat slice, points (G, 2)) of the grid in row-major (y, x) order."""
-    n = x.size * y.size
-    for i in range(0, n, size):
-        flat = np.arange(i, min(i + size, n))
-        yield slice(i, flat[-1] + 1), np.stack([x[flat % x.size], y[flat // x.size]], axis=-1)
+def _chunks(x: np.ndarray, y: np.ndarray, size: int = CHUNK_POINTS) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(flat indices, points (G, 2)) of the grid, in square tiles of about ``size`` points.
+
+    Tiles (not rows) keep each chunk's points close together, so that :meth:`Nearest.query`
+    needs only the few sites around the tile (flat index = iy * nx + ix).
+    """
+    side = max(1, int(math.isqrt(size)))
+    for j0 in range(0, y.size, side):
+        for i0 in range(0, x.size, side):
+            jj, ii = np.meshgrid(np.arange(j0, min(j0 + side, y.size)), np.arange(i0, min(i0 + side, x.size)),
+                                 indexing="ij")
+            flat = (jj * x.size + ii).ravel()
+            yield flat, np.stack([x[ii.ravel()], y[jj.ravel()]], axis=-1)
 
 
 class Nearest:
     """The k nearest sites of query points, by a KD-tree (periodic on a torus).
 
     ``query(pts, k)`` returns the displacements point -> site (dx, dy) and distances, each of
-    shape (G, k), nearest first (minimum-image displacements on a torus).
+    shape (G, k), nearest first (minimum-image displacements on a torus). For a compact set of
+    points (a tile) of a large deployment, the candidates are first narrowed to the sites within
+    d_k(c) + 2 max |p - c| of the tile's centre c (the k nearest of p lie within
+    d_k(p) <= d_k(c) + |p - c| of p, so within d_k(c) + 2 |p - c| of c), and the query runs on a small tree of those: the cost per point does
+    not grow with the number of sites.
     """
+
+    LOCAL_MIN_SITES = 512
 
     def __init__(self, sites: np.ndarray, torus: tuple[float, float] | None = None):
         from scipy.spatial import cKDTree
@@ -104,14 +117,37 @@ class Nearest:
         self.sites, self.torus = np.asarray(sites, float), torus
         self.tree = cKDTree(self.sites, boxsize=None if torus is None else torus)
 
-    def query(self, pts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        q = pts if self.torus is None else np.mod(pts, self.torus)
-        dist, idx = self.tree.query(q, k=k)
-        dist, idx = np.reshape(dist, (len(pts), k)), np.reshape(idx, (len(pts), k))
-        d = self.sites[idx] - q[:, None, :]
+    def _wrap(self, d: np.ndarray) -> np.ndarray:
         if self.torus is not None:
             box = np.asarray(self.torus)
-            d -= box * np.round(d / box)
+            d = d - box * np.round(d / box)
+        return d
+
+    def query(self, pts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from scipy.spatial import cKDTree
+
+        q = pts if self.torus is None else np.mod(pts, self.torus)
+        cand = None
+        if len(self.sites) >= self.LOCAL_MIN_SITES and len(pts) > 1:
+            c = q[0] + self._wrap(q - q[0]).mean(axis=0)
+            reach = np.hypot(*self._wrap(q - c).T).max()
+            dk = self.tree.query(c if self.torus is None else np.mod(c, self.torus), k=k)[0]
+            idx_c = np.asarray(self.tree.query_ball_point(c if self.torus is None else np.mod(c, self.torus),
+                                                          float(np.max(dk)) + 2.0 * reach * (1 + 1e-9) + 1e-6))
+            if idx_c.size >= k and idx_c.size < len(self.sites) // 2:
+                cand = idx_c
+        if cand is None:
+            dist, idx = self.tree.query(q, k=k)
+            dist, idx = np.reshape(dist, (len(pts), k)), np.reshape(idx, (len(pts), k))
+            d = self._wrap(self.sites[idx] - q[:, None, :])
+            return d[..., 0], d[..., 1], dist
+        # local frame around the tile's first point: unwrapped candidates and points
+        base = q[0]
+        local_sites = self._wrap(self.sites[cand] - base)
+        local_pts = self._wrap(q - base)
+        dist, idx = cKDTree(local_sites).query(local_pts, k=k)
+        dist, idx = np.reshape(dist, (len(pts), k)), np.reshape(idx, (len(pts), k))
+        d = local_sites[idx] - local_pts[:, None, :]
         return d[..., 0], d[..., 1], dist
 
 

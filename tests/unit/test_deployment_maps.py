@@ -30,11 +30,28 @@ def _min_image(sites, pt, torus):
 
 
 # --------------------------------------------------------------------------- maps vs per-layout functions
-@pytest.mark.parametrize("torus", [False, True])
-def test_meng_map_equals_per_layout(torus):
+@pytest.mark.parametrize("case", ["window", "torus", "large-torus", "large-window"])
+def test_meng_map_equals_per_layout(case):
+    """Also for deployments large enough (>= 512 sites) that Nearest narrows candidates per tile."""
     p = MengParams()
-    dep = D.ppp(2e-6, 3000.0, 5) if torus else D.from_array(np.random.default_rng(3).uniform(0, 3000, (40, 2)))
-    ds = maps.meng_crlb_map(dep, p, 5, (7, 6))
+    dep = {"torus": lambda: D.ppp(2e-6, 3000.0, 5),
+           "large-torus": lambda: D.ppp(1e-6, 40000.0, 6),
+           "window": lambda: D.from_array(np.random.default_rng(3).uniform(0, 3000, (40, 2))),
+           "large-window": lambda: D.from_array(np.random.default_rng(3).uniform(0, 30000, (900, 2)))}[case]()
+    region = (-1500.0, 1500.0, -1000.0, 2000.0) if case.startswith("large") else None  # across the seam
+    seen = []
+    orig = maps.Nearest.query
+
+    def spy(self, pts, k):
+        seen.append(len(self.sites) >= self.LOCAL_MIN_SITES)
+        return orig(self, pts, k)
+
+    maps.Nearest.query = spy
+    try:
+        ds = maps.meng_crlb_map(dep, p, 5, (7, 6), region=region)
+    finally:
+        maps.Nearest.query = orig
+    assert all(seen) == case.startswith("large")
     pts = _grid_points(ds)
     for j in range(pts.shape[0]):
         for i in range(pts.shape[1]):
