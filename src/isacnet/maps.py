@@ -105,8 +105,8 @@ class Nearest:
     shape (G, k), nearest first (minimum-image displacements on a torus). For a compact set of
     points (a tile) of a large deployment, the candidates are first narrowed to the sites within
     d_k(c) + 2 max |p - c| of the tile's centre c (the k nearest of p lie within
-    d_k(p) <= d_k(c) + |p - c| of p, so within d_k(c) + 2 |p - c| of c), and the query runs on a small tree of those: the cost per point does
-    not grow with the number of sites.
+    d_k(p) <= d_k(c) + |p - c| of p, so within d_k(c) + 2 |p - c| of c), and the query runs on
+    a small tree of those: the cost per point does not grow with the number of sites.
     """
 
     LOCAL_MIN_SITES = 512

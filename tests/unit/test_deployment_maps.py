@@ -209,6 +209,7 @@ def test_csv_and_geojson(tmp_path):
     f.write_text("# sites\nx,y,role\n0,0,bs\n100,0,tx\n0,100,rx\n50,50\n")
     dep = D.load_sites(f)
     assert dep.n_sites == 2 and dep.tx.shape == (1, 2) and dep.rx.shape == (1, 2)
+    pytest.importorskip("pyproj", reason="lon/lat files need the geo extra (pyproj)")
     g = tmp_path / "s.geojson"
     g.write_text('{"type": "FeatureCollection", "features": ['
                  '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}},'
@@ -247,3 +248,24 @@ def test_bad_map_inputs(tmp_path):
         power_sum_rate(np.ones((1, 3)), 1, 3, 0.5, 1.0, jt="coherent")
     with pytest.raises(ParameterError, match="radius"):
         D.matern_ii_parent_density(1e-6, 1000.0)
+
+
+# --------------------------------------------------------------------------- PPP maps against ordered sampling
+def test_ppp_maps_average_to_the_ppp_monte_carlo():
+    """Maps of torus PPP deployments, averaged over deployments, against the ordered-sampling kernel.
+
+    One sample per deployment (the mean over a 4 x 4 grid of its map), so samples are i.i.d.
+    """
+    from isacnet.simulation.meng import MengCrlbKernel
+
+    p, N, t = MengParams(), 4, 1.2e4
+    k = MengCrlbKernel(p, N, thresholds=(t,))(np.random.default_rng(1), 200_000)
+    cov_ref, log_ref = k["cdf_0"], k["log_crlb"]
+    cov, logc = [], []
+    for s in range(300):
+        ds = maps.meng_crlb_map(D.ppp(p.bs_density, 20000.0, 1000 + s), p, N, 4)
+        cov.append(float((ds.crlb <= t).mean()))
+        logc.append(float(np.log(ds.crlb).mean()))
+    for a, b in ((np.array(cov), cov_ref), (np.array(logc), log_ref)):
+        se = math.hypot(a.std(ddof=1) / math.sqrt(a.size), b.std() / math.sqrt(b.size))
+        assert abs(a.mean() - b.mean()) <= 4 * se, (a.mean(), b.mean(), se)
