@@ -79,8 +79,11 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
     axes = fig.subplots(1, n, squeeze=False).ravel()
     for ax, v in zip(axes, variables, strict=True):
         draw_map(ds, ax, v, **kwargs)
-    meta = ", ".join(f"{k}={ds.attrs[k]}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    meta = ", ".join(f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
                      if k in ds.attrs)
-    fig.suptitle(f"isacnet map ({meta}); {ds.attrs.get('n_excluded', 0)} points within "
+    fig.suptitle(f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
                  f"{ds.attrs.get('min_distance_m', '')} m of a site excluded", fontsize=8)
     return atomic_write(Path(path), lambda t: fig.savefig(t, dpi=130, format="png"))

@@ -269,3 +269,18 @@ def test_ppp_maps_average_to_the_ppp_monte_carlo():
     for a, b in ((np.array(cov), cov_ref), (np.array(logc), log_ref)):
         se = math.hypot(a.std(ddof=1) / math.sqrt(a.size), b.std() / math.sqrt(b.size))
         assert abs(a.mean() - b.mean()) <= 4 * se, (a.mean(), b.mean(), se)
+
+
+def test_map_command_writes_files(tmp_path):
+    from importlib.resources import files
+
+    from isacnet.cli import run_cli
+
+    sites = str(files("isacnet") / "data" / "example_sites.csv")
+    assert run_cli(["map", "--sites", sites, "-n", "6", "--resolution", "40", "--out", str(tmp_path)]) == 0
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "map-crlb.nc", engine="h5netcdf") as ds:
+        assert ds.crlb.shape == (40, 40) and ds.x.attrs["units"] == "m" and ds.attrs["n_sites"] == 36
+    assert (tmp_path / "map-crlb.png").stat().st_size > 0
+    assert run_cli(["map", "--sites", sites, "-n", "99", "--out", str(tmp_path)]) == 2
