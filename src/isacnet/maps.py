@@ -326,12 +326,15 @@ def _tail_interference(dep: Deployment, pts: np.ndarray, dist_k: np.ndarray, alp
     (exact, O(n_sites) a point); on a torus of known density also the plane outside the
     minimum-image rectangle, lambda int_{outside} |x|^-alpha dx (:func:`outside_rectangle_integral`).
     """
-    d = dep.bs[None, :, :] - pts[:, None, :]
-    if dep.torus is not None:
-        box = np.asarray(dep.torus)
-        d -= box * np.round(d / box)
-    r2 = np.einsum("gsk,gsk->gs", d, d)
-    allsum = (np.maximum(r2, 1e-300) ** (-0.5 * alpha)).sum(axis=1)
+    allsum = np.zeros(len(pts))
+    step = max(1, (1 << 20) // max(1, len(pts)))  # sites per block: about 2^20 pairs in memory at once
+    for j in range(0, dep.n_sites, step):
+        d = dep.bs[None, j:j + step, :] - pts[:, None, :]
+        if dep.torus is not None:
+            box = np.asarray(dep.torus)
+            d -= box * np.round(d / box)
+        r2 = np.einsum("gsk,gsk->gs", d, d)
+        allsum += (np.maximum(r2, 1e-300) ** (-0.5 * alpha)).sum(axis=1)
     t = allsum - (dist_k ** (-alpha)).sum(axis=1)
     t = np.maximum(t, 0.0)  # rounding of the difference
     if dep.torus is not None and dep.density is not None:

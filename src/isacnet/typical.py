@@ -15,6 +15,9 @@ Quantities (option ``quantity``):
 * ``"crlb"``: Meng's CRLB tr(F_N^-1) (5)-(6) with the N nearest BSs; outputs per process P
   ``cov_P`` = P(CRLB <= epsilon^2) (localisation coverage) and ``log_P`` = E[log CRLB]
   (geometric mean exp(E log) by the model's derived step);
+* ``"song"``: Song's CRLB tr(S^-1) (18) with the N nearest TXs and the N nearest RXs of the
+  target (TXs and RXs two independent deployments of the process, ``params`` a SongParams with
+  tx_density = rx_density); outputs ``cov_P`` and ``log_P`` as for "crlb";
 * ``"comp"``: the CoMP power-sum rate (9) [nats/s/Hz] and P(SIR > theta) of (8) with the L nearest
   BSs, fading and acceptance averaged in closed form (:mod:`isacnet.comp_given`); outputs
   ``rate_P`` and ``cov_P``.
@@ -29,7 +32,8 @@ import numpy as np
 
 from .deployment import generate
 from .maps import Nearest, _tail_interference, meng_crlb_chunk
-from .params import MengParams, ParameterError, check_int, check_real
+from .params import MengParams, ParameterError, SongParams, check_int, check_real
+from .sensing import song_crlb
 
 PROCESSES = ("ppp", "hexagonal", "perturbed", "matern-ii")
 """Processes compared, all at the same density ``params.bs_density``."""
@@ -45,11 +49,11 @@ class TypicalKernel:
 
     Parameters
     ----------
-    params : MengParams
+    params : MengParams (or SongParams for "song")
         bs_density, beta (sensing), alpha, M_t, p^c, psi, mu_c (communication).
-    quantity : "crlb" or "comp"
+    quantity : "crlb", "song" or "comp"
     n_bs : int
-        N (crlb) or L (comp).
+        N (crlb; song: nearest TXs and nearest RXs) or L (comp).
     epsilon : float
         crlb: accuracy epsilon [m] of the coverage P(CRLB <= epsilon^2).
     threshold_db : float
@@ -60,7 +64,7 @@ class TypicalKernel:
         Matern II: lambda_b pi r^2; perturbed lattice: sigma / spacing.
     """
 
-    params: MengParams
+    params: MengParams | SongParams
     quantity: str = "crlb"
     n_bs: int = 8
     epsilon: float = 100.0
@@ -72,8 +76,15 @@ class TypicalKernel:
 
     def __post_init__(self) -> None:
         s = object.__setattr__
-        if self.quantity not in ("crlb", "comp"):
-            raise ParameterError("quantity", self.quantity, "'crlb' or 'comp'")
+        if self.quantity not in ("crlb", "song", "comp"):
+            raise ParameterError("quantity", self.quantity, "'crlb', 'song' or 'comp'")
+        want = SongParams if self.quantity == "song" else MengParams
+        if not isinstance(self.params, want):
+            raise ParameterError("params", type(self.params).__name__,
+                                 f"a {want.__name__} for quantity {self.quantity!r}")
+        if self.quantity == "song" and self.params.tx_density != self.params.rx_density:
+            raise ParameterError("rx_density", self.params.rx_density,
+                                 f"= tx_density = {self.params.tx_density:g} m^-2 (TX and RX networks share a torus)")
         s(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         s(self, "points", check_int("points", self.points, ge=1))
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))
@@ -82,13 +93,23 @@ class TypicalKernel:
 
     @property
     def quantities(self) -> tuple[str, ...]:
-        pre = ("cov", "log") if self.quantity == "crlb" else ("cov", "rate")
+        pre = ("cov", "rate") if self.quantity == "comp" else ("cov", "log")
         return tuple(output_name(p, q) for q in PROCESSES for p in pre)
 
     def describe(self) -> dict[str, object]:
         return {"geometry": f"torus deployments of about {self.n_sites} sites, {self.points} uniform points each",
                 "processes": list(PROCESSES), "quantity": self.quantity, "n_bs": self.n_bs,
                 "sample": "mean over the points of one deployment (i.i.d. across deployments)"}
+
+    def _song(self, tx_dep, rx_dep, pts: np.ndarray) -> dict[str, np.ndarray]:
+        k = self.n_bs
+        tdx, tdy, _ = Nearest(tx_dep.bs, tx_dep.torus).query(pts, k)
+        rdx, rdy, _ = Nearest(rx_dep.bs, rx_dep.torus).query(pts, k)
+        txp = pts[:, None, :] + np.stack([tdx, tdy], -1)
+        rxp = pts[:, None, :] + np.stack([rdx, rdy], -1)
+        tr = song_crlb(txp, rxp, pts, self.params)  # type: ignore[arg-type]
+        with np.errstate(divide="ignore"):
+            return {"cov": (tr <= self.epsilon**2).astype(float), "log": np.log(tr)}
 
     def _values(self, dep, pts: np.ndarray) -> dict[str, np.ndarray]:
         p = self.params
@@ -115,13 +136,18 @@ class TypicalKernel:
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}
-        lam = self.params.bs_density
+        song = self.quantity == "song"
+        lam = self.params.tx_density if song else self.params.bs_density  # type: ignore[union-attr]
         for i in range(n):
             for proc in PROCESSES:
-                dep = generate(proc, lam, rng, n_sites=self.n_sites, hardcore=self.hardcore,
-                               sigma_rel=self.sigma_rel)
+                def draw(proc=proc):
+                    return generate(proc, lam, rng, n_sites=self.n_sites, hardcore=self.hardcore,
+                                    sigma_rel=self.sigma_rel)
+
+                dep = draw()
                 pts = rng.random((self.points, 2)) * dep.torus
-                for name, v in self._values(dep, pts).items():
+                values = self._song(dep, draw(), pts) if song else self._values(dep, pts)
+                for name, v in values.items():
                     out[output_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
         return out
 

@@ -1,12 +1,16 @@
 """Figure models for issue 17: localisation coverage and Poisson against regular networks.
 
-``typical-crlb``: Meng's CRLB with the N nearest BSs of a typical target on a PPP, a hexagonal
-lattice, a perturbed lattice and a Matern II hard-core network of the same density (torus
-deployments, :class:`isacnet.typical.TypicalKernel`): the localisation coverage
-P(CRLB <= epsilon^2) of each, the geometric-mean CRLB and its shift against the PPP [dB].
+``typical-crlb`` (``typical-crlb-geo``: the same, plotting the geometric means): Meng's CRLB
+with the N nearest BSs of a typical target on a PPP, a hexagonal lattice, a perturbed lattice
+and a Matern II hard-core network of the same density (torus deployments,
+:class:`isacnet.typical.TypicalKernel`): the localisation coverage P(CRLB <= epsilon^2) of each,
+the geometric-mean CRLB and its shift against the PPP [dB].
 
 ``typical-comp``: the CoMP power-sum rate (9) and coverage P(SIR > theta) of (8) of a typical user
 on the same networks, beside the PPP analysis (Theorem 2 re-derived, exact variant).
+
+``typical-song``: as ``typical-crlb`` for Song's CRLB (18) with the N nearest TXs and RXs (TX and
+RX networks independent deployments of the same process, equal densities).
 
 Register with ``MODELS.update(DEPLOY_MODELS)``.
 """
@@ -17,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..params import MengParams, check_int, check_real
+from ..params import MengParams, SongParams, check_int, check_real
 from ..typical import PROCESSES, TypicalKernel, output_name
 from .models import Model, Output
 
@@ -118,4 +122,7 @@ TYPICAL_COMP = Model(
     sweep_options=("n_bs", "threshold_db"),
 )
 
-DEPLOY_MODELS = {m.name: m for m in (TYPICAL_CRLB, TYPICAL_CRLB_GEO, TYPICAL_COMP)}
+TYPICAL_SONG = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-song", "params_cls": SongParams,
+                        "make_kernel": _kernel("song")})
+
+DEPLOY_MODELS = {m.name: m for m in (TYPICAL_CRLB, TYPICAL_CRLB_GEO, TYPICAL_SONG, TYPICAL_COMP)}
