@@ -212,14 +212,17 @@ def _read_geojson(path: Path) -> tuple[np.ndarray, list[str], str]:
         raise ParameterError("sites", "no features", "a GeoJSON FeatureCollection of Point features", where)
     xy, roles = [], []
     for i, f in enumerate(feats):
-        g = (f or {}).get("geometry") or {}
+        g = f.get("geometry") if isinstance(f, dict) else None
+        g = g if isinstance(g, dict) else {}
         c = g.get("coordinates")
         ok = g.get("type") == "Point" and isinstance(c, list) and len(c) >= 2
-        vals = [float(v) if isinstance(v, int | float) else math.nan for v in c[:2]] if ok else []
+        vals = [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+                for v in (c[:2] if isinstance(c, list) else [])]
         if not ok or not all(math.isfinite(v) for v in vals):
             raise ParameterError("sites", f"feature {i}: {g}", "a Point with finite [lon, lat]", where)
         xy.append(vals)
-        roles.append(str(((f.get("properties") or {}).get("role")) or "bs"))
+        props = f.get("properties") if isinstance(f, dict) else None
+        roles.append(str((props if isinstance(props, dict) else {}).get("role") or "bs"))
     return np.array(xy, dtype=float), roles, "lonlat"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .params import MengParams, ParameterError, SongParams, from_mapping
 
@@ -26,7 +27,7 @@ def run_map(sites: str | None, metric: str, out: Path, *, n: int = 8, resolution
     if metric not in METRICS:
         raise ParameterError("--metric", metric, f"one of {METRICS}")
     cls = SongParams if metric == "song-crlb" else MengParams
-    params = from_mapping(cls, sets or {}, where="--set")
+    params: Any = from_mapping(cls, sets or {}, where="--set")
     if sites is not None:
         dep = D.load_sites(sites)
     elif process is not None:

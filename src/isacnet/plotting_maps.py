@@ -34,7 +34,7 @@ def draw_map(ds: xr.Dataset, ax, variable: str = "crlb", *, log: bool | None = N
     from matplotlib.colors import LogNorm
 
     if variable not in ds:
-        raise KeyError(f"{variable!r} is not in the Dataset (variables: {sorted(ds.data_vars)})")
+        raise KeyError(f"{variable!r} is not in the Dataset (variables: {sorted(map(str, ds.data_vars))})")
     da = ds[variable]
     if "threshold_db" in da.dims:
         da = da.isel(threshold_db=threshold_index)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class TypicalKernel:
         Matern II: lambda_b pi r^2; perturbed lattice: sigma / spacing.
     """
 
-    params: MengParams | SongParams
+    params: Any  # MengParams, or SongParams for quantity 'song'
     quantity: str = "crlb"
     n_bs: int = 8
     epsilon: float = 100.0
@@ -82,9 +83,10 @@ class TypicalKernel:
         if not isinstance(self.params, want):
             raise ParameterError("params", type(self.params).__name__,
                                  f"a {want.__name__} for quantity {self.quantity!r}")
-        if self.quantity == "song" and self.params.tx_density != self.params.rx_density:
-            raise ParameterError("rx_density", self.params.rx_density,
-                                 f"= tx_density = {self.params.tx_density:g} m^-2 (TX and RX networks share a torus)")
+        sp: Any = self.params
+        if self.quantity == "song" and sp.tx_density != sp.rx_density:
+            raise ParameterError("rx_density", sp.rx_density,
+                                 f"= tx_density = {sp.tx_density:g} m^-2 (TX and RX networks share a torus)")
         s(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         s(self, "points", check_int("points", self.points, ge=1))
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))

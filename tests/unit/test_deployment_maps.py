@@ -284,3 +284,16 @@ def test_map_command_writes_files(tmp_path):
         assert ds.crlb.shape == (40, 40) and ds.x.attrs["units"] == "m" and ds.attrs["n_sites"] == 36
     assert (tmp_path / "map-crlb.png").stat().st_size > 0
     assert run_cli(["map", "--sites", sites, "-n", "99", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("doc", ['{"type": "FeatureCollection", "features": [1, 2]}',
+                                 '{"type": "FeatureCollection", "features": []}',
+                                 '{"features": [{"geometry": {"type": "Point", "coordinates": [null, 1]}}]}',
+                                 '[1, 2', '{"type": "FeatureCollection", "features": '
+                                 '[{"geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}]}'])
+def test_bad_geojson(tmp_path, doc):
+    f = tmp_path / "bad.geojson"
+    f.write_text(doc)
+    with pytest.raises(ParameterError) as e:
+        D.load_sites(f)
+    assert str(f) in str(e.value)
