@@ -297,3 +297,44 @@ def test_bad_geojson(tmp_path, doc):
     with pytest.raises(ParameterError) as e:
         D.load_sites(f)
     assert str(f) in str(e.value)
+
+
+def test_delay_aoa_map_equals_per_layout():
+    from isacnet.estimation.model import crlb_delay_aoa
+
+    ps = SongParams()
+    rng = np.random.default_rng(8)
+    dep = D.from_array(rng.uniform(0, 200, (15, 2)))
+    ds = maps.song_crlb_map(dep, ps, (4, 3), n_tx=5, n_rx=5, aoa=True)
+    pts = _grid_points(ds)
+    for j, i in ((0, 0), (1, 2), (2, 3)):
+        pt = pts[j, i]
+        near = dep.bs[np.argsort(np.hypot(*(dep.bs - pt).T))[:5]]
+        assert ds.crlb_delay_aoa.values[j, i] == pytest.approx(float(crlb_delay_aoa(near, near, pt, ps)), rel=1e-10)
+        assert ds.crlb_delay_aoa.values[j, i] <= ds.crlb.values[j, i]  # more information, lower bound
+
+
+def test_maps_invariant_under_translation_and_quarter_turn():
+    p = MengParams()
+    bs = np.random.default_rng(12).uniform(0, 3000, (25, 2))
+    region = (500.0, 2500.0, 400.0, 2400.0)
+    a = maps.meng_crlb_map(D.from_array(bs), p, 4, 9, region)
+    shift = np.array([1e4, -2e4])
+    b = maps.meng_crlb_map(D.from_array(bs + shift), p, 4, 9,
+                           (region[0] + shift[0], region[1] + shift[0], region[2] + shift[1], region[3] + shift[1]))
+    np.testing.assert_allclose(b.crlb, a.crlb, rtol=1e-9)
+    # (x, y) -> (y, x) is a reflection: the CRLB's trace is unchanged, the map transposed
+    c = maps.meng_crlb_map(D.from_array(bs[:, ::-1]), p, 4, 9, (region[2], region[3], region[0], region[1]))
+    np.testing.assert_allclose(c.crlb.values.T, a.crlb.values, rtol=1e-9)
+
+
+def test_heatmaps_of_every_map(tmp_path):
+    from isacnet.plotting_maps import save_map
+
+    p = MengParams()
+    dep = D.generate("hexagonal", 1e-6, 3, n_sites=64)
+    for ds, name in ((maps.meng_crlb_map(dep, p, 4, 24), "crlb"),
+                     (maps.comp_map(dep, p, 2, 12, thresholds_db=(0.0, 5.0), k_nearest=16), "comp"),
+                     (maps.song_crlb_map(dep, SongParams(), 12, n_tx=4, n_rx=4, aoa=True), "song")):
+        out = save_map(ds, tmp_path / f"{name}.png")
+        assert out.stat().st_size > 1000
