@@ -17,8 +17,13 @@ Laplace transforms and the characteristic function of S - theta I are products o
 
 Both are 1-D integrals in log z (log t), evaluated with a fixed composite Gauss-Legendre rule on a
 per-point range [lo, hi] chosen so that the neglected ends are below 1e-10; vectorised over points.
-The joint-transmission model enters only through the per-BS factors (``jt``; "power-sum" is the
-paper's non-coherent model); other models of :mod:`isacnet.comm` plug in as further factor sets.
+Joint-transmission models (``jt``) are entries of :data:`JT_MODELS`: a name mapped to a pair of
+functions ``(rate, coverage)`` with the signatures of :func:`power_sum_rate` and
+:func:`power_sum_coverage`; :func:`isacnet.maps.comp_map` looks the model up there. "power-sum"
+(the paper's non-coherent (8)) is the one implemented. A model whose signal is again a sum of
+independent per-BS terms reuses the two integrals with other per-BS factors; coherent joint
+transmission (|sum_k sqrt(w_k) h_k|^2) is not such a sum and would need its own closed form or a
+Monte Carlo over fading.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ import numpy as np
 
 from .params import ParameterError
 
-JT_MODELS = ("power-sum",)
-"""Joint-transmission models with closed-form fading averages here (more can be registered)."""
+JT_MODELS: dict = {}
+"""name -> (rate function, coverage function); filled at the end of this module."""
 
 _GL_ORDER = 8
 _END_TOL = 1e-10
@@ -68,7 +73,7 @@ def _upper_log(wi: np.ndarray, c0: np.ndarray, m: int, tail: np.ndarray, target:
 
 def _check(w: np.ndarray, L: int, m: int, pc: float, kappa: float, tail, jt: str):
     if jt not in JT_MODELS:
-        raise ParameterError("jt", jt, f"one of {JT_MODELS} (the paper's non-coherent power sum)")
+        raise ParameterError("jt", jt, f"one of {sorted(JT_MODELS)} (the paper's non-coherent power sum)")
     w = np.asarray(w, dtype=float)
     if w.ndim != 2 or w.shape[1] < L or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ParameterError("w", f"array of shape {w.shape}", f"finite path gains > 0 of shape (n, K), K >= L = {L}")
@@ -164,3 +169,6 @@ def power_sum_coverage(w, L: int, m: int, pc: float, kappa: float, theta, tail=0
     phi = np.exp(log_mag + 1j * phase) * np.prod(mix, axis=2)
     integral = (phi.imag * uw[None, :]).sum(axis=1) * (x_hi - x_lo)
     return np.clip(0.5 + integral / math.pi, 0.0, 1.0)
+
+
+JT_MODELS["power-sum"] = (power_sum_rate, power_sum_coverage)

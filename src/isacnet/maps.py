@@ -377,15 +377,19 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
     k_nearest : int, optional
         BSs with fading (default min(max(64, 4 L), n_sites)); the others by their mean.
     jt : str
-        Joint-transmission model; "power-sum" (the paper's (8)) is the one implemented.
+        Joint-transmission model, a key of :data:`isacnet.comp_given.JT_MODELS`; "power-sum" (the
+        paper's (8)) is the one implemented.
 
     Returns
     -------
     Dataset with ``rate_nats`` [nats/s/Hz], ``rate_bits`` [bit/s/Hz], ``coverage`` (threshold, y, x),
     ``sir_mean_db`` = 10 log10(E[S] / E[I]) [dB], ``excluded``.
     """
-    from .comp_given import power_sum_coverage, power_sum_rate
+    from .comp_given import JT_MODELS
 
+    if jt not in JT_MODELS:
+        raise ParameterError("jt", jt, f"one of {sorted(JT_MODELS)}")
+    rate_fn, cov_fn = JT_MODELS[jt]
     L = _check_count(L, deployment.n_sites, "L", deployment, "BSs")
     if kappa_c is None:
         from .analysis.meng_sensing import kappa_c as _kc
@@ -411,7 +415,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         w = dist[ok] ** (-a)
         T = _tail_interference(deployment, pts[ok], dist[ok], a)
         r = np.full(len(pts), np.nan)
-        r[ok] = power_sum_rate(w, L, m, pc, kap, T, jt=jt)
+        r[ok] = rate_fn(w, L, m, pc, kap, T, jt=jt)
         rate[sl] = r
         s = np.full(len(pts), np.nan)
         es = pc * m * (w[:, 0] + kap * w[:, 1:L].sum(axis=1))
@@ -421,7 +425,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         sir[sl] = s
         for j, t in enumerate(ths):
             c = np.full(len(pts), np.nan)
-            c[ok] = power_sum_coverage(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, jt=jt)
+            c[ok] = cov_fn(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, jt=jt)
             cov[j, sl] = c
         excl[sl] = bad
     shape = (len(ths), y.size, x.size)
