@@ -166,6 +166,11 @@ def _dataset(x, y, values: dict, dep: Deployment, attrs: dict, excluded: np.ndar
     ds = xr.Dataset(data, coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})})
     ds["site_x"] = ("site", dep.bs[:, 0], {"units": "m"})
     ds["site_y"] = ("site", dep.bs[:, 1], {"units": "m"})
+    for role in ("tx", "rx"):  # Song's TX and RX sets, where given apart from the BSs
+        a = getattr(dep, role)
+        if a is not None:
+            ds[f"{role}_x"] = (role, a[:, 0], {"units": "m"})
+            ds[f"{role}_y"] = (role, a[:, 1], {"units": "m"})
     ds.attrs.update(dep.attrs() | attrs | {"n_excluded": int(np.count_nonzero(excluded))})
     return ds
 

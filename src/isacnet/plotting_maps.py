@@ -53,8 +53,15 @@ def draw_map(ds: xr.Dataset, ax, variable: str = "crlb", *, log: bool | None = N
     cb = ax.figure.colorbar(im, ax=ax)
     cb.set_label(label, fontsize=8)
     if markers:
-        ax.plot(ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none",
-                label="BS")
+        if "tx_x" in ds or "rx_x" in ds:
+            for role, mk in (("tx", "^"), ("rx", "s")):
+                if f"{role}_x" in ds:
+                    ax.plot(ds[f"{role}_x"].values, ds[f"{role}_y"].values, mk, ms=4, mfc="white", mec="black",
+                            mew=0.7, ls="none", label=role.upper())
+            ax.legend(fontsize=6, loc="upper right")
+        else:
+            ax.plot(ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none",
+                    label="BS")
         ax.set_xlim(x.min(), x.max())
         ax.set_ylim(y.min(), y.max())
     ax.set_xlabel("x [m]")

@@ -89,6 +89,7 @@ def test_song_map_equals_per_layout():
     rng = np.random.default_rng(7)
     dep = D.from_array(rng.uniform(0, 300, (20, 2)), tx=rng.uniform(0, 300, (12, 2)), rx=rng.uniform(0, 300, (9, 2)))
     ds = maps.song_crlb_map(dep, ps, (5, 4), n_tx=6, n_rx=None)
+    assert ds.tx_x.size == 12 and ds.rx_y.size == 9
     pts = _grid_points(ds)
     for j in range(pts.shape[0]):
         for i in range(pts.shape[1]):
@@ -335,6 +336,8 @@ def test_heatmaps_of_every_map(tmp_path):
     dep = D.generate("hexagonal", 1e-6, 3, n_sites=64)
     for ds, name in ((maps.meng_crlb_map(dep, p, 4, 24), "crlb"),
                      (maps.comp_map(dep, p, 2, 12, thresholds_db=(0.0, 5.0), k_nearest=16), "comp"),
-                     (maps.song_crlb_map(dep, SongParams(), 12, n_tx=4, n_rx=4, aoa=True), "song")):
+                     (maps.song_crlb_map(dep, SongParams(), 12, n_tx=4, n_rx=4, aoa=True), "song"),
+                     (maps.song_crlb_map(D.from_array(dep.bs, tx=dep.bs[::2], rx=dep.bs[1::2]), SongParams(), 12,
+                                         n_tx=4, n_rx=4), "song-sets")):
         out = save_map(ds, tmp_path / f"{name}.png")
         assert out.stat().st_size > 1000
