@@ -172,11 +172,17 @@ def _split_roles(xy: np.ndarray, roles: list[str], where: str):
     return bs, tx, rx
 
 
-def _read_csv(path: Path) -> tuple[np.ndarray, list[str], str]:
-    """Positions (n, 2), roles and the coordinate kind ("xy" or "lonlat") of a CSV site file."""
+def _read_csv(path: Path) -> tuple[np.ndarray, list[str], str, list[int]]:
+    """Positions (n, 2), roles, the coordinate kind ("xy" or "lonlat") and the file line of each site."""
     where = str(path)
-    with path.open(newline="") as f:
-        rows = list(csv.reader(line for line in f if line.strip() and not line.lstrip().startswith("#")))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            numbered = [(i, line) for i, line in enumerate(f, start=1)
+                        if line.strip() and not line.lstrip().startswith("#")]
+    except UnicodeDecodeError:
+        raise ParameterError("sites", "undecodable bytes", "a UTF-8 text CSV file", where) from None
+    rows = list(csv.reader(line for _, line in numbered))
+    lines = [i for i, _ in numbered]
     if not rows:
         raise ParameterError("sites", "an empty file", "a CSV with a header row x,y or lon,lat", where)
     head = [h.strip().lower() for h in rows[0]]
@@ -186,7 +192,7 @@ def _read_csv(path: Path) -> tuple[np.ndarray, list[str], str]:
     cols = [head.index(c) for c in (("x", "y") if kind == "xy" else ("lon", "lat"))]
     role_col = head.index("role") if "role" in head else None
     xy, roles = [], []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in zip(lines[1:], rows[1:], strict=True):
         try:
             vals = [float(row[c]) for c in cols]
         except (ValueError, IndexError):
@@ -197,14 +203,16 @@ def _read_csv(path: Path) -> tuple[np.ndarray, list[str], str]:
         roles.append(row[role_col] if role_col is not None and role_col < len(row) else "bs")
     if not xy:
         raise ParameterError("sites", "no site rows", "at least one site", where)
-    return np.array(xy, dtype=float), roles, kind
+    return np.array(xy, dtype=float), roles, kind, lines[1:]
 
 
-def _read_geojson(path: Path) -> tuple[np.ndarray, list[str], str]:
+def _read_geojson(path: Path) -> tuple[np.ndarray, list[str], str, list[int]]:
     """Point features of a GeoJSON FeatureCollection (lon/lat, RFC 7946) and their "role"."""
     where = str(path)
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ParameterError("sites", "undecodable bytes", "a UTF-8 GeoJSON file", where) from None
     except json.JSONDecodeError as exc:
         raise ParameterError("sites", f"invalid JSON ({exc.msg}, line {exc.lineno})", "a GeoJSON file", where) from None
     feats = doc.get("features", [doc] if doc.get("type") == "Feature" else None) if isinstance(doc, dict) else None
@@ -223,7 +231,18 @@ def _read_geojson(path: Path) -> tuple[np.ndarray, list[str], str]:
         xy.append(vals)
         props = f.get("properties") if isinstance(f, dict) else None
         roles.append(str((props if isinstance(props, dict) else {}).get("role") or "bs"))
-    return np.array(xy, dtype=float), roles, "lonlat"
+    return np.array(xy, dtype=float), roles, "lonlat", list(range(len(xy)))
+
+
+def _check_duplicates(xy: np.ndarray, roles: list[str], lines: list[int], unit: str, where: str) -> None:
+    """One error naming the file lines of the first site given twice with the same role."""
+    seen: dict[tuple, int] = {}
+    for (x, y), r, ln in zip(xy.tolist(), roles, lines, strict=True):
+        key = (x, y, r.strip().lower() or "bs")
+        if key in seen:
+            raise ParameterError("sites", f"duplicate site ({x:g}, {y:g}) at {unit}s {seen[key]} and {ln}",
+                                 "distinct positions for each role", where)
+        seen[key] = ln
 
 
 def load_sites(path: str | Path, coordinates: str = "auto") -> Deployment:
@@ -253,7 +272,9 @@ def load_sites(path: str | Path, coordinates: str = "auto") -> Deployment:
     if coordinates not in ("auto", "xy", "lonlat"):
         raise ParameterError("coordinates", coordinates, "'auto', 'xy' or 'lonlat'")
     suffix = p.suffix.lower()
-    xy, roles, kind = _read_geojson(p) if suffix in (".geojson", ".json") else _read_csv(p)
+    geo = suffix in (".geojson", ".json")
+    xy, roles, kind, lines = _read_geojson(p) if geo else _read_csv(p)
+    _check_duplicates(xy, roles, lines, "feature" if geo else "line", str(p))
     if coordinates != "auto":
         kind = coordinates
     origin = None

@@ -223,7 +223,8 @@ def test_csv_and_geojson(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [("x,y\n0,0\nnan,1\n", "line 3"), ("x,y\n0,0\n0,0\n", "duplicate"), ("a,b\n0,0\n", "header"),
-     ("x,y,role\n0,0,foo\n", "role"), ("x,y\n0,zero\n", "line 2")],
+     ("x,y,role\n0,0,foo\n", "role"), ("x,y\n0,zero\n", "line 2"),
+     ("# c\nx,y\n# c\n1,2\n3,4\n1,2\n", "lines 4 and 6"), ("x,y\n1,2\n\n# c\n5,inf\n", "line 5")],
 )
 def test_bad_site_files(tmp_path, text, match):
     f = tmp_path / "bad.csv"
@@ -341,3 +342,16 @@ def test_heatmaps_of_every_map(tmp_path):
                                          n_tx=4, n_rx=4), "song-sets")):
         out = save_map(ds, tmp_path / f"{name}.png")
         assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("metric, var", [("song-crlb", "crlb"), ("coverage", "coverage"), ("rate", "rate_bits")])
+def test_map_command_generated_networks(tmp_path, metric, var):
+    from isacnet.cli import run_cli
+
+    args = ["map", "--process", "hexagonal", "--metric", metric, "-n", "2", "--resolution", "8",
+            "--threshold-db", "3", "--out", str(tmp_path)]
+    assert run_cli(args) == 0
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / f"map-{metric}.nc", engine="h5netcdf") as ds:
+        assert var in ds and np.isfinite(ds[var].values).all()
