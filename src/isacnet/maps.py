@@ -388,9 +388,11 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
     Returns
     -------
     Dataset with ``rate_nats`` [nats/s/Hz], ``rate_bits`` [bit/s/Hz], ``coverage`` (threshold, y, x),
-    ``sir_mean_db`` = 10 log10(E[S] / E[I]) [dB], ``excluded``.
+    ``sir_mean_db`` = 10 log10(E[S] / E[I]) [dB], ``excluded``; attrs ``coverage_quad_err_max``
+    (largest estimated quadrature error) and ``coverage_unconverged`` (points above the tolerance
+    :data:`isacnet.comp_given.COVERAGE_TOL` after the most panels).
     """
-    from .comp_given import JT_MODELS
+    from .comp_given import COVERAGE_TOL, JT_MODELS
 
     if jt not in JT_MODELS:
         raise ParameterError("jt", jt, f"one of {sorted(JT_MODELS)}")
@@ -413,6 +415,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
     cov = np.full((len(ths), n), np.nan)
     excl = np.zeros(n, dtype=bool)
     m, pc, a = params.n_tx_antennas - 1, params.comm_power_fraction, params.alpha
+    qerr, unconverged = 0.0, 0
     for sl, pts in _chunks(x, y, 1024):
         _, _, dist = near.query(pts, K)
         bad = dist[:, 0] < dmin
@@ -430,8 +433,10 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         sir[sl] = s
         for j, t in enumerate(ths):
             c = np.full(len(pts), np.nan)
-            c[ok] = cov_fn(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, jt=jt)
+            c[ok], e = cov_fn(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, jt=jt, return_error=True)
             cov[j, sl] = c
+            qerr = max(qerr, float(e.max(initial=0.0)))
+            unconverged += int(np.count_nonzero(e > COVERAGE_TOL))
         excl[sl] = bad
     shape = (len(ths), y.size, x.size)
     ds = _dataset(x, y, {
@@ -440,7 +445,8 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         "sir_mean_db": (sir, {"units": "dB", "long_name": "E[S] / E[I]"}),
     }, deployment, {"model": "meng-comp", "L": L, "kappa_c": kap, "k_nearest": K, "jt": jt,
                     "equation": "Meng (8)-(9), paper's gain laws", "min_distance_m": dmin,
-                    "fading_average": "closed form (1-D Gauss-Legendre in log z)"}, excl)
+                    "fading_average": "closed form (1-D Gauss-Legendre in log z)",
+                    "coverage_quad_err_max": qerr, "coverage_unconverged": unconverged}, excl)
     ds["coverage"] = (("threshold_db", "y", "x"), cov.reshape(shape),
                       {"units": "", "long_name": "P(SIR > threshold)"})
     ds = ds.assign_coords(threshold_db=("threshold_db", np.array(ths), {"units": "dB"}))
