@@ -407,6 +407,25 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
                    f"CRLB geometric mean = {est['geo_mean']}, P(cannot localise) = {est['singular'].mean:.3g}")
 
 
+@main.command("map")
+@click.option("--sites", type=click.Path(dir_okay=False), default=None, help="CSV (x,y or lon,lat) or GeoJSON.")
+@click.option("--process", default=None, help="Instead of --sites: ppp, hexagonal, square, perturbed, matern-ii.")
+@click.option("--metric", default="crlb", show_default=True, help="crlb, song-crlb, rate or coverage.")
+@click.option("-n", "n", type=int, default=8, show_default=True, help="N (crlb), L (rate, coverage), TXs/RXs.")
+@click.option("--resolution", type=int, default=256, show_default=True, help="Grid points per axis.")
+@click.option("--threshold-db", "thresholds", type=float, multiple=True, default=(0.0,), help="SIR threshold(s).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (SI units).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="isacnet-map", show_default=True)
+def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out):
+    """A map of the CRLB, CoMP rate or coverage over a deployment (isacnet.maps)."""
+    from .map_command import run_map
+
+    nc, png = run_map(sites, metric, Path(out), n=n, resolution=resolution, sets=_parse_sets(sets),
+                      process=process, seed=seed, thresholds_db=thresholds)
+    click.echo(f"wrote {nc} and {png}")
+
+
 _STATE: dict[str, Path] = {}
 
 

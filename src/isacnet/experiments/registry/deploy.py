@@ -1,0 +1,128 @@
+"""Figure models for issue 17: localisation coverage and Poisson against regular networks.
+
+``typical-crlb`` (``typical-crlb-geo``: the same, plotting the geometric means): Meng's CRLB
+with the N nearest BSs of a typical target on a PPP, a hexagonal lattice, a perturbed lattice
+and a Matern II hard-core network of the same density (torus deployments,
+:class:`isacnet.typical.TypicalKernel`): the localisation coverage P(CRLB <= epsilon^2) of each,
+the geometric-mean CRLB and its shift against the PPP [dB].
+
+``typical-comp``: the CoMP power-sum rate (9) and coverage P(SIR > theta) of (8) of a typical user
+on the same networks, beside the PPP analysis (Theorem 2 re-derived, exact variant).
+
+``typical-song``: as ``typical-crlb`` for Song's CRLB (18) with the N nearest TXs and RXs (TX and
+RX networks independent deployments of the same process, equal densities).
+
+Merged into the registry by :mod:`isacnet.experiments.registry` (``MODELS`` below).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ...params import MengParams, SongParams, check_int, check_real
+from ...typical import PROCESSES, TypicalKernel, output_name
+from ._model import Model, Output
+
+_LABEL = {"ppp": "PPP", "hexagonal": "hexagonal lattice", "perturbed": "perturbed lattice",
+          "matern-ii": "Matern II hard-core"}
+_OPTIONS = {
+    "n_bs": (lambda n, v: check_int(n, v, ge=1), 8),
+    "epsilon": (lambda n, v: check_real(n, v, gt=0.0), 100.0),
+    "threshold_db": (lambda n, v: check_real(n, v), 0.0),
+    "points": (lambda n, v: check_int(n, v, ge=1), 32),
+    "n_sites": (lambda n, v: check_int(n, v, ge=64), 400),
+    "hardcore": (lambda n, v: check_real(n, v, gt=0.0, lt=1.0), 0.5),
+    "sigma_rel": (lambda n, v: check_real(n, v, ge=0.0), 0.25),
+}
+
+
+def _kernel(quantity: str):
+    def make(params: MengParams, opts: Mapping[str, Any]) -> TypicalKernel:
+        return TypicalKernel(params, quantity, **{k: opts[k] for k in _OPTIONS})
+
+    return make
+
+
+def _crlb_derived(ests: dict, kernel) -> dict:
+    """Geometric means exp(E log CRLB) (delta-method CI) and their shift against the PPP [dB]."""
+    from ..simulation.estimate import Estimate
+
+    out = dict(ests)
+    c = 10.0 / math.log(10.0)
+    ref = ests[output_name("log", "ppp")]
+    for proc in PROCESSES:
+        lg = ests[output_name("log", proc)]
+        g = math.exp(lg.mean) if lg.n else math.nan
+        out[output_name("geo", proc)] = Estimate(g, g * lg.stderr, lg.n, lg.n_posinf, lg.n_neginf, lg.n_nan)
+        if proc != "ppp":
+            s = c * (lg.mean - ref.mean)
+            se = c * math.hypot(lg.stderr, ref.stderr)  # independent deployments of each process
+            out[output_name("shift_db", proc)] = Estimate(s, se, lg.n, 0, 0, 0)
+    return out
+
+
+def _comp_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
+    from ..analysis.meng_rate import rate
+
+    return {"rate_ppp_theorem2": float(rate(opts["n_bs"], params, unit="nats"))}
+
+
+_CRLB_OUT = tuple(
+    o
+    for proc in PROCESSES
+    for o in (
+        Output(output_name("cov", proc), f"P(CRLB <= epsilon^2), {_LABEL[proc]} (Monte Carlo)", "",
+               _LABEL[proc], _LABEL[proc]),
+        Output(output_name("geo", proc), f"geometric-mean CRLB, {_LABEL[proc]} (Monte Carlo)", "m^2",
+               _LABEL[proc], _LABEL[proc]),
+        Output(output_name("log", proc), f"E[ln CRLB / m^2], {_LABEL[proc]}", "", "", ""),
+    )
+) + tuple(
+    Output(output_name("shift_db", p), f"geometric-mean CRLB of the {_LABEL[p]} over the PPP's", "dB", "", _LABEL[p])
+    for p in PROCESSES[1:]
+)
+
+TYPICAL_CRLB = Model(
+    name="typical-crlb",
+    params_cls=MengParams,
+    options=_OPTIONS,
+    make_kernel=_kernel("crlb"),
+    closed_forms=lambda params, opts: {},
+    mc_outputs=_CRLB_OUT,
+    closed_outputs=(),
+    plotted=tuple(output_name("cov", p) for p in PROCESSES),
+    sweep_options=("n_bs", "epsilon"),
+    derived=_crlb_derived,
+)
+
+TYPICAL_CRLB_GEO = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-crlb-geo",
+                            "plotted": tuple(output_name("geo", p) for p in PROCESSES)})
+
+TYPICAL_COMP = Model(
+    name="typical-comp",
+    params_cls=MengParams,
+    options=_OPTIONS,
+    make_kernel=_kernel("comp"),
+    closed_forms=_comp_closed,
+    mc_outputs=tuple(
+        o
+        for proc in PROCESSES
+        for o in (
+            Output(output_name("rate", proc), f"CoMP rate E ln(1 + SIR), {_LABEL[proc]} (Monte Carlo)",
+                   "nats/s/Hz", _LABEL[proc], _LABEL[proc]),
+            Output(output_name("cov", proc), f"P(SIR > threshold), {_LABEL[proc]} (Monte Carlo)", "",
+                   _LABEL[proc], _LABEL[proc]),
+        )
+    ),
+    closed_outputs=(Output("rate_ppp_theorem2", "PPP analysis: Theorem 2 re-derived (exact)", "nats/s/Hz",
+                           "PPP analysis, Theorem 2", "PPP analysis (Theorem 2)"),),
+    plotted=tuple(output_name("rate", p) for p in PROCESSES) + ("rate_ppp_theorem2",),
+    sweep_options=("n_bs", "threshold_db"),
+)
+
+TYPICAL_SONG = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-song", "params_cls": SongParams,
+                        "make_kernel": _kernel("song")})
+
+MODELS = DEPLOY_MODELS = {m.name: m for m in (TYPICAL_CRLB, TYPICAL_CRLB_GEO, TYPICAL_SONG, TYPICAL_COMP)}

@@ -1,0 +1,96 @@
+"""Heatmaps of map Datasets (:mod:`isacnet.maps`): log colour scale, colourbar, BS markers, units.
+
+Reads Datasets only (no computing module is imported), like :mod:`isacnet.plotting`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+LOG_VARIABLES = ("crlb", "rmse_bound", "crlb_delay_aoa")
+"""Variables drawn on a logarithmic colour scale by default (they span decades)."""
+
+
+def draw_map(ds: xr.Dataset, ax, variable: str = "crlb", *, log: bool | None = None, threshold_index: int = 0,
+             markers: bool = True, cmap: str = "viridis"):
+    """Draw one map variable as a heatmap on ``ax``; returns the colourbar's mappable.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A map from :mod:`isacnet.maps` (coords x, y [m]; site_x, site_y).
+    variable : str
+        A variable of ``ds`` with dims (y, x), or ``coverage`` (threshold_db, y, x).
+    log : bool, optional
+        Logarithmic colour scale (default: for :data:`LOG_VARIABLES`).
+    threshold_index : int
+        Which threshold of ``coverage`` to draw.
+    markers : bool
+        Mark the BS sites (and Song TXs/RXs where present).
+    """
+    from matplotlib.colors import LogNorm
+
+    if variable not in ds:
+        raise KeyError(f"{variable!r} is not in the Dataset (variables: {sorted(map(str, ds.data_vars))})")
+    da = ds[variable]
+    if "threshold_db" in da.dims:
+        da = da.isel(threshold_db=threshold_index)
+    z = np.asarray(da.values, dtype=float)
+    use_log = (variable in LOG_VARIABLES) if log is None else log
+    finite = z[np.isfinite(z) & (z > 0)] if use_log else z[np.isfinite(z)]
+    norm = None
+    if use_log and finite.size:
+        norm = LogNorm(vmin=float(finite.min()), vmax=float(finite.max()))
+    x, y = ds.x.values, ds.y.values
+    im = ax.pcolormesh(x, y, np.ma.masked_invalid(z), shading="nearest", cmap=cmap, norm=norm)
+    units = da.attrs.get("units", "")
+    label = da.attrs.get("long_name", variable) + (f" [{units}]" if units else "")
+    if "threshold_db" in ds[variable].dims:
+        label += f", threshold {float(ds.threshold_db[threshold_index]):g} dB"
+    cb = ax.figure.colorbar(im, ax=ax)
+    cb.set_label(label, fontsize=8)
+    if markers:
+        if "tx_x" in ds or "rx_x" in ds:
+            for role, mk in (("tx", "^"), ("rx", "s")):
+                if f"{role}_x" in ds:
+                    ax.plot(ds[f"{role}_x"].values, ds[f"{role}_y"].values, mk, ms=4, mfc="white", mec="black",
+                            mew=0.7, ls="none", label=role.upper())
+            ax.legend(fontsize=6, loc="upper right")
+        else:
+            ax.plot(ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none",
+                    label="BS")
+        ax.set_xlim(x.min(), x.max())
+        ax.set_ylim(y.min(), y.max())
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.set_aspect("equal")
+    ax.set_title(f"{ds.attrs.get('deployment_source', '')}", fontsize=8)
+    return im
+
+
+def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None = None, **kwargs) -> Path:
+    """Draw ``variables`` (default: the map's main ones) side by side into a PNG, written atomically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .experiments.store import atomic_write
+
+    if variables is None:
+        variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_bits", "coverage") if v in ds)
+    n = len(variables)
+    fig = Figure(figsize=(5.6 * n, 4.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, n, squeeze=False).ravel()
+    for ax, v in zip(axes, variables, strict=True):
+        draw_map(ds, ax, v, **kwargs)
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    meta = ", ".join(f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
+                     if k in ds.attrs)
+    fig.suptitle(f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
+                 f"{ds.attrs.get('min_distance_m', '')} m of a site excluded", fontsize=8)
+    return atomic_write(Path(path), lambda t: fig.savefig(t, dpi=130, format="png"))

@@ -1,0 +1,58 @@
+"""Torus typical-point kernels (isacnet.typical): their PPP curves against ordered sampling / the rate kernel."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from isacnet.params import MengParams, SongParams
+from isacnet.typical import TypicalKernel
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> None:
+    se = math.hypot(a.std(ddof=1) / math.sqrt(a.size), b.std(ddof=1) / math.sqrt(b.size))
+    assert abs(a.mean() - b.mean()) <= 4 * se, (a.mean(), b.mean(), se)
+
+
+@pytest.mark.slow
+def test_typical_crlb_ppp_matches_ordered_sampling():
+    from isacnet.simulation.meng import MengCrlbKernel
+
+    p = MengParams()
+    t = TypicalKernel(p, "crlb", 6, epsilon=100.0, points=16)(np.random.default_rng(3), 150)
+    ref = MengCrlbKernel(p, 6, thresholds=(100.0**2,))(np.random.default_rng(4), 100_000)
+    _close(t["cov_ppp"], ref["cdf_0"])
+    _close(t["log_ppp"], ref["log_crlb"])
+
+
+@pytest.mark.slow
+def test_typical_song_ppp_matches_ordered_sampling():
+    """Song CRLB with the 4 nearest TXs and RXs: torus PPP against ordered PPP layouts of 4 + 4 points."""
+    from isacnet.geometry import ordered_ppp
+    from isacnet.sensing import song_crlb
+
+    p = SongParams()
+    t = TypicalKernel(p, "song", 4, epsilon=0.03, points=16)(np.random.default_rng(5), 150)
+    rng = np.random.default_rng(6)
+    n = 50_000
+    _, tx = ordered_ppp(rng, n, 4, p.tx_density)
+    _, rx = ordered_ppp(rng, n, 4, p.rx_density)
+    tr = song_crlb(tx, rx, np.zeros(2), p)
+    _close(t["cov_ppp"], (tr <= 0.03**2).astype(float))
+    _close(t["log_ppp"], np.log(tr))
+
+
+@pytest.mark.slow
+def test_typical_comp_ppp_matches_rate_kernel():
+    from isacnet.analysis.meng_sensing import kappa_c
+    from isacnet.simulation.meng_rate import MengRateKernel
+
+    p = MengParams()
+    L = 3
+    t = TypicalKernel(p, "comp", L, threshold_db=0.0, points=8)(np.random.default_rng(7), 60)
+    k = MengRateKernel(p, L, kappa_c=float(kappa_c(p.resource_blocks, p.mu_c, L)))
+    ref = k(np.random.default_rng(8), 100_000)
+    _close(t["rate_ppp"], ref["rate_nats"])
+    _close(t["cov_ppp"], (ref["sir_db"] > 0.0).astype(float))
