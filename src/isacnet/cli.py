@@ -187,8 +187,13 @@ def list_figures() -> None:
     """List the figures `reproduce` knows."""
     from .experiments.spec import builtin_specs
 
-    for s in builtin_specs().values():
-        click.echo(f"{s.id:<14} {s.group or '':<11} {s.title}")
+    specs = list(builtin_specs().values())
+    wid = max(len("FIGURE"), *(len(s.id) for s in specs))
+    wgr = max(len("GROUP"), *(len(s.group or "-") for s in specs))
+    click.echo(f"{'FIGURE':<{wid}}  {'GROUP':<{wgr}}  TITLE")
+    for s in specs:
+        title = s.title.replace("$", "").replace("\\", "")  # mathtext is for figures, not terminals
+        click.echo(f"{s.id:<{wid}}  {s.group or '-':<{wgr}}  {title}")
 
 
 def _backend_options(f):
@@ -437,7 +442,7 @@ def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess 
     raise Terminated()
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

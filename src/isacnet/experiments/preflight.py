@@ -83,8 +83,8 @@ def layout_points(kernel: Any) -> tuple[float, str | None]:
     radius = getattr(kernel, "window_radius", None)
     params = getattr(kernel, "params", None)
     if radius is not None and params is not None:
-        dens = [getattr(params, d, None) for d in ("tx_density", "rx_density", "bs_density")]
-        dens = [float(d) for d in dens if isinstance(d, int | float)]
+        dens_any = [getattr(params, d, None) for d in ("tx_density", "rx_density", "bs_density")]
+        dens = [float(d) for d in dens_any if isinstance(d, int | float)]
         if dens:
             with np.errstate(over="ignore"):
                 mean = float(np.pi * max(dens) * np.float64(radius) ** 2)

@@ -194,5 +194,8 @@ td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}img{{max-width:100%}
             notes.append(f"{path} was not written by isacnet: left unchanged")
             written.append(None)
             continue
-        written.append(atomic_write(path, lambda t, text=text: t.write_text(text, encoding="utf-8")))
+        def write(t: Path, text: str = text) -> None:
+            t.write_text(text, encoding="utf-8")
+
+        written.append(atomic_write(path, write))
     return written[0], written[1]

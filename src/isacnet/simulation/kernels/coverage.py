@@ -156,7 +156,7 @@ class CoverageKernel:
         w = comm.path_gains(T, alpha)
         gi = rng.gamma(m, 1.0 / m, (n, K - 1))  # type: ignore[operator]
         gd = rng.gamma(m * (p.n_tx_antennas - 1), pc / m, (n, L)) if pc > 0 else np.zeros((n, L))
-        acc = rng.random((n, L - 1)) < self.kappa_c
+        acc = rng.random((n, L - 1)) < float(self.kappa_c)  # type: ignore[arg-type]  # set in __post_init__
         phases = 2.0 * math.pi * rng.random((n, L)) if self.jt == "noncoherent" else None
         served = np.concatenate([np.ones((n, 1), dtype=bool), acc], axis=1)
         S = comm.served_signal(w[:, :L], gd, served, self.jt, phases)

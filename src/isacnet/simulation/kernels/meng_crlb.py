@@ -81,7 +81,7 @@ def check_output_scale(params: MengParams) -> None:
                              f"values for which |zeta|^2 is within 10^+-300 for the Monte Carlo (it is about "
                              f"10^{params.log_zeta2 / ln10:.4g})")
     if abs(lv) > MC_SCALE_DECADES * ln10:
-        names = (*MengParams._ZETA_NAMES, "bs_density", "beta")
+        names = (*MengParams._ZETA_NAMES, "bs_density", "beta")  # type: ignore[assignment]
         raise ParameterError(", ".join(names), {n: getattr(params, n) for n in names},
                              f"values for which the CRLB samples are within 10^+-{MC_SCALE_DECADES:g} m^2 for "
                              f"the Monte Carlo (they are about 10^{lv / ln10:.4g}; their squares would not fit "
