@@ -12,11 +12,11 @@ module it names. The test fails on
 Layers, lowest first; a module may import its own layer and those below it::
 
     base        _version, params, rng
-    geometry    geometry
-    physics     sensing, comm, load, localization (position estimators), estimation (its alias)
+    geometry    geometry, deployment
+    physics     sensing, comm, comp_given, load, localization (position estimators), estimation (its alias)
     backends    backends.*              (never a simulation module)
     simulation  simulation.*
-    facades     song, meng              (analysis and simulation, never experiments)
+    facades     song, meng, maps, typical  (analysis and simulation, never experiments)
     experiments experiments.*, plotting
     cli         cli, __main__, the package __init__
 
@@ -66,6 +66,14 @@ LONG_MODULES = {
                                     "into kernels/ in a follow-up",
     "isacnet.backends.numba_kernels": "the numba Song and Meng CRLB cores and their random numbers: the "
                                       "random numbers are to move to backends/_numba_random.py",
+    "isacnet.analysis.coverage": "Gil-Pelaez coverage for three JT models, noise and Nakagami-m (merged from the "
+                                 "coverage branch): the quadrature rules are to move to analysis/_quadrature.py",
+    "isacnet.analysis.optimize": "the tradeoff search with the constraint repair (merged from the numerics "
+                                 "branch): the repair is to move to a module of its own",
+    "isacnet.cli": "every command plus the one-line error handler: the error handling is to move to "
+                   "cli_errors.py in a follow-up",
+    "isacnet.params": "both papers' parameter sets plus the log-domain helpers: the helpers are to move "
+                      "to _validation.py in a follow-up",
     "isacnet.sensing": "per-layout FIMs of Song, Meng and the separable form: to be split in a follow-up",
 }
 """Modules allowed over MAX_LINES lines, with the reason (to be emptied)."""
@@ -128,19 +136,21 @@ def layer(module: str) -> str | None:
     """The layer of an isacnet module (None: analysis and plotting, which have their own rules)."""
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else ""
-    if module == PKG or top in ("cli", "__main__"):
+    if module == PKG or top in ("cli", "__main__", "map_command"):
         return "cli"
     if top in ("_version", "params", "rng", "_validation"):
         return "base"
-    if top == "geometry":
+    if top in ("geometry", "deployment"):
         return "geometry"
-    if top in ("sensing", "comm", "load", "localization", "estimation"):
+    if top in ("sensing", "comm", "comp_given", "load", "localization", "estimation"):
         return "physics"
     if top in ("backends", "simulation", "experiments"):
         return top
+    if top in ("maps", "typical"):  # grids and torus kernels that also use the acceptance closed forms
+        return "facades"
     if top in ("song", "meng"):
         return "facades"
-    if top in ("analysis", "plotting"):
+    if top in ("analysis", "plotting", "plotting_maps"):
         return None
     raise AssertionError(f"{module}: no layer assigned; add it to test_architecture.layer")
 
@@ -164,7 +174,8 @@ def violations(src: str, dst: str) -> list[str]:
         out.append(f"upward edge: layer {ls} imports layer {ld}")
     if ls is not None and d_top == "analysis" and ls not in ("facades", "experiments", "cli"):
         out.append(f"layer {ls} imports analysis (only facades, experiments and cli use closed forms)")
-    if ld is None and d_top == "plotting" and ls not in ("experiments", "cli"):
+    s_top = src.split(".")[1] if "." in src else ""
+    if ld is None and d_top == "plotting" and ls not in ("experiments", "cli") and s_top != "plotting":
         out.append("only experiments and cli import plotting")
     return out
 
@@ -278,6 +289,8 @@ LONG_FUNCTIONS = {
     "isacnet.analysis.meng_rate.rate_conditional": "being edited on another branch; to be split after the merge",
     "isacnet.experiments.spec.parse_spec": "being edited on another branch; to be split after the merge",
     "isacnet.localization.solvers.ml_estimate": "Levenberg-Marquardt with its safeguards in one loop; to be split",
+    "isacnet.experiments.report.write_index": "the HTML and Markdown index in one pass; to be split with the "
+                                             "report's templates",
     "isacnet.simulation.engine.run_jobs": "the staged scheduler (chunks, cache, early stop) in one loop; to split",
 }
 """Functions allowed over MAX_FUNCTION_LINES lines of code, with the reason (to be emptied)."""
