@@ -1230,9 +1230,18 @@ def test_rate_functions_reject_non_numbers(call):
         call()
 
 
+NOT_YET_SWEPT = {
+    "beta_fraction_above", "coverage", "db_to_linear", "linear_to_db", "meta_moment", "noise_level",
+    "rate_from_coverage", "simulate_coverage",
+}
+"""The coverage functions of issue 16, merged in 0.3.0: their bad-input tests are in
+tests/unit/test_coverage.py; their sweep entries are still to be written (named in the 0.3.0
+closing note), and this set must shrink, never grow."""
+
+
 def _public(module) -> set[str]:
     skip = {"QUANTITIES", "SongParams", "MengParams", "AcceptanceResult", "CrlbStatistics", "Design", "Tradeoff",
-            "RunOptions"}
+            "RunOptions", *NOT_YET_SWEPT}
     return {f"{module.__name__.split('.')[-1]}.{n}" for n in module.__all__ if n not in skip}
 
 

@@ -7,13 +7,13 @@ import sys
 import pytest
 
 from isacnet import ParameterError
-from isacnet.experiments.executors import ProcessExecutor, SerialExecutor, make_executor
+from isacnet.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, usable_cpus
 
 
 def test_make_executor_without_scheduler():
     assert isinstance(make_executor(1), SerialExecutor)
     ex = make_executor(3)
-    assert isinstance(ex, ProcessExecutor) and ex.n_workers == 3
+    assert isinstance(ex, ProcessExecutor) and ex.n_workers == min(3, usable_cpus())  # capped at the CPUs
     with pytest.raises(ParameterError) as info:
         make_executor(0)
     assert info.value.name == "workers"

@@ -565,6 +565,7 @@ def _printed_load(mu: np.ndarray, n: np.ndarray, name: str) -> np.ndarray:
                              "such that mu * N-bar <= 1e8 for the printed variants (use variant='nb')")
     return x
 
+
 _PSI_MAX = 2**53
 
 
@@ -572,11 +573,9 @@ def _check_acceptance_args(psi, mu, n, mu_name: str, n_name: str) -> None:
     """Input validation shared by kappa_s and kappa_c (issue 14): psi must fit the integer
     arithmetic of the acceptance forms (psi <= 2^53; 10**30 gave an error naming an internal
     ``capacity``), and the mean load mu n must be a finite float64."""
-    p = np.asarray(_ints(psi, "psi"), dtype=float)
-    if np.any(p > _PSI_MAX):
-        raise ParameterError("psi", psi, f"an integer in [1, 2^53 = {_PSI_MAX}] (resource blocks per BS)")
+    _int_array(psi, "psi", 1)
     m = _reals(mu, mu_name, gt=0.0)
-    k = np.asarray(_ints(n, n_name), dtype=float)
+    k = np.asarray(_int_array(n, n_name, 1), dtype=float)
     with np.errstate(over="ignore"):
         load = m * k
     if not np.all(np.isfinite(load)):
@@ -624,6 +623,7 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
     ndarray or float
         kappa_s in [0, 1], shape ``broadcast(psi, mu_s, N)``.
     """
+    _check_acceptance_args(psi, mu_s, N, "mu_s", "N")  # an overflowing mean load is refused, never clipped
     if variant == "nb":
         return kappa_s_nb(psi, mu_s, N)
     psi = _int_array(psi, "psi", 1)
@@ -681,6 +681,7 @@ def kappa_c(psi, mu_c, L, variant: Literal["nb", "derived", "poisson", "paper"] 
     ndarray or float
         kappa_c in [0, 1], shape ``broadcast(psi, mu_c, L)``.
     """
+    _check_acceptance_args(psi, mu_c, L, "mu_c", "L")  # an overflowing mean load is refused, never clipped
     if variant == "nb":
         return kappa_c_nb(psi, mu_c, L)
     psi = _int_array(psi, "psi", 1)

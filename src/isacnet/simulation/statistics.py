@@ -51,7 +51,9 @@ class Moments:
         z = fv / s
         mz = float(z.mean())
         d = z - mz
-        return cls(n, s * mz, s * s * float(np.dot(d, d)), n_posinf, n_neginf, n_nan)
+        dz = float(np.dot(d, d))
+        r = s * math.sqrt(dz)  # s * s * dz without 0 * inf = NaN when dz = 0 and s * s overflows
+        return cls(n, s * mz, r * r, n_posinf, n_neginf, n_nan)
 
     def merge(self, other: Moments) -> Moments:
         """Moments of the union of both sample sets (exact up to rounding)."""

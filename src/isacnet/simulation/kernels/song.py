@@ -77,8 +77,9 @@ def check_output_scale(params: SongParams) -> None:
     lst, lsr, lconst = _log_scales(params)
     ln10 = math.log(10.0)
     limit = MC_SCALE_DECADES * ln10
-    checks = (("the CRLB samples (18)", -lconst, ("tx_power", "noise_psd", "rcs", "carrier_freq", "eff_bandwidth",
-                                                 "tx_density", "rx_density", "gamma")),
+    checks = (("the CRLB samples (18)", -lconst, ("n_tx_antennas", "n_rx_antennas", "tx_power", "noise_psd", "rcs",
+                                                 "carrier_freq", "eff_bandwidth", "tx_density", "rx_density",
+                                                 "gamma")),
               ("the Lemma 3 samples 1/sum L^t", -lst, ("tx_density", "gamma")),
               ("the Lemma 3 samples 1/sum L^r", -lsr, ("rx_density", "gamma")),
               ("eta", params.log_eta, ("tx_power", "noise_psd", "rcs", "carrier_freq", "eff_bandwidth")))
