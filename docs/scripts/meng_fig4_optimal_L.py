@@ -4,7 +4,7 @@
 
 Closed forms only: R_c(L) of Theorem 2 (re-derived "exact" and as printed, nats/s/Hz) for every
 integer L = 1..40, with kappa_c(psi = 15, mu_c, L) either as printed in Section IV ("paper") or
-as derived in errata M-12 ("derived", the package default), at the three power shares of Fig. 4
+as derived in errata M-12 ("derived", the default before 0.3.0) or the negative-binomial law of M-34 ("nb", the default since 0.3.0), at the three power shares of Fig. 4
 (p^s = 0.1, 0.4, 0.7) and lambda_u/lambda_b = mu_c in {0.5, 1, 2, 4} (Fig. 4 has 1, 2, 4). Prints L* per case and the
 rate at L* and at its neighbours, so a flat top is visible.
 """
@@ -27,7 +27,7 @@ def main() -> None:
     t0 = time.perf_counter()
     print("mu_c | kappa_c law | Theorem 2 | L* for p^s = 0.1, 0.4, 0.7 | R_c(L*) [nats/s/Hz] | R_c(L*-1), R_c(L*+1)")
     for mu in (0.5, 1.0, 2.0, 4.0):
-        for law in ("paper", "derived"):
+        for law in ("paper", "derived", "nb"):
             for variant in ("exact", "paper"):
                 stars, vals = [], []
                 for ps in (0.1, 0.4, 0.7):

@@ -5,7 +5,7 @@
 >>> isacnet.meng.crlb_approx(10, p)                  # eq. (13) [m^2]
 >>> isacnet.meng.expected_crlb(10, p, 100_000, seed=1)          # Monte Carlo of eq. (6)
 >>> isacnet.meng.crlb_statistics(3, p, 100_000, seed=1).median  # N = 3: the mean is infinite
->>> isacnet.meng.kappa_s(15, 1.0, 20)                # Lemma 1, derived form
+>>> isacnet.meng.kappa_s(15, 1.0, 20)                # Lemma 1, negative-binomial law (M-34)
 >>> isacnet.meng.simulate_acceptance(p, 20, 200, seed=1).acceptance   # spatial check
 >>> isacnet.meng.rate(5, p, unit="nats")            # Theorem 2 (re-derived), L = 5
 >>> isacnet.meng.simulate_rate(5, p, 100_000, seed=1)["rate_nats"]  # Monte Carlo of (9)
@@ -272,7 +272,7 @@ def crlb_statistics(
     seed : int
     rule : "none", "thinning", "shrink" or "extend"
         "none": all N nearest BSs serve. "thinning": each independently with probability
-        ``kappa`` (default kappa_s(psi, mu_s, N), derived form): the model of (16).
+        ``kappa`` (default kappa_s(psi, mu_s, N), negative-binomial law, M-34): the model of (16).
         "shrink" / "extend": spatial cluster formation on a torus (:mod:`isacnet.load`).
     kappa : float, optional
         For "thinning".
@@ -423,7 +423,7 @@ def simulate_acceptance(
 def rate_kernel(params: MengParams, L: int, *, model: str = "paper", kappa_c: float | None = None,
                 **kwargs: Any) -> MengRateKernel:
     """The Monte Carlo kernel of the CoMP rate, with the acceptance ``kappa_c`` of the cooperating
-    BSs defaulting (models "paper" and "zf") to the derived :func:`kappa_c` (Lemma 1, errata M-12).
+    BSs defaulting (models "paper" and "zf") to :func:`kappa_c` (the negative-binomial law, errata M-34).
 
     Parameters
     ----------
@@ -471,7 +471,7 @@ def simulate_rate(
     Outputs ``rate_nats`` and ``rate_bits`` (E[ln / log2 (1 + SIR)]) [nats or bits/s/Hz],
     ``sir_db`` [dB] and ``n_accepted`` (see :class:`isacnet.simulation.kernels.meng_rate.MengRateKernel`
     for the models). ``model="paper"``: the paper's gain laws with independent acceptance
-    ``kappa_c`` (default :func:`kappa_c` derived); ``"zf"``: channels and the zero-forcing
+    ``kappa_c`` (default :func:`kappa_c`, the negative-binomial law); ``"zf"``: channels and the zero-forcing
     precoder (2) drawn; ``"full"``: acceptance from the spatial load of users on a torus
     (``n_layouts`` then counts tori, each contributing all its users, in blocks of 8 tori by
     default). ``backend="numba"``: model "paper" only.
@@ -500,7 +500,7 @@ def verify_design(params: MengParams, design: Design, n_layouts: int, seed: int,
     params : MengParams
         The network the design was optimised for.
     design : Design
-        Its L, N, p^c and kappa_s are simulated (the user's rate (9) with the derived
+        Its L, N, p^c and kappa_s are simulated (the user's rate (9) with the default (negative-binomial)
         acceptance kappa_c of the cooperating BSs, and the target's CRLB with acceptance).
     n_layouts : int
         Layouts (>= 2).

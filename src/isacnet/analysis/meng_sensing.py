@@ -715,7 +715,7 @@ def crlb_a(
 
     ``"paper"``:      1 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N), kappa from (15) as printed.
     ``"corrected"``:  2 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N) (Theorem 1's corrected
-                      constant), kappa derived.
+                      constant), kappa the default law (negative binomial, M-34).
     ``"mean-field"``: (12) with each BS kept independently with probability kappa:
                       2 / (|zeta|^2 (kappa^2 (S1^2 - S2) + kappa S2)), S1 = sum E[d_k]^-beta,
                       S2 = sum E[d_k]^-2beta (a bistatic pair needs both BSs, a monostatic
@@ -728,7 +728,7 @@ def crlb_a(
     """
     n = _ints(N, "N")
     if kappa is None:
-        kv = "paper" if variant == "paper" else "derived"
+        kv = "paper" if variant == "paper" else "nb"  # the package's acceptance law (M-34), as Design.kappa_s
         kappa = kappa_s(params.resource_blocks, params.mu_s, n, kv)
     kappa = _reals(kappa, "kappa", ge=0.0)
     if np.any(kappa > 1.0):

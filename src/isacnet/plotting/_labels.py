@@ -53,7 +53,7 @@ _LEGEND = {
 }
 # Short names in the panel notes of ``mark_max`` (the argmax of each variable along the sweep).
 _MARK = {
-    ("meng-rate", "rate_exact"): r"Theorem 2 re-derived, $\kappa_c$ derived",
+    ("meng-rate", "rate_exact"): r"Theorem 2 re-derived, NB $\kappa_c$ (M-34)",
     ("meng-rate", "rate_exact_kappa_paper"): r"same, $\kappa_c$ as printed",
     ("meng-rate", "rate_paper"): "Theorem 2 as printed",
 }

@@ -73,7 +73,7 @@ RATE = Model(
                "nats/s/Hz", "Thm 2 exact", ""),
         Output("rate_paper", "Theorem 2 as printed (r independent of eta_L)", "nats/s/Hz",
                "Thm 2 printed", ""),
-        Output("kappa_c", "acceptance probability of a cooperation request (derived)", "", "kappa_c", ""),
+        Output("kappa_c", "acceptance probability of a cooperation request (negative-binomial law, errata M-34)", "", "kappa_c", ""),
         Output("rate_exact_kappa_paper", "Theorem 2 re-derived with kappa_c as printed (Section IV)",
                "nats/s/Hz", "Thm 2 exact, printed kappa_c", ""),
     ),

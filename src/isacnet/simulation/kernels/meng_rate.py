@@ -355,7 +355,7 @@ class MengRateKernel:
             if self.kappa_c is None:  # the default is a closed form: resolved by the caller
                 raise ParameterError(
                     "kappa_c", None, f"a probability in [0, 1] for model {self.model!r} "
-                    "(isacnet.meng.rate_kernel defaults it to the derived kappa_c(psi, mu_c, L))"
+                    "(isacnet.meng.rate_kernel defaults it to the acceptance law kappa_c(psi, mu_c, L))"
                 )
             s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
             k = default_k_nearest(L) if self.k_nearest is None else self.k_nearest
