@@ -100,6 +100,13 @@ def _args(cfg: Path, out: Path, *extra: str) -> list[str]:
 
 
 def _chunk_files(out: Path) -> list[Path]:
+    """The chunk files now; a point's folder may vanish mid-listing (the run consolidates a
+    finished point into its record), so a listing that races with that is simply retried."""
+    for _ in range(100):
+        try:
+            return sorted((out / CHUNK_DIR).glob("*/chunk-*.json"))
+        except FileNotFoundError:
+            continue
     return sorted((out / CHUNK_DIR).glob("*/chunk-*.json"))
 
 

@@ -36,6 +36,7 @@ CRLB never exists. The kernels therefore output, besides "crlb" (only where its 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,22 @@ MC_BETA_MAX = 20.0
 """Largest beta the Monte Carlo accepts: the path gain of the nearest BS, g_1^(-beta/2) in
 arrival-time units with g_1 ~ Exp(1), reaches 10^(6 beta) in 10^12 layouts and enters the FIM
 squared, so at beta = 20 the sums stay below 1e240, below float64's 1e308."""
+
+
+def _crlb_const(p: MengParams) -> float:
+    """|zeta|^2 (pi lambda_b)^beta: the plain product where every factor is a normal float64
+    (bit-identical to 0.2), else from logarithms (a factor that overflows, or a subnormal power
+    that has lost its precision: (pi 1e-106)^3 = 3e-318 keeps 8 significant digits)."""
+    tiny, huge = sys.float_info.min, sys.float_info.max
+    try:
+        z2 = p.zeta2
+        power = (math.pi * p.bs_density) ** p.beta
+        const = z2 * power
+        if all(tiny <= abs(v) <= huge for v in (z2, power, const)):
+            return const
+    except (OverflowError, ParameterError):
+        pass
+    return math.exp(p.log_zeta2 + p.beta * math.log(math.pi * p.bs_density))
 
 
 def check_output_scale(params: MengParams) -> None:
@@ -184,7 +201,7 @@ class MengCrlbKernel:
         = beta / 2 (path gains g^-half in arrival-time units) and ``const`` = |zeta|^2
         (pi lambda_b)^beta, so that tr(F^-1) [m^2] = (tr in arrival-time units) / const."""
         p = self.params
-        return {"half": 0.5 * p.beta, "const": p.zeta2 * (math.pi * p.bs_density) ** p.beta}
+        return {"half": 0.5 * p.beta, "const": _crlb_const(p)}
 
     def samples(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Raw tr(F^-1) [m^2] of n layouts (for pilots and tests)."""
