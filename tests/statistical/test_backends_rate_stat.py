@@ -27,7 +27,6 @@ from isacnet import backends
 from isacnet.meng import rate_kernel
 from isacnet.params import MengParams
 from isacnet.rng import block_rng
-from isacnet.simulation.kernels.meng_rate import RateDraws
 
 pytestmark = pytest.mark.skipif(
     not backends.available("numba"), reason="numba is not installed (pip install 'isacnet[fast]')"
@@ -136,7 +135,7 @@ def test_drawn_gain_laws(shape, mt, dtype):
     pc = 1.0 - ps
     p = MengParams(n_tx_antennas=mt, sensing_power_fraction=ps)
     k = rate_kernel(p, 2, kappa_c=1.0, k_nearest=31, interference_shape=shape, backend="numba", dtype=dtype)
-    d = RateDraws(**numba_rate.rate_draws(k, block_rng(63, SHAPES.index(shape) + mt, DTYPES.index(dtype)), 12_000))
+    d = numba_rate.rate_draws(k, block_rng(63, SHAPES.index(shape) + mt, DTYPES.index(dtype)), 12_000)
     g = d["interferer"].astype(float).ravel()  # 360,000 independent gains (variance: se ~ 0.003)
     v = pc * pc + ps * ps
     law = {
@@ -151,7 +150,7 @@ def test_drawn_gain_laws(shape, mt, dtype):
     assert abs(m - 1.0) <= Z * se, (m, se)
     s2, se2 = var_se(g)
     assert abs(s2 - var) <= Z * se2, (s2, var, se2)
-    gd = d.desired.astype(float).ravel()  # kappa_c = 1: both columns drawn
+    gd = d["desired"].astype(float).ravel()  # kappa_c = 1: both columns drawn
     assert stats.kstest(gd, stats.gamma(mt - 1, scale=pc).cdf).pvalue > P_KS
     m, se = mean_se(gd)
     assert abs(m - (mt - 1) * pc) <= Z * se
