@@ -81,7 +81,9 @@ def test_fair_comparison_ratio_is_exact(kw):
 def test_lemma3_matches_mpmath_or_refuses(lam, gamma):
     ref = mp_lemma3(lam, gamma) if gamma < 1e6 else None
     if ref is not None and mpmath.mpf("2.3e-308") < ref < mpmath.mpf("1.7e308"):
-        assert float(song.lemma3(lam, gamma)) == pytest.approx(float(ref), rel=1e-11)
+        # rel 1e-10: next to gamma = 2, Gamma(1 - 2/gamma) ~ gamma/(gamma - 2) amplifies the last-ulp
+        # differences of scipy's gamma between releases (4.5e-11 seen at gamma = 2.000001)
+        assert float(song.lemma3(lam, gamma)) == pytest.approx(float(ref), rel=1e-10)
     else:
         with pytest.raises(ParameterError, match="density, gamma"):
             song.lemma3(lam, gamma)
