@@ -306,7 +306,7 @@ def crlb_eq11(
     else:
         raise ParameterError("variant", variant, "'corrected' or 'paper'")
     den = factor * np.sum(np.where(mask, term, 0.0), axis=(-2, -1))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # num/den beyond float64: inf
         out = np.where(den > 1e-12 * num * num, num / np.where(den > 0, den, 1.0), np.inf)
     return _out(out / zeta2_value)
 
@@ -715,7 +715,8 @@ def crlb_a(
 
     ``"paper"``:      1 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N), kappa from (15) as printed.
     ``"corrected"``:  2 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N) (Theorem 1's corrected
-                      constant), kappa the default law (negative binomial, M-34).
+                      constant), kappa derived (Poisson load, M-9; the NB law of M-34 is not
+                      yet used here, so Design.kappa_s (NB) and this CRLB's kappa differ).
     ``"mean-field"``: (12) with each BS kept independently with probability kappa:
                       2 / (|zeta|^2 (kappa^2 (S1^2 - S2) + kappa S2)), S1 = sum E[d_k]^-beta,
                       S2 = sum E[d_k]^-2beta (a bistatic pair needs both BSs, a monostatic
@@ -728,7 +729,7 @@ def crlb_a(
     """
     n = _ints(N, "N")
     if kappa is None:
-        kv = "paper" if variant == "paper" else "nb"  # the package's acceptance law (M-34), as Design.kappa_s
+        kv = "paper" if variant == "paper" else "derived"  # NB (M-34) here is pending: it moves Fig. 5 and M-32
         kappa = kappa_s(params.resource_blocks, params.mu_s, n, kv)
     kappa = _reals(kappa, "kappa", ge=0.0)
     if np.any(kappa > 1.0):
