@@ -146,9 +146,11 @@ def integer(
     shape: tuple[int, ...] | None = None,
     le: int | None = None,
     p_invalid: float = 0.3,
+    none_ok: bool = False,
 ):
     """An integer argument >= ge (and <= le); valid draws up to ``hi``: int, numpy int, an
-    integral float, or an int array of ``shape``."""
+    integral float, or an int array of ``shape``. ``none_ok``: None is a valid value (the
+    default), never drawn as an invalid type."""
     top = hi if le is None else min(hi, le)
     if _invalid(draw, p_invalid):
         kinds = ["below", "fraction", "nan", "inf", "type", "bool"] + (["above"] if le is not None else [])
@@ -159,7 +161,7 @@ def integer(
             "fraction": ge + 0.5,
             "nan": math.nan,
             "inf": math.inf,
-            "type": draw(st.sampled_from(["3", None, 2j, [1, "x"], {}])),
+            "type": draw(st.sampled_from(["3", 2j, [1, "x"], {}] + ([] if none_ok else [None]))),
             "bool": True,
         }[kind]
         if shape and kind in ("below", "fraction", "nan") and draw(st.booleans()):
@@ -889,7 +891,8 @@ def _mc_common(data) -> dict[str, Arg]:
     return {
         "n_layouts": data.draw(integer(ge=2, hi=40, p_invalid=0.15)),
         "seed": data.draw(integer(ge=0, hi=2**32, p_invalid=0.15)),
-        "block_size": data.draw(integer(ge=1, hi=16, p_invalid=0.1)),
+        # None is block_size's documented default (RunOptions), a valid value
+        "block_size": data.draw(integer(ge=1, hi=16, p_invalid=0.1, none_ok=True)),
     }
 
 
