@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from . import meng, song
 from ._version import __version__
+from .api import run, sweep
 from .params import MengParams, ParameterError, SongParams
 from .simulation.statistics import Estimate
 
-__all__ = ["Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "song"]
+__all__ = [
+    "Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "run", "song", "sweep",
+]

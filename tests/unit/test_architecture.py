@@ -18,7 +18,7 @@ Layers, lowest first; a module may import its own layer and those below it::
     simulation  simulation.*
     facades     song, meng, maps, typical  (analysis and simulation, never experiments)
     experiments experiments.*, plotting
-    cli         cli, __main__, the package __init__
+    cli         cli, __main__, api (isacnet.run, isacnet.sweep: the runner's front door), the package __init__
 
 and beside them: ``analysis.*`` imports only ``base`` and ``analysis``; ``plotting`` imports no
 computing module (it reads Datasets); nothing imports the package root ``isacnet`` itself.
@@ -136,7 +136,7 @@ def layer(module: str) -> str | None:
     """The layer of an isacnet module (None: analysis and plotting, which have their own rules)."""
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else ""
-    if module == PKG or top in ("cli", "__main__", "map_command"):
+    if module == PKG or top in ("cli", "__main__", "map_command", "api"):  # api: run/sweep call the runner
         return "cli"
     if top in ("_version", "params", "rng", "_validation"):
         return "base"
