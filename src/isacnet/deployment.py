@@ -32,6 +32,12 @@ import numpy as np
 
 from .params import ParameterError, check_int, check_real, real_array
 
+__all__ = [
+    "GENERATORS", "MAX_GENERATED_SITES", "ROLES", "Deployment", "check_sites", "from_array", "generate",
+    "hex_spacing", "hexagonal", "load_sites", "matern_ii", "matern_ii_parent_density", "perturbed_lattice", "ppp",
+    "square",
+]
+
 ROLES = ("bs", "tx", "rx")
 """Values of the optional ``role`` column / property of a site file."""
 

@@ -31,6 +31,11 @@ from .deployment import Deployment
 from .params import MengParams, ParameterError, SongParams, check_int, check_real
 from .sensing import direction_sums, fim_from_direction_sums, song_crlb, trace_inverse_2x2
 
+__all__ = [
+    "MAX_GRID_POINTS", "Nearest", "comp_map", "make_grid", "meng_crlb_chunk", "meng_crlb_map",
+    "outside_rectangle_integral", "song_crlb_map",
+]
+
 MAX_GRID_POINTS = 1 << 26
 """Largest grid (about 6.7e7 points, 8192 x 8192): every output variable is one float64 a point."""
 CHUNK_POINTS = 1 << 14

@@ -7,9 +7,10 @@
 >>> isacnet.meng.crlb_statistics(3, p, 100_000, seed=1).median  # N = 3: the mean is infinite
 >>> isacnet.meng.kappa_s(15, 1.0, 20)                # Lemma 1, negative-binomial law (M-34)
 >>> isacnet.meng.simulate_acceptance(p, 20, 200, seed=1).acceptance   # spatial check
->>> isacnet.meng.rate(5, p, unit="nats")            # Theorem 2 (re-derived), L = 5
+>>> isacnet.meng.rate(5, p)                         # Theorem 2 (re-derived), L = 5 [nats/s/Hz]
 >>> isacnet.meng.simulate_rate(5, p, 100_000, seed=1)["rate_nats"]  # Monte Carlo of (9)
 >>> isacnet.meng.optimize(p, min_rate=2.0)           # best (L, N, p^c) under the backhaul (10)
+>>> isacnet.meng.rate(5, p, unit="bits")             # the same rate in bits/s/Hz (= nats / ln 2)
 
 Per layout (explicit positions): :func:`fim_layout` (5), :func:`crlb_layout` tr(F^-1).
 Closed forms (:mod:`isacnet.analysis.meng_sensing`): :func:`zeta2`, :func:`crlb_eq11`,
@@ -21,12 +22,16 @@ the acceptance rules "thinning", "shrink", "extend"), :func:`simulate_acceptance
 
 Communication (:mod:`isacnet.analysis.meng_rate`): :func:`H1`, :func:`H2` (Lemma 2),
 :func:`incomplete_beta` (non-regularised), :func:`rate` (Theorem 2: variants "exact", "pgfl",
-"paper"; bits or nats), :func:`rate_conditional` (18); Monte Carlo :func:`simulate_rate`
+"paper"), :func:`rate_conditional` (18); Monte Carlo :func:`simulate_rate`
 (models "paper", "zf", "full"). Tradeoff (:mod:`isacnet.analysis.optimize`):
 :func:`optimize`, :class:`Tradeoff` (corners, time sharing, Pareto boundary).
 
 Heavy tails: P(tr F^-1 > t) ~ t^-(N-1)/2, so E[CRLB] = inf for N <= 3 and Var = inf for
 N <= 5; with acceptance E[CRLB_a] = inf for every N (docs/errata.md, M-8 and M-13).
+
+Units: every rate, given or returned, is in nats/s/Hz unless ``unit="bits"`` is passed (the
+unit of Theorem 2, of the backhaul capacity C and of the Datasets; docs/guide/units.md).
+Monte Carlo results carry both: ``rate_nats`` and ``rate_bits``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .analysis.meng_rate import H1, H2, incomplete_beta, rate, rate_conditional
+from .analysis.coverage import rate_from_coverage as _rate_from_coverage
+from .analysis.meng_rate import H1, H2, incomplete_beta
+from .analysis.meng_rate import rate as _rate
+from .analysis.meng_rate import rate_conditional as _rate_conditional
 from .analysis.meng_sensing import (
     crlb_a,
     crlb_eq11,
@@ -55,10 +63,12 @@ from .analysis.meng_sensing import (
     zeta2,
 )
 from .analysis.meng_sensing import kappa_c as _kappa_c_closed
-from .analysis.optimize import Design, Tradeoff, optimize, time_sharing
+from .analysis.optimize import Design, Tradeoff
+from .analysis.optimize import optimize as _optimize
+from .analysis.optimize import time_sharing as _time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
-from .params import MengParams, ParameterError, check_int, check_real
+from .params import MengParams, ParameterError, check_int, check_real, real_array
 from .rng import block_rng, check_seed
 from .sensing import meng_crlb as crlb_layout
 from .sensing import meng_fim as fim_layout
@@ -124,6 +134,136 @@ __all__ = [
 
 PILOT_POINT = 1
 """Sweep-point index of the pilot stream (the main run uses point 0 of the same seed)."""
+
+RateUnit = Literal["nats", "bits"]
+RATE_UNITS = ("nats", "bits")
+"""The rate units every rate-valued function takes as ``unit=`` ("nats", the default, or "bits")."""
+
+
+def _per_nat(unit: Any) -> float:
+    """Rate units per nat/s/Hz: 1 for "nats", 1/ln 2 for "bits" (1 bit = ln 2 nats)."""
+    if isinstance(unit, str) and unit == "nats":
+        return 1.0
+    if isinstance(unit, str) and unit == "bits":
+        return 1.0 / math.log(2.0)
+    raise ParameterError("unit", unit, "'nats' (nats/s/Hz, the default) or 'bits' (bits/s/Hz)")
+
+
+# --------------------------------------------------------------------------- rates, in nats by default
+def rate(L, params: MengParams, *, unit: RateUnit = "nats", **kwargs: Any):
+    """Average CoMP rate R_c = E[log(1 + SIR_c)] of a typical user, (9), Theorem 2.
+
+    Parameters
+    ----------
+    L : array_like of int
+        Cluster size (>= 1).
+    params : MengParams
+    unit : {"nats", "bits"}
+        nats/s/Hz (default; ln) or bits/s/Hz (log2 = ln / ln 2).
+    **kwargs
+        ``kappa_c``, ``p_c``, ``variant`` ("exact", "pgfl", "paper"), ``interference_shape``,
+        ``return_error``, ``n_eta``, ``n_z``: as in :func:`isacnet.analysis.meng_rate.rate`.
+
+    Returns
+    -------
+    ndarray or float
+        The rate in ``unit`` (and its error estimate, in ``unit``, with ``return_error``).
+    """
+    _per_nat(unit)
+    return _rate(L, params, unit=unit, **kwargs)
+
+
+def rate_conditional(r, r_L, L, params: MengParams, *, unit: RateUnit = "nats", **kwargs: Any):
+    """E[log(1 + SIR_c) | d_1 = r, d_L = r_L], (18), in ``unit`` (default nats/s/Hz).
+
+    Parameters
+    ----------
+    r, r_L : array_like
+        Distances [m] to the nearest and to the L-th nearest BS (``r_L=None``: averaged given r).
+    L : array_like of int
+    params : MengParams
+    unit : {"nats", "bits"}
+        nats/s/Hz (default) or bits/s/Hz.
+    **kwargs
+        As in :func:`isacnet.analysis.meng_rate.rate_conditional`.
+
+    Returns
+    -------
+    ndarray or float
+        The conditional rate in ``unit``.
+    """
+    _per_nat(unit)
+    return _rate_conditional(r, r_L, L, params, unit=unit, **kwargs)
+
+
+def optimize(params: MengParams, *, min_rate: float | None = None, unit: RateUnit = "nats",
+             **kwargs: Any) -> Design:
+    """The best feasible cooperative design (L, N, p^c) for exactly one objective.
+
+    Parameters
+    ----------
+    params : MengParams
+        The network (C and e of (10) in nats/s/Hz).
+    min_rate : float, optional
+        Rate target in ``unit``: the smallest CRLB_a with R_c >= min_rate.
+    unit : {"nats", "bits"}
+        The unit of ``min_rate`` (default nats/s/Hz). The returned :class:`Design` always
+        holds ``rate`` in nats/s/Hz and ``rate_bits`` in bits/s/Hz (its ``min_rate`` in nats).
+    **kwargs
+        ``weight``, ``max_crlb`` [m^2], ``L_max``, ``N_max`` and the :class:`Tradeoff` options:
+        as in :func:`isacnet.analysis.optimize.optimize`.
+
+    Returns
+    -------
+    Design
+    """
+    scale = _per_nat(unit)
+    if min_rate is not None and scale != 1.0:
+        min_rate = check_real("min_rate", min_rate, ge=0.0) / scale
+    return _optimize(params, min_rate=min_rate, **kwargs)
+
+
+def time_sharing(params: MengParams, rate, *, unit: RateUnit = "nats", **kwargs: Any):
+    """CRLB_a [m^2] of the time-sharing baseline at R_c = ``rate``, given in ``unit``.
+
+    Parameters
+    ----------
+    params : MengParams
+    rate : array_like
+        Rates >= 0 in ``unit`` (default nats/s/Hz).
+    unit : {"nats", "bits"}
+    **kwargs
+        :class:`Tradeoff` options (``L_max``, ``N_max``, ``n_grid``, ...).
+
+    Returns
+    -------
+    ndarray
+        The CRLB of time sharing [m^2] (inf where the rate is out of reach).
+    """
+    scale = _per_nat(unit)
+    if scale != 1.0:
+        rate = real_array("rate", rate, "finite reals >= 0 [bits/s/Hz]") / scale
+    return _time_sharing(params, rate, **kwargs)
+
+
+def rate_from_coverage(L, params: MengParams, *, unit: RateUnit = "nats", **kwargs: Any) -> float:
+    """Mean rate E[log(1 + SINR)] from the coverage probability, in ``unit`` (default nats/s/Hz).
+
+    Parameters
+    ----------
+    L : int
+    params : MengParams
+    unit : {"nats", "bits"}
+    **kwargs
+        As in :func:`isacnet.analysis.coverage.rate_from_coverage` (``n_thresholds``,
+        ``kappa_c``, ``jt``, ``noise``, ...).
+
+    Returns
+    -------
+    float
+    """
+    _per_nat(unit)
+    return _rate_from_coverage(L, params, unit=unit, **kwargs)
 
 
 # --------------------------------------------------------------------------- per layout
@@ -521,7 +661,7 @@ def verify_design(params: MengParams, design: Design, n_layouts: int, seed: int,
 
 # --------------------------------------------------------------------------- coverage (issue 16)
 
-from .analysis.coverage import coverage, db_to_linear, linear_to_db, noise_level, rate_from_coverage  # noqa: E402
+from .analysis.coverage import coverage, db_to_linear, linear_to_db, noise_level  # noqa: E402
 from .analysis.meta import beta_fraction_above, meta_moment  # noqa: E402
 
 __all__ += [

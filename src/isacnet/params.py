@@ -17,6 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+__all__ = [
+    "DIRECTION_MOMENTS", "LOG_MAX", "LOG_MIN", "SPEED_OF_LIGHT", "TRADEOFF_L_MAX", "TRADEOFF_N_GRID", "TRADEOFF_N_MAX",
+    "TRADEOFF_N_MIN", "MengParams", "ParameterError", "SongParams", "check_choice", "check_int", "check_real",
+    "exp_checked", "from_mapping", "real_array", "to_mapping",
+]
+
 SPEED_OF_LIGHT = 299_792_458.0
 """c [m/s]."""
 

@@ -36,6 +36,8 @@ from .maps import Nearest, _tail_interference, meng_crlb_chunk
 from .params import MengParams, ParameterError, SongParams, check_int, check_real
 from .sensing import song_crlb
 
+__all__ = ["PROCESSES", "TypicalKernel", "output_name", "shift_db"]
+
 PROCESSES = ("ppp", "hexagonal", "perturbed", "matern-ii")
 """Processes compared, all at the same density ``params.bs_density``."""
 
