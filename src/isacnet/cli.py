@@ -353,7 +353,9 @@ def _parse_sets(sets) -> dict:
               help="Maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a), w in [0, 1].")
 @click.option("--min-rate", type=float, default=None,
               help="Smallest CRLB_a with R_c >= this rate target, in nats/s/Hz (Theorem 2's unit; "
-                   "bit/s/Hz x ln 2).")
+                   "bit/s/Hz x ln 2) or in --rate-unit.")
+@click.option("--rate-unit", "rate_unit", type=click.Choice(["nats", "bits"]), default="nats", show_default=True,
+              help="Unit of --min-rate and of the printed rates: nats/s/Hz or bits/s/Hz (1 bit = ln 2 nats).")
 @click.option("--max-crlb", type=float, default=None, help="Largest R_c with CRLB_a <= this [m^2].")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Network parameter (MengParams, SI units), e.g. --set backhaul_capacity=4 "
@@ -368,8 +370,11 @@ def _parse_sets(sets) -> dict:
               help="Confirm the design by a Monte Carlo of this many layouts.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the design as JSON.")
-def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify, seed, as_json):
-    """The best cooperative design (L, N, p^c) under the backhaul constraint R_c + e N <= C."""
+def optimize_cmd(weight, min_rate, max_crlb, rate_unit, sets, L_max, N_max, variant, verify, seed, as_json):
+    """The best cooperative design (L, N, p^c) under the backhaul constraint R_c + e N <= C.
+
+    Rates are in nats/s/Hz (Theorem 2's unit, the backhaul C's) unless --rate-unit bits.
+    """
     import json
 
     from .analysis.optimize import Tradeoff, check_objective
@@ -377,6 +382,10 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
 
     p = from_mapping(MengParams, _parse_sets(sets), where="--set")
     check_objective(weight, min_rate, max_crlb)
+    if rate_unit == "bits" and min_rate is not None:  # Tradeoff works in nats
+        from .params import check_real
+
+        min_rate = check_real("--min-rate", min_rate, ge=0.0) * math.log(2.0)
     with _evaluable(sets):
         t = Tradeoff(p, L_max=L_max, N_max=N_max, rate_variant=variant)
         d = t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
@@ -395,7 +404,9 @@ def optimize_cmd(weight, min_rate, max_crlb, sets, L_max, N_max, variant, verify
         return
     s, c = t.sensing_corner(), t.comm_corner()
     click.echo(f"best design: L = {d.L}, N = {d.N}, p^c = {d.p_c:.6g} (p^s = {d.p_s:.6g})")
-    click.echo(f"  R_c      = {d.rate:.6g} nats/s/Hz ({d.rate_bits:.6g} bit/s/Hz), Theorem 2 ({variant})")
+    rates = (f"{d.rate:.6g} nats/s/Hz ({d.rate_bits:.6g} bits/s/Hz)" if rate_unit == "nats"
+             else f"{d.rate_bits:.6g} bits/s/Hz ({d.rate:.6g} nats/s/Hz)")
+    click.echo(f"  R_c      = {rates}, Theorem 2 ({variant})")
     click.echo(f"  CRLB_a   = {d.crlb:.6g} m^2 ((16), mean-field)")
     click.echo(f"  kappa_s  = {d.kappa_s:.6g}, kappa_c = {d.kappa_c:.6g}")
     click.echo(f"  backhaul = R_c + e N = {d.backhaul_load:.6g} <= C = {d.backhaul_capacity:.6g} nats/s/Hz "
