@@ -37,7 +37,7 @@ from .params import ParameterError, check_int, check_real
 if TYPE_CHECKING:  # xarray is imported by the runner, when a run starts (not by `import isacnet`)
     import xarray as xr
 
-__all__ = ["run", "sweep"]
+__all__ = ["run", "spec_toml", "sweep"]
 
 RUN_OPTIONS = ("quick", "seed", "n_layouts", "block_size", "backend", "dtype", "workers", "scheduler", "executor",
                "rel_ci", "max_layouts", "progress", "cache", "out")

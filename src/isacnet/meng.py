@@ -140,12 +140,12 @@ RATE_UNITS = ("nats", "bits")
 """The rate units every rate-valued function takes as ``unit=`` ("nats", the default, or "bits")."""
 
 
-def _per_nat(unit: Any) -> float:
-    """Rate units per nat/s/Hz: 1 for "nats", 1/ln 2 for "bits" (1 bit = ln 2 nats)."""
+def _nats_per(unit: Any) -> float:
+    """Nats per ``unit``: 1 for "nats", ln 2 for "bits" (1 bit = ln 2 nats)."""
     if isinstance(unit, str) and unit == "nats":
         return 1.0
     if isinstance(unit, str) and unit == "bits":
-        return 1.0 / math.log(2.0)
+        return math.log(2.0)
     raise ParameterError("unit", unit, "'nats' (nats/s/Hz, the default) or 'bits' (bits/s/Hz)")
 
 
@@ -169,7 +169,7 @@ def rate(L, params: MengParams, *, unit: RateUnit = "nats", **kwargs: Any):
     ndarray or float
         The rate in ``unit`` (and its error estimate, in ``unit``, with ``return_error``).
     """
-    _per_nat(unit)
+    _nats_per(unit)
     return _rate(L, params, unit=unit, **kwargs)
 
 
@@ -192,7 +192,7 @@ def rate_conditional(r, r_L, L, params: MengParams, *, unit: RateUnit = "nats", 
     ndarray or float
         The conditional rate in ``unit``.
     """
-    _per_nat(unit)
+    _nats_per(unit)
     return _rate_conditional(r, r_L, L, params, unit=unit, **kwargs)
 
 
@@ -217,9 +217,9 @@ def optimize(params: MengParams, *, min_rate: float | None = None, unit: RateUni
     -------
     Design
     """
-    scale = _per_nat(unit)
+    scale = _nats_per(unit)
     if min_rate is not None and scale != 1.0:
-        min_rate = check_real("min_rate", min_rate, ge=0.0) / scale
+        min_rate = check_real("min_rate", min_rate, ge=0.0) * scale
     return _optimize(params, min_rate=min_rate, **kwargs)
 
 
@@ -240,9 +240,9 @@ def time_sharing(params: MengParams, rate, *, unit: RateUnit = "nats", **kwargs:
     ndarray
         The CRLB of time sharing [m^2] (inf where the rate is out of reach).
     """
-    scale = _per_nat(unit)
+    scale = _nats_per(unit)
     if scale != 1.0:
-        rate = real_array("rate", rate, "finite reals >= 0 [bits/s/Hz]") / scale
+        rate = real_array("rate", rate, "finite reals >= 0 [bits/s/Hz]") * scale
     return _time_sharing(params, rate, **kwargs)
 
 
@@ -262,7 +262,7 @@ def rate_from_coverage(L, params: MengParams, *, unit: RateUnit = "nats", **kwar
     -------
     float
     """
-    _per_nat(unit)
+    _nats_per(unit)
     return _rate_from_coverage(L, params, unit=unit, **kwargs)
 
 
