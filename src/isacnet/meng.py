@@ -68,7 +68,7 @@ from .analysis.optimize import optimize as _optimize
 from .analysis.optimize import time_sharing as _time_sharing
 from .load import AcceptanceCounts, default_side
 from .load import simulate_acceptance as _simulate_counts
-from .params import MengParams, ParameterError, check_int, check_real, real_array
+from .params import TRADEOFF_L_MAX, TRADEOFF_N_MAX, MengParams, ParameterError, check_int, check_real, real_array
 from .rng import block_rng, check_seed
 from .sensing import meng_crlb as crlb_layout
 from .sensing import meng_fim as fim_layout
@@ -196,31 +196,53 @@ def rate_conditional(r, r_L, L, params: MengParams, *, unit: RateUnit = "nats", 
     return _rate_conditional(r, r_L, L, params, unit=unit, **kwargs)
 
 
-def optimize(params: MengParams, *, min_rate: float | None = None, unit: RateUnit = "nats",
-             **kwargs: Any) -> Design:
+def optimize(
+    params: MengParams,
+    *,
+    weight: float | None = None,
+    min_rate: float | None = None,
+    max_crlb: float | None = None,
+    unit: RateUnit = "nats",
+    L_max: int = TRADEOFF_L_MAX,
+    N_max: int = TRADEOFF_N_MAX,
+    **kwargs: Any,
+) -> Design:
     """The best feasible cooperative design (L, N, p^c) for exactly one objective.
 
     Parameters
     ----------
     params : MengParams
         The network (C and e of (10) in nats/s/Hz).
+    weight : float, optional
+        w in [0, 1]: maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a) (R_c in nats/s/Hz).
     min_rate : float, optional
-        Rate target in ``unit``: the smallest CRLB_a with R_c >= min_rate.
+        Rate target in ``unit`` (default nats/s/Hz): the smallest CRLB_a with R_c >= min_rate.
+    max_crlb : float, optional
+        CRLB target [m^2]: the largest R_c with CRLB_a <= max_crlb.
     unit : {"nats", "bits"}
-        The unit of ``min_rate`` (default nats/s/Hz). The returned :class:`Design` always
-        holds ``rate`` in nats/s/Hz and ``rate_bits`` in bits/s/Hz (its ``min_rate`` in nats).
+        The unit of ``min_rate``. The returned :class:`Design` always holds ``rate`` in
+        nats/s/Hz and ``rate_bits`` in bits/s/Hz (its ``min_rate`` in nats/s/Hz).
+    L_max, N_max : int
+        The search box (the defaults of ``isacnet optimize``).
     **kwargs
-        ``weight``, ``max_crlb`` [m^2], ``L_max``, ``N_max`` and the :class:`Tradeoff` options:
+        :class:`Tradeoff` options (``N_min``, ``n_grid``, ``rate_variant``, ``rate_fn``, ...):
         as in :func:`isacnet.analysis.optimize.optimize`.
 
     Returns
     -------
     Design
+        :attr:`Design.on_edge` is non-empty when the optimum is on the edge of the search box.
+
+    Raises
+    ------
+    ParameterError
+        No objective or more than one, a bad ``unit``, or no design meets the target.
     """
     scale = _nats_per(unit)
     if min_rate is not None and scale != 1.0:
         min_rate = check_real("min_rate", min_rate, ge=0.0) * scale
-    return _optimize(params, min_rate=min_rate, **kwargs)
+    return _optimize(params, weight=weight, min_rate=min_rate, max_crlb=max_crlb, L_max=L_max, N_max=N_max,
+                     **kwargs)
 
 
 def time_sharing(params: MengParams, rate, *, unit: RateUnit = "nats", **kwargs: Any):
