@@ -226,6 +226,19 @@ def test_sweep_point_zero_is_the_facade_monte_carlo(gamma):
     assert float(ds["lemma3_tx"][0]) == float(song_closed.lemma3(p.tx_density, gamma))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+def test_sweep_on_every_backend_is_the_facade_monte_carlo(backend):
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    ds = isacnet.sweep("meng-sensing", {"n_bs": [6]}, n_layouts=600, seed=4, block_size=300, backend=backend)
+    assert ds.attrs.get("mc_backend", "numpy") == backend  # numpy, the default, is not named
+    ests = meng.monte_carlo(6, MengParams(), 600, 4, backend=backend, block_size=300)
+    for q in ("crlb", "singular", "cluster_size"):
+        assert float(ds[q][0]) == ests[q].mean, q
+    assert float(ds["eq13"][0]) == float(meng.crlb_eq13(6, MengParams()))
+    assert ds["geo_mean"].attrs["units"] == "m^2"
+
+
 def test_sweep_point_zero_is_simulate_rate():
     q = MengParams(n_tx_antennas=3)
     ds = isacnet.sweep("meng-rate", {"n_comm": [3]}, params=q, n_layouts=500, seed=2, block_size=250)

@@ -115,6 +115,17 @@ def test_bad_rate_in_bits_is_named():
     assert exc.value.name == "rate"
 
 
+def test_every_rate_in_the_registry_is_in_nats():
+    """Every Dataset variable that holds a rate (its units per s per Hz) says nats/s/Hz."""
+    from isacnet.experiments.registry import MODELS
+
+    rates = [(m.name, o) for m in MODELS.values() for o in (*m.mc_outputs, *m.closed_outputs)
+             if "/s/Hz" in o.units or o.name.startswith("rate")]
+    assert len(rates) >= 10
+    for model, o in rates:
+        assert o.units == "nats/s/Hz", (model, o.name, o.units)
+
+
 def _cli_design(capsys, *args) -> dict:
     assert run_cli(["optimize", "--L-max", "4", "--N-max", "6", "--json", *args]) == 0
     return json.loads(capsys.readouterr().out)
