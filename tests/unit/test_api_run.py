@@ -108,6 +108,18 @@ def test_run_options_do_not_change_the_numbers_and_overrides_do(config, tmp_path
     assert int(isacnet.run(config, n_layouts=600)["crlb_n"][0]) == 600
 
 
+def test_run_stops_early_on_rel_ci(config):
+    ds = isacnet.run(config, rel_ci=0.5, max_layouts=1500)
+    assert ds.attrs["rel_ci"] == 0.5
+    assert np.all(ds["n_layouts_used"].values < 1500)  # a 50% CI is reached at the first stage
+
+
+def test_the_config_of_a_sweep_reruns_it():
+    ds = isacnet.sweep("meng-rate", {"n_comm": [1, 3]}, params={"alpha": 3.5}, n_layouts=300, seed=9,
+                       block_size=150)
+    _same_numbers(ds, isacnet.run(tomllib.loads(ds.attrs["config_toml"])))
+
+
 def test_run_of_a_figure_id():
     ds = isacnet.run("meng-fig4-mu1", n_layouts=200)
     assert ds.attrs["figure_id"] == "meng-fig4-mu1" and int(ds["rate_nats_n"].min()) == 200
