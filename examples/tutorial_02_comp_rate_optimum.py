@@ -70,7 +70,7 @@ for m_t, color in ((8, "C0"), (2, "C1")):
     cf = meng.rate(L, p, unit="nats")
     ax.plot(L, cf, "-", color=color, label=rf"Theorem 2 (re-derived), $M_t$ = {m_t}")
     L_mc = L[::3]
-    est = [meng.simulate_rate(int(l), p, 20_000, seed=11)["rate_nats"] for l in L_mc]
+    est = [meng.simulate_rate(int(n), p, 20_000, seed=11)["rate_nats"] for n in L_mc]
     lo = [e.mean - e.ci95[0] for e in est]
     hi = [e.ci95[1] - e.mean for e in est]
     ax.errorbar(L_mc, [e.mean for e in est], yerr=[lo, hi], fmt="o", ms=4, capsize=2,
