@@ -96,7 +96,7 @@ def _escape_docstring(app, what, name, obj, options, lines):  # noqa: ARG001 - S
     _escape_bars(lines)
 
 
-def _escape_click(ctx, lines):  # noqa: ARG001 - sphinx-click's signature
+def _escape_click(app, ctx, lines):  # noqa: ARG001 - sphinx-click's signature
     _escape_bars(lines)
 
 
