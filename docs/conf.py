@@ -59,6 +59,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "matplotlib_animations": False,
     "within_subsection_order": "FileNameSortKey",
+    # execute every tutorial at every build, not only those whose file changed since the last
+    # one: a tutorial broken by a change in isacnet must fail the build
+    "run_stale_examples": True,
 }
 
 html_theme = "alabaster"
