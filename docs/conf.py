@@ -91,11 +91,36 @@ def _escape_bars(lines: list[str]) -> None:
         if "|" in line:
             parts = _LITERAL.split(line)
             lines[i] = "".join(p if p.startswith("``") else p.replace("|", r"\|") for p in parts)
-        if line.rstrip().endswith("::"):
+        if line.rstrip().endswith("::") or _DIRECTIVE.match(line):
             in_block, block_indent = True, indent
 
 
+# A few module docstrings show a config file as a Markdown fence (```toml ... ```), which reads
+# well in help(); the site turns such a fence into a code-block.
+_FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
+_DIRECTIVE = re.compile(r"^\s*\.\. (code-block|math)::")
+
+
+def _fences_to_code_blocks(lines: list[str]) -> None:
+    out: list[str] = []
+    fence_indent: str | None = None
+    for line in lines:
+        m = _FENCE.match(line)
+        if fence_indent is None and m:
+            fence_indent = m.group(1)
+            out += [f"{fence_indent}.. code-block:: {m.group(2) or 'text'}", ""]
+        elif fence_indent is not None and m:
+            fence_indent = None
+            out.append("")
+        elif fence_indent is not None:
+            out.append(f"{fence_indent}    {line}" if line.strip() else "")
+        else:
+            out.append(line)
+    lines[:] = out
+
+
 def _escape_docstring(app, what, name, obj, options, lines):  # noqa: ARG001 - Sphinx's signature
+    _fences_to_code_blocks(lines)
     _escape_bars(lines)
 
 
