@@ -133,3 +133,12 @@ def test_documented_configs_are_valid(text, where):
 
     spec = parse_spec(text, source=where)
     assert spec.points()
+
+
+def test_configs_guide_names_every_model():
+    """docs/guide/configs.md's table of models lists every model of the registry."""
+    from isacnet.experiments.registry import MODELS
+
+    text = (ROOT / "docs" / "guide" / "configs.md").read_text(encoding="utf-8")
+    missing = [name for name in MODELS if f"`{name}`" not in text]
+    assert not missing, f"models not in docs/guide/configs.md: {missing}"
