@@ -254,11 +254,11 @@ def crlb_eq11(
     zeta2_value: float = 1.0,
     variant: Literal["corrected", "paper"] = "corrected",
 ) -> np.ndarray:
-    """The bracket of eq. (11) for explicit layouts: tr(F^-1) as a ratio of pair sums [m^2].
+    """The bracket of eq. (11) for explicit layouts: tr(F^-1) as a ratio of pair sums [m^2]::
 
-    numerator   2 sum_{i,j} D_ij (1 + cos(theta_i - theta_j)) = tr(F) / |zeta|^2
-    denominator sum over pairs-of-pairs p = (k, l) < q = (i, j) of D_p D_q (a_p b_q - a_q b_p)^2
-                = det(F) / |zeta|^4 (Cauchy-Binet / Lagrange identity)
+        numerator   2 sum_{i,j} D_ij (1 + cos(theta_i - theta_j)) = tr(F) / |zeta|^2
+        denominator sum over pairs-of-pairs p = (k, l) < q = (i, j) of D_p D_q (a_p b_q - a_q b_p)^2
+                    = det(F) / |zeta|^4 (Cauchy-Binet / Lagrange identity)
 
     with D_ij = d_i^-beta d_j^-beta, a_ij = cos theta_i + cos theta_j, b_ij = sin theta_i +
     sin theta_j. ``"corrected"``: exactly that, so the result equals tr(F^-1) (errata M-4).
@@ -602,10 +602,13 @@ def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
 
     Paper forms, all with x = mu_s N-bar (:func:`nbar`) and T = sum_{n>psi} e^-x x^n/(n n!):
 
-    ``"paper"``       (15): Q(psi, x) + psi T       -- drops the n = psi term.
-    ``"appendix"``    (24), last line: Q(psi, x)/psi + psi T  (Gamma(psi, x)/psi!).
-    ``"typical-bs"``  (24), first line: Q(psi+1, x) + psi T = E[min(1, psi/K)], the view of a
-                      typical BS (an idle BS counts as accepting).
+    ``"paper"``
+        (15): Q(psi, x) + psi T -- drops the n = psi term.
+    ``"appendix"``
+        (24), last line: Q(psi, x)/psi + psi T  (Gamma(psi, x)/psi!).
+    ``"typical-bs"``
+        (24), first line: Q(psi+1, x) + psi T = E[min(1, psi/K)], the view of a
+        typical BS (an idle BS counts as accepting).
 
     Parameters
     ----------
@@ -713,14 +716,17 @@ def crlb_a(
 ) -> np.ndarray:
     """CRLB with acceptance, eq. (16) [m^2].
 
-    ``"paper"``:      1 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N), kappa from (15) as printed.
-    ``"corrected"``:  2 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N) (Theorem 1's corrected
-                      constant), kappa derived (Poisson load, M-9; the NB law of M-34 is not
-                      yet used here, so Design.kappa_s (NB) and this CRLB's kappa differ).
-    ``"mean-field"``: (12) with each BS kept independently with probability kappa:
-                      2 / (|zeta|^2 (kappa^2 (S1^2 - S2) + kappa S2)), S1 = sum E[d_k]^-beta,
-                      S2 = sum E[d_k]^-2beta (a bistatic pair needs both BSs, a monostatic
-                      link one), exact E[d_k]; equals (12) at kappa = 1. Any beta.
+    ``"paper"``
+        1 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N), kappa from (15) as printed.
+    ``"corrected"``
+        2 / (kappa^2 |zeta|^2 lambda_b^2 pi^2 ln^2 N) (Theorem 1's corrected
+        constant), kappa derived (Poisson load, M-9; the NB law of M-34 is not
+        yet used here, so Design.kappa_s (NB) and this CRLB's kappa differ).
+    ``"mean-field"``
+        (12) with each BS kept independently with probability kappa:
+        2 / (|zeta|^2 (kappa^2 (S1^2 - S2) + kappa S2)), S1 = sum E[d_k]^-beta,
+        S2 = sum E[d_k]^-2beta (a bistatic pair needs both BSs, a monostatic
+        link one), exact E[d_k]; equals (12) at kappa = 1. Any beta.
 
     ``kappa`` (broadcast with N) overrides the default kappa_s(psi, mu_s, N) of the variant.
     All three are finite although, with acceptance, the CRLB of a typical target has infinite
