@@ -47,7 +47,7 @@ def _kernel(quantity: str):
 
 def _crlb_derived(ests: dict, kernel) -> dict:
     """Geometric means exp(E log CRLB) (delta-method CI) and their shift against the PPP [dB]."""
-    from ..simulation.estimate import Estimate
+    from ...simulation.estimate import Estimate
 
     out = dict(ests)
     c = 10.0 / math.log(10.0)
@@ -64,7 +64,7 @@ def _crlb_derived(ests: dict, kernel) -> dict:
 
 
 def _comp_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
-    from ..analysis.meng_rate import rate
+    from ...analysis.meng_rate import rate
 
     return {"rate_ppp_theorem2": float(rate(opts["n_bs"], params, unit="nats"))}
 
