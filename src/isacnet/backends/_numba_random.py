@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from . import _ziggurat_tables as _Z
 
@@ -35,7 +36,34 @@ changes the kernels' reprs, hence the chunk-cache keys). v1 called the Generator
 
 FAST = {"reassoc", "contract"}
 """Vectorised sums (reassociation) and FMA; never nnan/ninf: inf must survive (singular FIM)."""
-JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+def _probe() -> None:  # pragma: no cover - never called: its source file locates the cache
+    """A function of this folder, for :func:`cache_available`."""
+
+
+def cache_available() -> bool:
+    """Whether numba can keep this backend's compiled code on disk (``cache=True``).
+
+    numba writes it to ``NUMBA_CACHE_DIR`` when set, else to the ``__pycache__`` beside these
+    sources, else to the user's cache folder, whichever is writable first; a later process loads
+    it instead of compiling again (the source file's time stamp and numba's version are checked).
+    Where none is writable, ``cache=True`` would make every decorator raise at import: the
+    backend then compiles in memory, as without a cache (same code, same numbers).
+    """
+    try:
+        from numba.core.caching import FunctionCache
+
+        FunctionCache(_probe)
+    except Exception:  # RuntimeError "no locator available", or an OSError of a locator
+        return False
+    return True
+
+
+CACHE = cache_available()
+"""Whether the compiled functions of the numba backend are cached on disk (see
+:func:`cache_available`)."""
+JIT = {"cache": CACHE, "error_model": "numpy", "nogil": True}
 """Options of every compiled function of the numba backend."""
 _JIT, _FAST = JIT, FAST
 
@@ -186,49 +214,96 @@ def _exp32(s, w):
 
 
 @njit(inline="always", **_JIT)
-def _fill_exp(s, buf, start, m):
-    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
-    64-bit output, top half first; an odd last one takes the top half of a fresh output)."""
-    if buf.itemsize == 4:
-        for j in range(start, start + m - 1, 2):
-            s, r = _next(s)
-            s, buf[j] = _exp32(s, np.uint32(r >> _S32))
-            s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
-        if m % 2:
-            s, r = _next(s)
-            s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _S32))
-    else:
-        for j in range(start, start + m):
-            s, buf[j] = _exp64(s)
+def _fill_exp32(s, buf, start, m):
+    for j in range(start, start + m - 1, 2):
+        s, r = _next(s)
+        s, buf[j] = _exp32(s, np.uint32(r >> _S32))
+        s, buf[j + 1] = _exp32(s, np.uint32(r & _B32))
+    if m % 2:
+        s, r = _next(s)
+        s, buf[start + m - 1] = _exp32(s, np.uint32(r >> _S32))
     return s
 
 
 @njit(inline="always", **_JIT)
-def _fill_arrivals(s, g, k):
+def _fill_exp64(s, buf, start, m):
+    for j in range(start, start + m):
+        s, buf[j] = _exp64(s)
+    return s
+
+
+def _fill_exp(s, buf, start, m):  # pragma: no cover - replaced by the overload in compiled code
+    """buf[start:start + m] = m standard exponentials > 0 of buf's dtype (float32: two per
+    64-bit output, top half first; an odd last one takes the top half of a fresh output).
+
+    The float32 or float64 loop is picked when the caller is compiled (:func:`is_f32`), so a
+    kernel compiles only the one of its dtype."""
+    raise NotImplementedError
+
+
+@njit(inline="always", **_JIT)
+def _fill_arrivals32(s, g, k):
+    a32 = np.float32(0.0)
+    for j in range(0, k - 1, 2):
+        s, r = _next(s)
+        s, e = _exp32(s, np.uint32(r >> _S32))
+        a32 += e
+        g[j] = a32
+        s, e = _exp32(s, np.uint32(r & _B32))
+        a32 += e
+        g[j + 1] = a32
+    if k % 2:
+        s, r = _next(s)
+        s, e = _exp32(s, np.uint32(r >> _S32))
+        g[k - 1] = a32 + e
+    return s
+
+
+@njit(inline="always", **_JIT)
+def _fill_arrivals64(s, g, k):
+    a64 = 0.0
+    for j in range(k):
+        s, x = _exp64(s)
+        a64 += x
+        g[j] = a64
+    return s
+
+
+def _fill_arrivals(s, g, k):  # pragma: no cover - replaced by the overload in compiled code
     """g[:k] = cumulative sums of k standard exponentials (as :func:`_fill_exp` draws them), summed
     in g's dtype as they are drawn (the add chain overlaps the draws): the ordered arrival times
-    of the k nearest points of a unit-rate process."""
-    if g.itemsize == 4:
-        a32 = np.float32(0.0)
-        for j in range(0, k - 1, 2):
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _S32))
-            a32 += e
-            g[j] = a32
-            s, e = _exp32(s, np.uint32(r & _B32))
-            a32 += e
-            g[j + 1] = a32
-        if k % 2:
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _S32))
-            g[k - 1] = a32 + e
-    else:
-        a64 = 0.0
-        for j in range(k):
-            s, x = _exp64(s)
-            a64 += x
-            g[j] = a64
-    return s
+    of the k nearest points of a unit-rate process. One dtype's loop compiled (:func:`is_f32`)."""
+    raise NotImplementedError
+
+
+def is_f32(a) -> bool:
+    """Whether the numba type ``a`` is a float32 array (in an overload: picks a dtype's loop).
+
+    A runtime test of the dtype (``buf.itemsize == 4``: the itemsize is a field of numba's array,
+    not a constant) compiled, and inlined, both loops in every kernel: twice the code to compile
+    for nothing. The overloads below pick the loop when the caller is compiled; it is the same
+    code as before, so the numbers are the same."""
+    return isinstance(a, types.Array) and a.dtype == types.float32
+
+
+@overload(_fill_exp)
+def _ol_fill_exp(s, buf, start, m):
+    f = _fill_exp32 if is_f32(buf) else _fill_exp64
+
+    def impl(s, buf, start, m):
+        return f(s, buf, start, m)
+
+    return impl
+
+
+@overload(_fill_arrivals)
+def _ol_fill_arrivals(s, g, k):
+    f = _fill_arrivals32 if is_f32(g) else _fill_arrivals64
+
+    def impl(s, g, k):
+        return f(s, g, k)
+
+    return impl
 
 
 @njit(**_JIT)

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..sensing import SINGULAR_RTOL
 from . import SEPARABLE_MAX_AMPLIFICATION
+from ._api import SONG_OUTPUTS, KernelLike, SongCore
 
 
 def _precision(dtype: np.dtype):
@@ -140,10 +141,10 @@ def _song_core(
     return out, redo.sum(), jnp.any(over_t | over_r)
 
 
-SONG_ROWS = ("crlb", "jensen", "inv_sum_tx", "inv_sum_rx")
+SONG_ROWS = SONG_OUTPUTS
 
 
-def song_core(kernel, rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], int]:
+def song_core(kernel: KernelLike, rng: np.random.Generator, n: int) -> SongCore:
     """``SongKernel(..., backend="jax")(rng, n)`` and the number of layouts of this call
     recomputed by the exact pair sum: ({quantity: (n,) numpy array of kernel.dtype}, redone)."""
     dt = np.dtype(kernel.dtype)

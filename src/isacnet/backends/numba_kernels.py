@@ -12,18 +12,7 @@ pair-sum fallback, singular FIM -> inf), computed in one pass per layout:
    vectors, accumulating the six sums of the separable FIM;
 3. the 2x2 closed-form inverse and the outputs.
 
-Bearings without trig. A bearing is phi = 2 pi u - pi with u = (j + 1/2) / 2^32, j a uniform
-32-bit integer: phi is uniform on a grid of 2^32 angles, each within pi / 2^32 = 7.3e-10 rad of
-a continuous uniform angle coupled to it (numpy's own uniforms are on a 2^-53 grid). Its cosine
-and sine come from the Taylor polynomials of degree 12/13 at theta = phi / 8 (|theta| <= pi/8,
-truncation < 3e-17) followed by three double-angle steps (c, s) -> (c^2 - s^2, 2 c s): about
-1e-15 from np.cos / np.sin (tested), no libm calls, vectorisable.
-
-Path gains. g^{-gamma/2} is computed without ``pow`` when 4 * gamma/2 = q is an integer below 16:
-1 / g^(q/4) for q = 4, 8, 12; otherwise from y = g^(-1/4), a float32 estimate refined by two
-Newton steps (float64; within 4 ulp) or two float32 square roots (float32), then y^q. Other
-exponents use ``pow`` (about 15 ns a point instead of 1). The Song tail beyond the K-th point,
-2 g_K^{1-gamma/2} / (gamma - 2), is 2 g_K w_K / (gamma - 2).
+Bearings without trig and path gains without ``pow``: :mod:`._numba_fastmath`.
 
 Random streams. Each kernel call runs its own SFC64 stream (numpy's algorithm, inlined; its
 state is a tuple of four uint64 threaded through the draws, so it lives in registers), seeded
@@ -49,11 +38,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import njit
 from numba.extending import overload
 
 from ..sensing import SINGULAR_RTOL
 from . import SEPARABLE_MAX_AMPLIFICATION
+from ._api import KernelLike, Outputs, SongCore
+from ._numba_fastmath import (  # noqa: F401 - unit_vectors, QUARTER_MAX: re-exported
+    QUARTER_MAX,
+    TWO_PI,
+    _gains,
+    _unit,
+    _units,
+    quarter_code,
+    unit_vectors,
+)
 from ._numba_random import (  # noqa: F401 - stream_state, raw_outputs, exponentials: re-exported for tests
     _B32,
     _FAST,
@@ -70,13 +69,10 @@ from ._numba_random import (  # noqa: F401 - stream_state, raw_outputs, exponent
     _next,
     _store,
     exponentials,
+    is_f32,
     raw_outputs,
     stream_state,
 )
-
-TWO_PI = 2.0 * math.pi
-QUARTER_MAX = 15
-"""Exponents p = q/4 with q <= 15 avoid ``pow`` (division, or Newton steps / square roots)."""
 
 
 @njit(inline="always", **_JIT)
@@ -87,24 +83,14 @@ def _draw_ordered(s, g, u, k):
 
 
 @njit(inline="always", **_JIT)
-def _draw_window(s, g, u, limit):
-    """Every point of a unit-rate process with arrival time <= limit (a PPP on a disk window).
-
-    Returns (state, m): their number m (Poisson(limit)); g[:m], u[:m] filled. Raises if
-    m > len(g).
-    """
-    f32 = g.itemsize == 4
+def _draw_window32(s, g, u, limit):
     acc = 0.0
     m = 0
     cap = g.shape[0]
     while True:
-        if f32:
-            s, r = _next(s)
-            s, e = _exp32(s, np.uint32(r >> _S32))
-            acc = float(np.float32(np.float32(acc) + e))
-        else:
-            s, x = _exp64(s)
-            acc += x
+        s, r = _next(s)
+        s, e = _exp32(s, np.uint32(r >> _S32))
+        acc = float(np.float32(np.float32(acc) + e))
         if acc > limit:
             break
         if m == cap:
@@ -114,126 +100,40 @@ def _draw_window(s, g, u, limit):
     return _fill_bearings(s, u, m), m
 
 
-# --------------------------------------------------------------------------- trig-free bearings
-def _unit(u, one):  # pragma: no cover - replaced by the overload in compiled code
-    """(cos phi, sin phi) of phi = 2 pi u - pi, in the float type of ``one``."""
+@njit(inline="always", **_JIT)
+def _draw_window64(s, g, u, limit):
+    acc = 0.0
+    m = 0
+    cap = g.shape[0]
+    while True:
+        s, x = _exp64(s)
+        acc += x
+        if acc > limit:
+            break
+        if m == cap:
+            raise RuntimeError("disk window holds more points than its capacity; report this")
+        g[m] = acc
+        m += 1
+    return _fill_bearings(s, u, m), m
+
+
+def _draw_window(s, g, u, limit):  # pragma: no cover - replaced by the overload in compiled code
+    """Every point of a unit-rate process with arrival time <= limit (a PPP on a disk window).
+
+    Returns (state, m): their number m (Poisson(limit)); g[:m], u[:m] filled. Raises if
+    m > len(g). The loop of g's dtype is picked at compile time (:func:`._numba_random.is_f32`).
+    """
     raise NotImplementedError
 
 
-_COS = (1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600)
-_SIN = (1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800)
+@overload(_draw_window)
+def _ol_draw_window(s, g, u, limit):
+    f = _draw_window32 if is_f32(g) else _draw_window64
 
-
-@overload(_unit, inline="always")
-def _ol_unit(u, one):
-    T = np.float32 if isinstance(one, types.Float) and one.bitwidth == 32 else np.float64
-    c0, c1, c2, c3, c4, c5, c6 = (T(x) for x in _COS)
-    s0, s1, s2, s3, s4, s5, s6 = (T(x) for x in _SIN)
-    mid, scale, two = T(0.5), T(TWO_PI / 8.0), T(2.0)
-
-    def impl(u, one):
-        t = (u - mid) * scale  # theta = phi / 8, |theta| <= pi / 8
-        t2 = t * t
-        c = c0 + t2 * (c1 + t2 * (c2 + t2 * (c3 + t2 * (c4 + t2 * (c5 + t2 * c6)))))
-        s = t * (s0 + t2 * (s1 + t2 * (s2 + t2 * (s3 + t2 * (s4 + t2 * (s5 + t2 * s6))))))
-        c, s = c * c - s * s, two * c * s
-        c, s = c * c - s * s, two * c * s
-        c, s = c * c - s * s, two * c * s
-        return c, s
+    def impl(s, g, u, limit):
+        return f(s, g, u, limit)
 
     return impl
-
-
-@njit(**_JIT)
-def unit_vectors(u):
-    """(cos(2 pi u - pi), sin(2 pi u - pi)) for a 1-D array u (the kernels' bearing map)."""
-    one = u.dtype.type(1.0)
-    c = np.empty_like(u)
-    s = np.empty_like(u)
-    for j in range(u.shape[0]):
-        c[j], s[j] = _unit(u[j], one)
-    return c, s
-
-
-# --------------------------------------------------------------------------- path gains
-def quarter_code(p: float) -> int:
-    """4 p if it is an integer in 1..QUARTER_MAX (sqrt-chain gains), else -1 (``pow``)."""
-    q = 4.0 * p
-    return int(q) if q == int(q) and 1 <= q <= QUARTER_MAX else -1
-
-
-@njit(inline="always", **_JIT)
-def _ipow(x, a, one):
-    """x ** a for a in 0..3 (loop-invariant selects)."""
-    y = x if a >= 1 else one
-    y = y * x if a >= 2 else y
-    return y * x if a >= 3 else y
-
-
-def _quarter_gain(x, a, rem, one):  # pragma: no cover - replaced by the overload in compiled code
-    """x ** -(a + rem / 4) for rem in 1..3, in the float type of ``one``."""
-    raise NotImplementedError
-
-
-@overload(_quarter_gain, inline="always")
-def _ol_quarter_gain(x, a, rem, one):
-    if isinstance(one, types.Float) and one.bitwidth == 32:
-
-        def impl32(x, a, rem, one):
-            r = np.sqrt(x)
-            r4 = np.sqrt(r)
-            d = r4 if rem == 1 else (r if rem == 2 else r * r4)
-            return one / (_ipow(x, a, one) * d)
-
-        return impl32
-
-    def impl64(x, a, rem, one):
-        # y = x^(-1/4): float32 estimate (rel. error ~1e-7), then two Newton steps for
-        # y^-4 = x, y <- y (5 - x y^4) / 4 (quadratic: 1e-14, then rounding), measured within
-        # 4 ulp of pow; then x^(-q/4) = y^q by binary powers (q = 4 a + rem <= 15, a few ulp).
-        y = np.float64(np.float32(1.0) / np.sqrt(np.sqrt(np.float32(x))))
-        y2 = y * y
-        y = y * (5.0 - x * (y2 * y2)) * 0.25
-        y2 = y * y
-        y = y * (5.0 - x * (y2 * y2)) * 0.25
-        q = 4 * a + rem
-        y2 = y * y
-        y4 = y2 * y2
-        w = y if q & 1 else 1.0
-        w = w * y2 if q & 2 else w
-        w = w * y4 if q & 4 else w
-        return w * (y4 * y4) if q & 8 else w
-
-    return impl64
-
-
-@njit(fastmath=_FAST, **_JIT)
-def _gains(g, w, m, quarter, p):
-    """w[:m] = g[:m] ** -p; ``quarter`` from :func:`quarter_code` (< 0: ``pow``). One loop per
-    case, so that each vectorises."""
-    T = w.dtype.type
-    one = T(1.0)
-    if quarter < 0:
-        mp = T(-p)
-        for j in range(m):
-            w[j] = g[j] ** mp
-        return
-    a = quarter // 4
-    rem = quarter % 4
-    if rem == 0:
-        for j in range(m):
-            w[j] = one / _ipow(g[j], a, one)
-    else:
-        for j in range(m):
-            w[j] = _quarter_gain(g[j], a, rem, one)
-
-
-@njit(fastmath=_FAST, **_JIT)
-def _units(u, c, s, m):
-    """c[:m], s[:m] = the unit vectors of the bearings u[:m]."""
-    one = c.dtype.type(1.0)
-    for j in range(m):
-        c[j], s[j] = _unit(u[j], one)
 
 
 @njit(fastmath=_FAST, **_JIT)
@@ -386,11 +286,20 @@ def _song_draws(st, n, k, window, limit_t, limit_r, g_t, u_t, g_r, u_r):
 
 def _song_setup(kernel):
     c = kernel.core_constants()  # the constants are the kernel module's (simulation/song.py)
-    return (c["window"], c["k"], c["lim_t"], c["lim_r"], c["tail_coef"], c["half"], 1.0 / c["const"],
-            c["scale_t"], c["scale_r"])
+    return (
+        c["window"],
+        c["k"],
+        c["lim_t"],
+        c["lim_r"],
+        c["tail_coef"],
+        c["half"],
+        1.0 / c["const"],
+        c["scale_t"],
+        c["scale_r"],
+    )
 
 
-def song_core(kernel, rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], int]:
+def song_core(kernel: KernelLike, rng: np.random.Generator, n: int) -> SongCore:
     """``SongKernel(..., backend="numba")(rng, n)`` and the number of layouts of this call
     recomputed by the exact pair sum: ({quantity: (n,) array of kernel.dtype}, redone)."""
     dt = np.dtype(kernel.dtype)
@@ -401,12 +310,13 @@ def song_core(kernel, rng: np.random.Generator, n: int) -> tuple[dict[str, np.nd
     redone = _song_block(stream_state(rng), n, k, window, lim_t, lim_r, tail, q, half, amp, rtol, out)
     c, tr, W, U = dt.type(inv_const), out[0], out[1], out[2]
     with np.errstate(divide="ignore"):
-        return {
+        outputs: Outputs = {
             "crlb": tr * c,
             "jensen": 2 * c / (W * U),
             "inv_sum_tx": 1 / (dt.type(sc_t) * W),
             "inv_sum_rx": 1 / (dt.type(sc_r) * U),
-        }, int(redone)
+        }
+    return outputs, int(redone)
 
 
 def song(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -71,8 +71,12 @@ import math
 import numpy as np
 from numba import njit
 
+from ._api import Outputs
+from ._numba_fastmath import _gains, quarter_code
 from ._numba_random import (  # noqa: F401 - normals, gammas, beta_tops, _NOR_R: re-exported for tests
+    _FAST,
     _FI,
+    _JIT,
     _KI,
     _NOR_R,
     _WI,
@@ -88,11 +92,12 @@ from ._numba_random import (  # noqa: F401 - normals, gammas, beta_tops, _NOR_R:
     normals,
     stream_state,
 )
-from .numba_kernels import _FAST, _JIT, _gains, quarter_code
 
 SHAPE_CODES = {"exp": 0, "matched": 1, "sum": 2, "zf-law": 3}
 """interference_shape -> the integer the compiled kernel branches on."""
 LOG2E = 1.0 / math.log(2.0)
+
+
 # --------------------------------------------------------------------------- one layout
 @njit(inline="always", **_JIT)
 def _draw_layout(s, g, gi, e2, e3, gd, ebuf, coin, acc, k, L, kappa, shape, pc, ps, mt1, v_m):
@@ -220,7 +225,7 @@ def _setup(kernel) -> tuple:
     )
 
 
-def meng_rate(kernel, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def meng_rate(kernel, rng: np.random.Generator, n: int) -> Outputs:
     """``MengRateKernel(..., model="paper", backend="numba")(rng, n)``: {quantity: (n,) array of
     kernel.dtype}, the quantities of ``kernel.quantities``."""
     dt = np.dtype(kernel.dtype)
