@@ -74,19 +74,16 @@ PENDING = {
 """Forbidden edges still present, each with its reason (to be emptied)."""
 
 LONG_MODULES = {
-    "isacnet.analysis.meng_sensing": "being edited on another branch; the lead splits it after the merge",
-    "isacnet.analysis.meng_rate": "being edited on another branch; the lead splits it after the merge",
+    # owned by other helpers in this round
+    "isacnet.analysis.meng_rate": "being split on another branch",
+    "isacnet.analysis.coverage": "being split on another branch",
+    "isacnet.analysis.optimize": "being split on another branch",
+    "isacnet.cli": "being split on another branch",
+    # not split yet (issue 13): the next steps are written beside each
+    "isacnet.analysis.meng_sensing": "Theorem 1, the acceptance laws kappa_s/kappa_c and the sensing tradeoff: "
+    "the acceptance laws are to move to analysis/acceptance.py (which already holds the NB law)",
     "isacnet.meng": "the Meng facade: the robust statistics (quantiles by CDF inversion) are to move to "
-    "simulation/ in a follow-up",
-    "isacnet.simulation.kernels.meng_rate": "three rate models (paper, zf, full) and the ZF gain algebra: to be split "
-    "into kernels/ in a follow-up",
-    "isacnet.analysis.coverage": "Gil-Pelaez coverage for three JT models, noise and Nakagami-m (merged from the "
-    "coverage branch): the quadrature rules are to move to analysis/_quadrature.py",
-    "isacnet.analysis.optimize": "the tradeoff search with the constraint repair (merged from the numerics "
-    "branch): the repair is to move to a module of its own",
-    "isacnet.cli": "every command plus the one-line error handler: the error handling is to move to "
-    "cli_errors.py in a follow-up",
-    "isacnet.sensing": "per-layout FIMs of Song, Meng and the separable form: to be split in a follow-up",
+    "simulation/quantiles.py, the design helpers to a facade module of their own",
 }
 """Modules allowed over MAX_LINES lines, with the reason (to be emptied)."""
 
@@ -154,7 +151,7 @@ def layer(module: str) -> str | None:
         return "base"
     if top in ("geometry", "deployment"):
         return "geometry"
-    if top in ("sensing", "comm", "comp_given", "load", "localization", "estimation"):
+    if top in ("sensing", "beams", "comm", "comp_given", "load", "localization", "estimation"):
         return "physics"
     if top in ("backends", "simulation", "experiments"):
         return top

@@ -96,10 +96,17 @@ from ...backends import BACKENDS, check_backend
 from ...geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
 from ...load import check_torus, default_side, form_clusters
 from ...params import MengParams, ParameterError, check_int, check_real
-from ...sensing import steering_vector
+from ._rate_gains import (  # noqa: F401 - steering, draw_interferer_gains: re-exported (public, tests)
+    SHAPES,
+    _complex_normal,
+    draw_interferer_gains,
+    steering,
+    steering_phase,
+    zf_desired_gain,
+    zf_interference_gain,
+)
 
 MODELS = ("paper", "zf", "full")
-SHAPES = ("exp", "matched", "sum", "zf-law")
 MAX_ELEMENTS = 1 << 20
 """Layouts are drawn in sub-batches of at most about this many random numbers."""
 LN2 = math.log(2.0)
@@ -164,92 +171,6 @@ class RateDraws:
             h_user=None if self.h_user is None else self.h_user[:, : k - 1],
             theta=None if self.theta is None else self.theta[:, :k],
         )
-
-
-def steering_phase(theta: np.ndarray) -> np.ndarray:
-    """z = exp(-j pi cos theta): the steering vector is a_m = z^m, m = 0..M_t-1 (:func:`steering`)."""
-    c = math.pi * np.cos(theta)
-    return np.cos(c) - 1j * np.sin(c)
-
-
-def steering(theta: np.ndarray, m: int) -> np.ndarray:
-    """a(theta) with a_m = exp(-j pi m cos theta), so that the sensing channel row a^H(theta) is
-    [1, e^{j pi cos theta}, ..., e^{j pi (M_t-1) cos theta}] as printed below (4). Shape (..., m)."""
-    return steering_vector(np.cos(np.asarray(theta)), m)
-
-
-def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """i.i.d. CN(0, 1) of ``shape``."""
-    x = rng.standard_normal((*shape, 2))
-    x *= math.sqrt(0.5)
-    return x.view(np.complex128)[..., 0]  # (re, im) pairs, no copy
-
-
-def _dot_steering(x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """sum_m x_m z^m over the last axis of x (Horner), without forming the steering vectors."""
-    acc = x[..., -1].copy()
-    for k in range(x.shape[-1] - 2, -1, -1):
-        acc *= z
-        acc += x[..., k]
-    return acc
-
-
-def _sqnorm(x: np.ndarray) -> np.ndarray:
-    return np.einsum("...m,...m->...", x.real, x.real) + np.einsum("...m,...m->...", x.imag, x.imag)
-
-
-def zf_desired_gain(h: np.ndarray, z: np.ndarray, pc: float) -> np.ndarray:
-    """p^c |h^H w^c|^2 when the BS builds (2) from h itself: p^c ||P_a^perp h||^2.
-
-    h : (..., M) channels; z : (...) steering phases (a_m = z^m, ||a||^2 = M).
-    """
-    m = h.shape[-1]
-    s_ah = _dot_steering(h, z.conj())  # a^H h = sum conj(z)^m h_m
-    return pc * np.maximum(_sqnorm(h) - (s_ah.real**2 + s_ah.imag**2) / m, 0.0)
-
-
-def zf_interference_gain(h: np.ndarray, u: np.ndarray, z: np.ndarray, pc: float, ps: float) -> np.ndarray:
-    """p^c |h^H w^c|^2 + p^s |h^H w^s|^2, w the normalised columns of (2) built from (u, a(z)).
-
-    With s_hu = h^H u, s_ha = h^H a, s_au = a^H u, |u|^2 and ||a||^2 = M:
-    w^c ~ u - (s_au / M) a (norm^2 |u|^2 - |s_au|^2 / M), w^s ~ a - (conj(s_au) / |u|^2) u
-    (norm^2 M - |s_au|^2 / |u|^2). h, u : (..., M); z : (...); result (...).
-    """
-    m = h.shape[-1]
-    hc = h.conj()
-    s_hu = np.einsum("...m,...m->...", hc, u)
-    s_ha = _dot_steering(hc, z)
-    s_au = _dot_steering(u, z.conj())
-    nu = _sqnorm(u)
-    q = s_au.real**2 + s_au.imag**2
-    xc = s_hu - s_au * s_ha / m
-    xs = s_ha - s_au.conj() * s_hu / nu
-    gc = (xc.real**2 + xc.imag**2) / (nu - q / m)
-    gs = (xs.real**2 + xs.imag**2) / (m - q / nu)
-    return pc * gc + ps * gs
-
-
-def draw_interferer_gains(
-    rng: np.random.Generator, shape: tuple[int, ...], shape_name: str, params: MengParams
-) -> np.ndarray:
-    """Interferer gains (mean 1) of the law ``shape_name`` (one of SHAPES), array of ``shape``."""
-    pc, ps = params.comm_power_fraction, params.sensing_power_fraction
-    if shape_name == "exp":
-        return rng.standard_exponential(shape)
-    if shape_name == "matched":
-        v = pc * pc + ps * ps  # in [1/2, 1]
-        return rng.gamma(1.0 / v, v, shape)
-    if shape_name == "sum":
-        e = rng.standard_exponential((2, *shape))
-        return pc * e[0] + ps * e[1]
-    if shape_name == "zf-law":
-        mt = params.n_tx_antennas
-        t = rng.random(shape) ** (1.0 / (mt - 1))  # 1 - |rho|^2 ~ Beta(M_t - 1, 1)
-        e = rng.standard_exponential((2, *shape))
-        c = pc * ps * t
-        nu1 = 0.5 * (1.0 + np.sqrt(np.maximum(1.0 - 4.0 * c, 0.0)))
-        return nu1 * e[0] + (c / nu1) * e[1]  # nu1 nu2 = c, nu1 + nu2 = 1
-    raise ParameterError("interference_shape", shape_name, f"one of {SHAPES}")
 
 
 def _outputs(s: np.ndarray, i: np.ndarray, n_acc: np.ndarray, with_db: bool) -> dict[str, np.ndarray]:
@@ -354,8 +275,10 @@ class MengRateKernel:
                 raise ParameterError("centers", self.centers, "empty unless model='full'")
             if self.kappa_c is None:  # the default is a closed form: resolved by the caller
                 raise ParameterError(
-                    "kappa_c", None, f"a probability in [0, 1] for model {self.model!r} "
-                    "(isacnet.meng.rate_kernel defaults it to the acceptance law kappa_c(psi, mu_c, L))"
+                    "kappa_c",
+                    None,
+                    f"a probability in [0, 1] for model {self.model!r} "
+                    "(isacnet.meng.rate_kernel defaults it to the acceptance law kappa_c(psi, mu_c, L))",
                 )
             s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
             k = default_k_nearest(L) if self.k_nearest is None else self.k_nearest
