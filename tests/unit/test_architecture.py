@@ -79,9 +79,6 @@ LONG_MODULES = {
     "isacnet.analysis.coverage": "being split on another branch",
     "isacnet.analysis.optimize": "being split on another branch",
     "isacnet.cli": "being split on another branch",
-    # not split yet (issue 13): the next steps are written beside each
-    "isacnet.analysis.meng_sensing": "Theorem 1, the acceptance laws kappa_s/kappa_c and the sensing tradeoff: "
-    "the acceptance laws are to move to analysis/acceptance.py (which already holds the NB law)",
 }
 """Modules allowed over MAX_LINES lines, with the reason (to be emptied)."""
 

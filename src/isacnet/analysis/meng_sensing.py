@@ -29,7 +29,18 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from ..params import MengParams, ParameterError, exp_checked, real_array
+from ..params import MengParams, ParameterError, exp_checked
+from ._meng_checks import (  # noqa: F401 - log_gamma_half_ratio, nbar: re-exported (public here)
+    _crlb_from_log,
+    _ints,
+    _log,
+    _log_scale,
+    _out,
+    _reals,
+    _require_beta2,
+    log_gamma_half_ratio,
+    nbar,
+)
 from .acceptance import (  # noqa: F401  (re-exported: the NB acceptance law, docs/acceptance.md)
     _int_array,
     area_variance,
@@ -37,85 +48,14 @@ from .acceptance import (  # noqa: F401  (re-exported: the NB acceptance law, do
     kappa_s_nb,
     nb_request_acceptance,
 )
+from .meng_acceptance import (  # noqa: F401 - re-exported: Lemma 1's public home stays here
+    KappaVariant,
+    kappa_c,
+    kappa_s,
+    poisson_request_acceptance,
+)
 
 EULER_GAMMA = 0.5772156649015329
-
-# --------------------------------------------------------------------------- validation
-
-
-def _ints(value, name: str, ge: int = 1) -> np.ndarray:
-    valid = f"integer(s) >= {ge}"
-    try:
-        a = np.asarray(value)
-    except (TypeError, ValueError):
-        a = None
-    if a is None or a.dtype.kind not in "iu":
-        a = real_array(name, value, valid)  # bool, str, complex, None, objects: ParameterError
-    bad = ParameterError(name, value if a.ndim == 0 else a.tolist(), valid)
-    if a.size == 0:
-        raise bad
-    if a.dtype.kind == "f" and (not np.all(np.isfinite(a)) or np.any(a != np.round(a))):
-        raise bad
-    if np.any(a < ge):
-        raise bad
-    if np.max(np.abs(a)) < 2.0**62:
-        return a.astype(np.int64)
-    return np.asarray(a, dtype=float)  # beyond int64: exact integers as floats (N = 1e20, ...)
-
-
-def _reals(value, name: str, *, gt: float | None = None, ge: float | None = None) -> np.ndarray:
-    rng = "finite real(s)" + (f" > {gt:g}" if gt is not None else "") + (
-        f" >= {ge:g}" if ge is not None else ""
-    )
-    a = real_array(name, value, rng)
-    if (
-        a.size == 0
-        or not np.all(np.isfinite(a))
-        or (gt is not None and np.any(a <= gt))
-        or (ge is not None and np.any(a < ge))
-    ):
-        raise ParameterError(name, value if a.ndim == 0 else a.tolist(), rng)
-    return a
-
-
-def _require_beta2(params: MengParams, what: str) -> None:
-    if params.beta != 2.0:
-        raise ParameterError("beta", params.beta, f"2 for {what} (the ln^2 N law needs beta = 2)")
-
-
-def _out(a: np.ndarray):
-    return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
-
-
-def _inv_zeta2(params: MengParams) -> float:
-    """1 / |zeta|^2; inf at p^s = 0 (no sensing power, no Fisher information: every CRLB is inf)."""
-    return math.inf if params.zeta2 == 0.0 else 1.0 / params.zeta2
-
-
-_CRLB_NAMES = (*MengParams._ZETA_NAMES, "bs_density", "beta")
-
-
-def _crlb_from_log(log_value, params: MengParams, what: str, inf_ok=False):
-    """exp of a CRLB's logarithm [m^2]: the closed forms are 1/(|zeta|^2 (pi lam_b)^beta x a
-    dimensionless sum); |zeta|^2 and (pi lam_b)^beta may each overflow or underflow (tx_power =
-    1e308, bs_density = 1e-300) while their product does not, so the result is formed in logs.
-    +inf at p^s = 0 (ln |zeta|^2 = -inf) and where ``inf_ok`` (a singular form: N = 1, kappa = 0);
-    ParameterError where the CRLB is not a normal float64, or its log overflowed."""
-    shown = {n: getattr(params, n) for n in _CRLB_NAMES}
-    inf_ok = np.asarray(inf_ok, dtype=bool) | (params.sensing_power_fraction == 0.0)
-    return exp_checked(log_value, shown, what, " m^2", inf_ok=inf_ok)
-
-
-def _log_scale(params: MengParams) -> float:
-    """ln of |zeta|^2 (pi lam_b)^beta, the scale of every CRLB here (-inf at p^s = 0)."""
-    return params.log_zeta2 + params.beta * (math.log(math.pi) + math.log(params.bs_density))
-
-
-def _log(x) -> np.ndarray:
-    """ln of a non-negative array, -inf at 0, without a divide-by-zero warning."""
-    with np.errstate(divide="ignore"):
-        return np.log(np.asarray(x, dtype=float))
-
 
 # --------------------------------------------------------------------------- eq. (5)
 
@@ -134,11 +74,23 @@ def zeta2(params: MengParams, variant: Literal["corrected", "paper"] = "correcte
         p = params
         if p.sensing_power_fraction == 0.0:
             return 0.0
-        log_v = (math.log(p.tx_power) + math.log(p.sensing_power_fraction) + math.log(p.tx_gain)
-                 + math.log(p.rx_gain) + 2.0 * math.log(p.eff_bandwidth) - math.log(8.0 * math.pi)
-                 - 2.0 * math.log(p.carrier_freq))
-        names = ("tx_power", "sensing_power_fraction", "n_tx_antennas", "n_rx_antennas", "eff_bandwidth",
-                 "carrier_freq")
+        log_v = (
+            math.log(p.tx_power)
+            + math.log(p.sensing_power_fraction)
+            + math.log(p.tx_gain)
+            + math.log(p.rx_gain)
+            + 2.0 * math.log(p.eff_bandwidth)
+            - math.log(8.0 * math.pi)
+            - 2.0 * math.log(p.carrier_freq)
+        )
+        names = (
+            "tx_power",
+            "sensing_power_fraction",
+            "n_tx_antennas",
+            "n_rx_antennas",
+            "eff_bandwidth",
+            "carrier_freq",
+        )
         return exp_checked(log_v, {n: getattr(p, n) for n in names}, "|zeta|^2 as printed")
     raise ParameterError("variant", variant, "'corrected' or 'paper'")
 
@@ -146,29 +98,7 @@ def zeta2(params: MengParams, variant: Literal["corrected", "paper"] = "correcte
 # --------------------------------------------------------------------------- distances
 
 
-def log_gamma_half_ratio(n) -> np.ndarray:
-    """ln(Gamma(n + 1/2) / Gamma(n)) to ~1e-16 relative for every n >= 1.
-
-    gammaln differences (and scipy's beta/poch) lose up to 1e-9 for n in 300..1e6; beyond
-    n = 20 we use DLMF 5.11.8, ln Gamma(n + h) - ln Gamma(n) ~ h ln n + sum_k (-1)^k
-    (B_k(h) - B_k) / (k (k-1) n^(k-1)), at h = 1/2 (B_k(1/2) = (2^(1-k) - 1) B_k):
-    1/2 ln n - 1/(8n) + 1/(192 n^3) - 1/(640 n^5) + 17/(14336 n^7) - 5115/(3041280 n^9).
-    """
-    n = np.asarray(n, dtype=float)
-    small = n < 20.0
-    ns = np.where(small, n, 20.0)
-    nl = np.where(small, 20.0, n)
-    r = 1.0 / nl
-    r2 = r * r
-    poly = -1.0 / 8 + r2 * (1.0 / 192 + r2 * (-1.0 / 640 + r2 * (17.0 / 14336 - r2 * 5115.0 / 3041280)))
-    series = 0.5 * np.log(nl) + r * poly
-    return np.where(small, special.gammaln(ns + 0.5) - special.gammaln(ns), series)
-
-
-
-def mean_distance(
-    n, density: float, variant: Literal["exact", "approx"] = "exact"
-) -> np.ndarray:
+def mean_distance(n, density: float, variant: Literal["exact", "approx"] = "exact") -> np.ndarray:
     """E[d_n], the mean distance to the n-th nearest BS [m] (text below (12)).
 
     ``"exact"``: Gamma(n + 1/2) / (sqrt(lambda pi) Gamma(n)) in the log domain.
@@ -185,17 +115,6 @@ def mean_distance(
     else:
         raise ParameterError("variant", variant, "'exact' or 'approx'")
     return _out(np.asarray(exp_checked(log_v, {"n": n.tolist(), "density": density}, "E[d_n]", " m")))
-
-
-def nbar(n) -> np.ndarray:
-    """N-bar = Gamma(n + 1/2)^2 / Gamma(n)^2 = pi lambda_b E[d_n]^2 (Lemma 1).
-
-    The paper uses it as the mean load per BS over mu; the exact mean load is mu n by mass
-    transport (each point sends n requests), and N-bar = n - 1/4 + 1/(32 n) + ... < n
-    (errata M-10).
-    """
-    n = _ints(n, "N").astype(float)
-    return _out(np.exp(2.0 * log_gamma_half_ratio(n)))
 
 
 def harmonic(n) -> np.ndarray:
@@ -232,9 +151,7 @@ def _distance_power_sums(n: np.ndarray, params: MengParams, distance: str):
         raise ParameterError("distance", distance, "'exact' or 'approx'")
     nmax = int(n.max())
     if nmax > _EXACT_SUM_MAX:
-        raise ParameterError(
-            "N", nmax, f"<= {_EXACT_SUM_MAX} with distance='exact' (use distance='approx')"
-        )
+        raise ParameterError("N", nmax, f"<= {_EXACT_SUM_MAX} with distance='exact' (use distance='approx')")
     k = np.arange(1, nmax + 1, dtype=float)
     lg = log_gamma_half_ratio(k)  # ln(sqrt(pi lam) E d_k), increasing in k
     with np.errstate(under="ignore"):  # far terms below 1e-308 of the first are negligible
@@ -348,13 +265,10 @@ def crlb_eq13(N, params: MengParams) -> np.ndarray:
     n = _ints(N, "N").astype(float)
     b = params.beta
     s = _power_sum_approx(n, 0.5 * b)
-    return _out(np.asarray(_crlb_from_log(math.log(2.0) - _log_scale(params) - 2.0 * _log(s), params,
-                                          "the CRLB (13)")))
+    return _out(np.asarray(_crlb_from_log(math.log(2.0) - _log_scale(params) - 2.0 * _log(s), params, "the CRLB (13)")))
 
 
-def theorem1_constant(
-    params: MengParams, variant: Literal["corrected", "paper"] = "corrected"
-) -> float:
+def theorem1_constant(params: MengParams, variant: Literal["corrected", "paper"] = "corrected") -> float:
     """lim_{N->inf} CRLB ln^2 N [m^2] at beta = 2 (Theorem 1, eq. (14)).
 
     ``"corrected"``: 2 / (|zeta|^2 lambda_b^2 pi^2), what (12), (13) and the exact tr(F^-1)
@@ -372,9 +286,7 @@ def _log_theorem1_constant(params: MengParams, variant: str) -> float:
     return math.log(c) - _log_scale(params)
 
 
-def crlb_theorem1(
-    N, params: MengParams, variant: Literal["corrected", "paper"] = "corrected"
-) -> np.ndarray:
+def crlb_theorem1(N, params: MengParams, variant: Literal["corrected", "paper"] = "corrected") -> np.ndarray:
     """Theorem 1 used as an approximation: constant / ln^2 N [m^2] (inf at N = 1)."""
     n = _ints(N, "N").astype(float)
     log_c = _log_theorem1_constant(params, variant)
@@ -463,15 +375,20 @@ def isotropic_moment(N, beta: float = 2.0, return_error: bool = False):
         big_n = n > 1e12
         nn = np.where(big_n, 2.0, n)
         poch = special.poch(nn, beta)
-        log_small = np.where(np.isfinite(poch) & (poch > 0), np.log(poch),
-                             special.gammaln(nn + beta) - special.gammaln(nn))
+        log_small = np.where(
+            np.isfinite(poch) & (poch > 0), np.log(poch), special.gammaln(nn + beta) - special.gammaln(nn)
+        )
         log_pref = np.where(big_n, beta * np.log(n) + beta * (beta - 1.0) / (2.0 * n), log_small)
         log_scale = log_pref + 2.0 * xs
         val = np.exp(log_scale) * fine
         err = np.exp(log_scale) * np.abs(fine - coarse) + 1e-14 * val
     if not (np.all(np.isfinite(val)) and np.all(val > 0) and np.all(np.isfinite(err))):
-        raise ParameterError("beta", beta, "a path-loss exponent at which E[1/S^2] is a normal float64 "
-                             f"for N = {n.tolist() if n.ndim else float(n)} (its quadrature overflowed)")
+        raise ParameterError(
+            "beta",
+            beta,
+            "a path-loss exponent at which E[1/S^2] is a normal float64 "
+            f"for N = {n.tolist() if n.ndim else float(n)} (its quadrature overflowed)",
+        )
     return (_out(val), _out(err)) if return_error else _out(val)
 
 
@@ -515,194 +432,6 @@ def crlb_moment_finite(N, order: float = 1.0) -> np.ndarray:
     """Whether E[(tr F^-1)^order] < inf over PPP layouts of the N nearest BSs (order > 0)."""
     order = float(_reals(order, "order", gt=0.0))
     return _out(np.asarray(crlb_tail_index(N)) > order)
-
-
-# --------------------------------------------------------------------------- Lemma 1 / kappa
-
-
-def _poisson_tail_sum(psi: np.ndarray, x: np.ndarray, shift: int) -> np.ndarray:
-    """sum_{n >= psi+1} e^-x x^n / ((n - shift) n!) in the log domain (shift 0 or 1)."""
-    psi, x = np.broadcast_arrays(np.asarray(psi, dtype=float), np.asarray(x, dtype=float))
-    if psi.size == 0:
-        return np.zeros(psi.shape)
-    sq = np.sqrt(x)
-    n0 = np.maximum(psi + 1.0, np.floor(x - 12.0 * sq - 40.0))
-    J = int(math.ceil(24.0 * float(np.max(sq)) + 120.0))
-    n = n0[..., None] + np.arange(J)
-    with np.errstate(divide="ignore"):
-        lt = -x[..., None] + special.xlogy(n, x[..., None]) - special.gammaln(n + 1.0) - np.log(n - shift)
-    return np.exp(special.logsumexp(lt, axis=-1))
-
-
-def poisson_request_acceptance(capacity, m) -> np.ndarray:
-    """E[min(1, c / (1 + K))], K ~ Poisson(m): acceptance of a typical request (size-biased).
-
-    A request sees its BS with load 1 + K (Slivnyak: the Palm load of a Poisson load is
-    1 + Poisson), and is among the c accepted with probability min(1, c/(1+K)). Closed form:
-
-        Q(c, m) + (c / m) P(c + 1, m)  =  E[min(K, c)] / m,
-
-    Q, P the regularised upper/lower incomplete gamma functions (Q(c, m) = P(K <= c - 1),
-    P(c+1, m) = P(K >= c + 1)). Equal to 1 at m = 0 and 0 at c = 0 < m.
-    """
-    c = _ints(capacity, "capacity", ge=0).astype(float)
-    m = _reals(m, "m", ge=0.0)
-    c, m = np.broadcast_arrays(c, m)
-    mm = np.where(m > 0, m, 1.0)
-    cc = np.where(c > 0, c, 1.0)
-    val = special.gammaincc(cc, mm) + c * (special.gammainc(cc + 1.0, mm) / mm)  # P/m <= 1: no overflow
-    val = np.where(c == 0, 0.0, val)
-    return _out(np.clip(np.where(m == 0, 1.0, val), 0.0, 1.0))
-
-
-def _printed_load(mu: np.ndarray, n: np.ndarray, name: str) -> np.ndarray:
-    """x = mu n-bar of the printed forms; their Poisson tail is summed term by term over
-    ~24 sqrt(x) terms, so x is limited to 1e8 (ParameterError naming ``name``)."""
-    with np.errstate(over="ignore"):
-        x = mu * nbar(n)
-    if np.any(~(x <= 1e8)):
-        raise ParameterError(name, mu.tolist() if mu.ndim else float(mu),
-                             "such that mu * N-bar <= 1e8 for the printed variants (use variant='nb')")
-    return x
-
-
-_PSI_MAX = 2**53
-
-
-def _check_acceptance_args(psi, mu, n, mu_name: str, n_name: str) -> None:
-    """Input validation shared by kappa_s and kappa_c (issue 14): psi must fit the integer
-    arithmetic of the acceptance forms (psi <= 2^53; 10**30 gave an error naming an internal
-    ``capacity``), and the mean load mu n must be a finite float64."""
-    _int_array(psi, "psi", 1)
-    m = _reals(mu, mu_name, gt=0.0)
-    k = np.asarray(_int_array(n, n_name, 1), dtype=float)
-    with np.errstate(over="ignore"):
-        load = m * k
-    if not np.all(np.isfinite(load)):
-        raise ParameterError(mu_name, mu, f"a value with {mu_name} x {n_name} (the mean load per BS) finite "
-                             "in float64")
-
-
-KappaVariant = Literal["nb", "derived", "poisson", "paper", "appendix", "typical-bs"]
-
-
-def kappa_s(psi, mu_s, N, variant: KappaVariant = "nb") -> np.ndarray:
-    """Acceptance probability of a sensing request, Lemma 1 (15) (errata M-9 to M-11, M-34).
-
-    ``"nb"`` (default; docs/acceptance.md): accepted over offered requests, E[min(D, psi)]/E[D],
-    with the load D of a BS mixed Poisson over the area of the region whose points rank it among
-    their N nearest: exact mean mu_s N, exact area variance v(N) (:mod:`.acceptance`), Gamma
-    mixing, so D is negative binomial and kappa_s is a regularised incomplete beta closed form
-    (at N = 1 the size-biased Voronoi-cell law NB(4.5, 3.5/(3.5 + mu_s)) of Ferenc-Neda / Yu-Kim /
-    Singh-Dhillon-Andrews, with the shape 3.569 of the exact cell-area variance).
-
-    ``"derived"`` (alias ``"poisson"``; the default before): Poisson load of mean mu_s N seen by a
-    request (size-biased): :func:`poisson_request_acceptance` (psi, mu_s N) =
-    Q(psi, mu_s N) + psi/(mu_s N) P(psi+1, mu_s N). Overestimates near mu_s N = psi.
-
-    Paper forms, all with x = mu_s N-bar (:func:`nbar`) and T = sum_{n>psi} e^-x x^n/(n n!):
-
-    ``"paper"``
-        (15): Q(psi, x) + psi T -- drops the n = psi term.
-    ``"appendix"``
-        (24), last line: Q(psi, x)/psi + psi T  (Gamma(psi, x)/psi!).
-    ``"typical-bs"``
-        (24), first line: Q(psi+1, x) + psi T = E[min(1, psi/K)], the view of a
-        typical BS (an idle BS counts as accepting).
-
-    Parameters
-    ----------
-    psi : array_like of int in [1, 2**53]
-        Resource blocks per BS.
-    mu_s : array_like of float > 0
-        lambda_s / lambda_b.
-    N : array_like of int >= 1 (<= 2**53 for "nb")
-        Requests per target (cluster size).
-    variant : str
-        One of the above.
-
-    Returns
-    -------
-    ndarray or float
-        kappa_s in [0, 1], shape ``broadcast(psi, mu_s, N)``.
-    """
-    _check_acceptance_args(psi, mu_s, N, "mu_s", "N")  # an overflowing mean load is refused, never clipped
-    if variant == "nb":
-        return kappa_s_nb(psi, mu_s, N)
-    psi = _int_array(psi, "psi", 1)
-    mu_s = _reals(mu_s, "mu_s", gt=0.0)
-    n = _ints(N, "N")
-    if variant in ("derived", "poisson"):
-        with np.errstate(over="ignore"):  # mu_s N beyond 1.8e308: kappa = psi/(mu_s N) rounds to 0
-            m = np.minimum(mu_s * n, np.finfo(float).max)
-        return poisson_request_acceptance(psi, m)
-    x = _printed_load(mu_s, n, "mu_s")
-    psi, x = np.broadcast_arrays(psi, np.asarray(x, dtype=float))
-    t = psi * _poisson_tail_sum(psi, x, 0)
-    if variant == "paper":
-        out = special.gammaincc(psi, x) + t
-    elif variant == "appendix":
-        out = special.gammaincc(psi, x) / psi + t
-    elif variant == "typical-bs":
-        out = special.gammaincc(psi + 1.0, x) + t
-    else:
-        raise ParameterError(
-            "variant", variant, "'nb', 'derived' ('poisson'), 'paper', 'appendix' or 'typical-bs'"
-        )
-    return _out(out)
-
-
-def kappa_c(psi, mu_c, L, variant: Literal["nb", "derived", "poisson", "paper"] = "nb") -> np.ndarray:
-    """Acceptance probability of a communication cooperation request (Section IV).
-
-    Model (errata M-12): the nearest BS is the user's anchor and serves it; the L - 1
-    cooperation requests go to BSs 2..L and compete for psi - 1 blocks per BS (one block kept for
-    the anchor role: "psi - 1 users besides the typical user"); 1 at L = 1 (nothing to accept),
-    0 at psi = 1 < L. The cooperation load of a BS has mean mu_c (L - 1) (mass transport).
-
-    ``"nb"`` (default; docs/acceptance.md): that load negative binomial, mixed over the area of
-    the region whose points rank the BS 2..L (exact mean L - 1 and variance v(L - 1, skip 1),
-    Gamma mixing): E[min(D, psi - 1)]/E[D] in closed form (:mod:`.acceptance`).
-
-    ``"derived"`` (alias ``"poisson"``; the default before): a Poisson load seen by a request,
-    :func:`poisson_request_acceptance` (psi - 1, mu_c (L - 1)).
-
-    ``"paper"``: as printed, x = mu_c L-bar, Q(psi, x) + sum_{n>=psi} (psi-1) e^-x x^n /
-    ((n-1) n!), with its n = psi term read as P(K = psi) (the ratio (psi-1)/(n-1) is 1 there).
-
-    Parameters
-    ----------
-    psi : array_like of int in [1, 2**53]
-    mu_c : array_like of float > 0
-        lambda_u / lambda_b.
-    L : array_like of int >= 1 (<= 2**53 for "nb")
-        Cooperating BSs (cluster size).
-    variant : str
-
-    Returns
-    -------
-    ndarray or float
-        kappa_c in [0, 1], shape ``broadcast(psi, mu_c, L)``.
-    """
-    _check_acceptance_args(psi, mu_c, L, "mu_c", "L")  # an overflowing mean load is refused, never clipped
-    if variant == "nb":
-        return kappa_c_nb(psi, mu_c, L)
-    psi = _int_array(psi, "psi", 1)
-    mu_c = _reals(mu_c, "mu_c", gt=0.0)
-    L = _ints(L, "L")
-    if variant in ("derived", "poisson"):
-        psi, mu_c, L = np.broadcast_arrays(psi, mu_c, L)
-        with np.errstate(over="ignore"):
-            m = np.minimum(mu_c * (L - 1), np.finfo(float).max)
-        val = np.asarray(poisson_request_acceptance(psi - 1, m), dtype=float)
-        return _out(np.where(L == 1, 1.0, val))
-    if variant != "paper":
-        raise ParameterError("variant", variant, "'nb', 'derived' ('poisson') or 'paper'")
-    x = _printed_load(mu_c, L, "mu_c")
-    psi, x = np.broadcast_arrays(psi.astype(float), np.asarray(x, dtype=float))
-    p_at = np.exp(-x + special.xlogy(psi, x) - special.gammaln(psi + 1.0))
-    t = (psi - 1.0) * _poisson_tail_sum(psi, x, 1)
-    return _out(special.gammaincc(psi, x) + p_at + t)
 
 
 # --------------------------------------------------------------------------- eq. (16)
