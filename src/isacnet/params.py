@@ -28,9 +28,24 @@ from ._validation import (
 )
 
 __all__ = [
-    "DIRECTION_MOMENTS", "LOG_MAX", "LOG_MIN", "SPEED_OF_LIGHT", "TRADEOFF_L_MAX", "TRADEOFF_N_GRID", "TRADEOFF_N_MAX",
-    "TRADEOFF_N_MIN", "MengParams", "ParameterError", "SongParams", "check_choice", "check_int", "check_real",
-    "exp_checked", "from_mapping", "real_array", "to_mapping",
+    "DIRECTION_MOMENTS",
+    "LOG_MAX",
+    "LOG_MIN",
+    "SPEED_OF_LIGHT",
+    "TRADEOFF_L_MAX",
+    "TRADEOFF_N_GRID",
+    "TRADEOFF_N_MAX",
+    "TRADEOFF_N_MIN",
+    "MengParams",
+    "ParameterError",
+    "SongParams",
+    "check_choice",
+    "check_int",
+    "check_real",
+    "exp_checked",
+    "from_mapping",
+    "real_array",
+    "to_mapping",
 ]
 
 SPEED_OF_LIGHT = 299_792_458.0
@@ -138,17 +153,22 @@ class SongParams:
         Raises :class:`ParameterError` where rho_s is not a normal float64 (use
         :attr:`log_rho_s`; the closed forms and Monte Carlo kernels do)."""
         t = self.obs_time if self.obs_time is not None else 1.0 / self.bandwidth
-        return _prefer_direct(self.tx_power * t / self.noise_psd, self.log_rho_s,
-                              self.values_of(self._RHO_NAMES), "rho_s")
+        return _prefer_direct(
+            self.tx_power * t / self.noise_psd, self.log_rho_s, self.values_of(self._RHO_NAMES), "rho_s"
+        )
 
     @property
     def log_eta(self) -> float:
         """ln eta (see :attr:`eta`), finite for every valid SongParams. ln of m^2 s^-2 (x m^2 RCS)."""
         c = SPEED_OF_LIGHT
         return (
-            math.log(8.0 * math.pi**2) + self.log_rho_s + math.log(self.rcs)
-            + 2.0 * math.log(self.eff_bandwidth) + 2.0 * math.log(c)
-            - 3.0 * math.log(4.0 * math.pi) - 2.0 * math.log(self.carrier_freq)
+            math.log(8.0 * math.pi**2)
+            + self.log_rho_s
+            + math.log(self.rcs)
+            + 2.0 * math.log(self.eff_bandwidth)
+            + 2.0 * math.log(c)
+            - 3.0 * math.log(4.0 * math.pi)
+            - 2.0 * math.log(self.carrier_freq)
         )
 
     @property
@@ -163,7 +183,12 @@ class SongParams:
         c = SPEED_OF_LIGHT
         try:  # Python floats: ** raises OverflowError, * and / give inf or 0 silently
             direct = (
-                8.0 * math.pi**2 * self.rho_s * self.rcs * self.eff_bandwidth**2 * c**2
+                8.0
+                * math.pi**2
+                * self.rho_s
+                * self.rcs
+                * self.eff_bandwidth**2
+                * c**2
                 / ((4.0 * math.pi) ** 3 * self.carrier_freq**2)
             )
         except (ParameterError, OverflowError, ZeroDivisionError):
@@ -326,8 +351,16 @@ class MengParams:
         """mu_c = lambda_u / lambda_b, users per BS (Section IV)."""
         return self.user_density / self.bs_density
 
-    _ZETA_NAMES = ("tx_power", "sensing_power_fraction", "n_tx_antennas", "n_rx_antennas",
-                   "eff_bandwidth", "rcs", "carrier_freq", "noise_power")
+    _ZETA_NAMES = (
+        "tx_power",
+        "sensing_power_fraction",
+        "n_tx_antennas",
+        "n_rx_antennas",
+        "eff_bandwidth",
+        "rcs",
+        "carrier_freq",
+        "noise_power",
+    )
 
     @property
     def log_zeta2(self) -> float:
@@ -336,9 +369,15 @@ class MengParams:
         if self.sensing_power_fraction == 0.0:
             return -math.inf
         return (
-            math.log(self.tx_power) + math.log(self.sensing_power_fraction) + math.log(self.tx_gain)
-            + math.log(self.rx_gain) + 2.0 * math.log(self.eff_bandwidth) + math.log(self.rcs)
-            - math.log(8.0 * math.pi) - 2.0 * math.log(self.carrier_freq) - math.log(self.noise_power)
+            math.log(self.tx_power)
+            + math.log(self.sensing_power_fraction)
+            + math.log(self.tx_gain)
+            + math.log(self.rx_gain)
+            + 2.0 * math.log(self.eff_bandwidth)
+            + math.log(self.rcs)
+            - math.log(8.0 * math.pi)
+            - 2.0 * math.log(self.carrier_freq)
+            - math.log(self.noise_power)
         )
 
     @property
@@ -355,14 +394,19 @@ class MengParams:
             return 0.0
         try:
             direct = (
-                self.tx_power * self.sensing_power_fraction * self.tx_gain * self.rx_gain
-                * self.eff_bandwidth**2 * self.rcs
+                self.tx_power
+                * self.sensing_power_fraction
+                * self.tx_gain
+                * self.rx_gain
+                * self.eff_bandwidth**2
+                * self.rcs
                 / (8.0 * math.pi * self.carrier_freq**2 * self.noise_power)
             )
         except (OverflowError, ZeroDivisionError):  # f_c^2 underflows to 0 at f_c = 1e-300
             direct = math.inf
-        return _prefer_direct(direct, self.log_zeta2, {n: getattr(self, n) for n in self._ZETA_NAMES},
-                              "|zeta|^2 of eq. (5)")
+        return _prefer_direct(
+            direct, self.log_zeta2, {n: getattr(self, n) for n in self._ZETA_NAMES}, "|zeta|^2 of eq. (5)"
+        )
 
 
 DIRECTION_MOMENTS = {"aligned": (0.375, 0.125), "random": (0.25, 0.25)}
