@@ -345,3 +345,12 @@ def test_numba_backend_imports_where_no_cache_folder_is_writable(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "module", ["isacnet.backends.numba_kernels", "isacnet.backends.numba_rate", "isacnet.backends.jax_kernels"]
+)
+def test_backend_cores_use_the_contract(module):
+    """Every module of backend cores types them with backends/_api.py and imports no simulation."""
+    assert "isacnet.backends._api" in GRAPH[module]
+    assert not [d for d in GRAPH[module] if d.startswith("isacnet.simulation")]
