@@ -398,7 +398,19 @@ def laplace_I2(z, r, r_L, params: MengParams, *, interference_shape: Shape = "pa
 # --------------------------------------------------------------------------- integrands
 
 
-def _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring):
+def _i_terms(z, eta, q, th, sh, alpha, ring):
+    """The parts of :func:`_lt_terms` that depend neither on p^c nor on kappa (for the paper's
+    interference shape): (H1_I, H2, m_I, e_I) at x_I = theta z; m_I, e_I None for "pgfl"."""
+    xI = th * z
+    h1I, h2 = _h_parts(xI, sh, alpha, eta)
+    if ring == "pgfl":
+        return h1I, h2, None, None
+    mI = np.clip(_annulus_mean(xI, sh, alpha, eta, q, h1I), 0.0, 1.0)
+    eI = np.exp(-sh * np.log1p(xI * eta**alpha))
+    return h1I, h2, mI, eI
+
+
+def _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring, iterms=None):
     """Conditional Laplace transforms at (z, eta): broadcasts.
 
     Returns (c_Y, c_S, P_Y, P_S) with E[e^(-zY) | T_1, T_L] = P_Y exp(-T_1 c_Y) and
@@ -407,22 +419,20 @@ def _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring):
     P_S = (1 + p^c z)^(1-M)). ``ring="exact"``: c_Y = c_S = H2 and the binomial ring factors
     P_Y = A_Y^(L-2) B_Y, P_S = (1 + p^c z)^(1-M) A_S^(L-2) B_S (module docstring). At L = 1
     (eta = 1, no ring) both reduce to c = H2(., alpha, 1), P_Y = 1, P_S = (1 + p^c z)^(1-M).
+    ``iterms``: :func:`_i_terms` at these (z, eta), computed once for many p^c (issue 18).
     """
     K = M - 1.0
-    xI, xD = th * z, pc * z
-    h1I, h2 = _h_parts(xI, sh, alpha, eta)
+    xD = pc * z
+    h1I, h2, mI, eI = _i_terms(z, eta, q, th, sh, alpha, ring) if iterms is None else iterms
     D = np.exp(-K * np.log1p(xD))
+    h1D = _h_parts(xD, K, alpha, eta)[0]
     if ring == "pgfl":
-        h1D = _h_parts(xD, K, alpha, eta)[0]
         cY = (1.0 - kap) * h1I + h2
         return cY, cY + kap * h1D, np.ones_like(D), D
-    h1D = _h_parts(xD, K, alpha, eta)[0]
-    mI = np.clip(_annulus_mean(xI, sh, alpha, eta, q, h1I), 0.0, 1.0)
     mD = np.clip(_annulus_mean(xD, K, alpha, eta, q, h1D), 0.0, 1.0)
     AY = 1.0 - (1.0 - kap) * mI
     AS = np.clip(1.0 - kap * mD - (1.0 - kap) * mI, 0.0, 1.0)
     ea = eta**alpha
-    eI = np.exp(-sh * np.log1p(xI * ea))
     eD = np.exp(-K * np.log1p(xD * ea))
     n = np.maximum(L - 2.0, 0.0)
     PY = AY**n * (kap + (1.0 - kap) * eI)
@@ -431,11 +441,11 @@ def _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring):
     return h2, h2, np.where(one, 1.0, PY), np.where(one, D, PS)
 
 
-def _F_avg(z, eta, q, L, pc, kap, th, sh, M, alpha, variant):
+def _F_avg(z, eta, q, L, pc, kap, th, sh, M, alpha, variant, iterms=None):
     """z times the integrand of R given eta, averaged over T_L ~ Gamma(L) (T_1 = eta^2 T_L):
     E[e^(-zY) | eta] - E[e^(-z(X+Y)) | eta]. "paper" averages T_1 ~ Exp(1) independently of eta."""
     ring = "exact" if variant == "exact" else "pgfl"
-    cY, cS, PY, PS = _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring)
+    cY, cS, PY, PS = _lt_terms(z, eta, q, L, pc, kap, th, sh, M, alpha, ring, iterms)
     if variant == "paper":
         return PY / (1.0 + cY) - PS / (1.0 + cS)
     e2 = eta**2
@@ -525,9 +535,19 @@ def _rate_rows(L, pc, kap, th, sh, M, alpha, variant, n_eta, n_z):
                              f"float64 (it needs z up to e^{float(np.nanmax(v_hi)):.4g}; "
                              f"with L = {int(np.max(L))}, smaller alpha or L)")
     col = (slice(None), None, None)
+    # rows with the same (L, theta, k) share their nodes and the p^c-free terms (issue 18)
+    th, sh = np.broadcast_to(th, Lf.shape), np.broadcast_to(sh, Lf.shape)
+    _, first, inv = np.unique(np.stack([Lf, th, sh]), axis=1, return_index=True, return_inverse=True)
+    inv = np.ravel(inv)
+    ring = "exact" if variant == "exact" else "pgfl"
 
     def F(z):
-        return _F_avg(z, eta[..., None], q[..., None], Lf[col], pc[col], kap[col], th[col], sh[col], M, alpha, variant)
+        f = first
+        it = _i_terms(z[f], eta[f][..., None], q[f][..., None], th[f][col], sh[f][col], alpha, ring)
+        it = tuple(None if a is None else a[inv] for a in it)
+        return _F_avg(
+            z, eta[..., None], q[..., None], Lf[col], pc[col], kap[col], th[col], sh[col], M, alpha, variant, it
+        )
 
     inner_f, inner_c = _inner_z(F, v_lo, v_hi, n_z)
     return inner_f @ ws, inner_c @ ws_c
