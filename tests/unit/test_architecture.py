@@ -59,7 +59,6 @@ PENDING = {
 
 LONG_MODULES = {
     "isacnet.analysis.meng_sensing": "being edited on another branch; the lead splits it after the merge",
-    "isacnet.analysis.meng_rate": "being edited on another branch; the lead splits it after the merge",
     "isacnet.meng": "the Meng facade: the robust statistics (quantiles by CDF inversion) are to move to "
                     "simulation/ in a follow-up",
     "isacnet.simulation.kernels.meng_rate": "three rate models (paper, zf, full) and the ZF gain algebra: to be split "
@@ -68,8 +67,6 @@ LONG_MODULES = {
                                       "random numbers are to move to backends/_numba_random.py",
     "isacnet.analysis.coverage": "Gil-Pelaez coverage for three JT models, noise and Nakagami-m (merged from the "
                                  "coverage branch): the quadrature rules are to move to analysis/_quadrature.py",
-    "isacnet.analysis.optimize": "the tradeoff search with the constraint repair (merged from the numerics "
-                                 "branch): the repair is to move to a module of its own",
     "isacnet.cli": "every command plus the one-line error handler: the error handling is to move to "
                    "cli_errors.py in a follow-up",
     "isacnet.params": "both papers' parameter sets plus the log-domain helpers: the helpers are to move "
