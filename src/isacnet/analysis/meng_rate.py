@@ -124,6 +124,9 @@ __all__ = [
     "rate",
 ]
 
+ORDERS_1E6 = (33, 129)
+"""(n_eta, n_z) of :func:`rate` for 1e-6 relative: worst 1.3e-7 against (81, 513) over alpha in
+[2.5, 5], L in 1..40, p^c in [1e-3, 1] (tested), 40% of the default's nodes (issue 18)."""
 _TOL = 1e-13  # truncation target of the z range (absolute, per unit of rate)
 _TS_T = 3.1  # tanh-sinh half-range: s in [8e-16, 1 - 8e-16]
 
