@@ -226,9 +226,29 @@ def _iteration(x, st, mu, newly, p: _Problem, exact: bool) -> tuple[np.ndarray, 
 
 
 def lm_batched(x0: np.ndarray, p: _Problem, max_iter: int, tol: float, exact: bool) -> tuple[np.ndarray, ...]:
-    """The LM loop over a working set of rows (see the module docstring). x0 (B, 2) finite.
+    """The Levenberg-Marquardt loop of :func:`isacnet.localization.ml_estimate` over a working set.
 
-    Returns x (B, 2), cost (B,), converged (B,) bool (decrement below ``tol``) and n_iter (B,)."""
+    Minimises sum_kl w_kl (r_kl - ||d_k - x|| - ||d_l - x||)^2 [+ sum_l w_l (u_l - u_l(x))^2] per
+    row; a row leaves the working set when its Gauss-Newton decrement g^T F^-1 g < ``tol`` (after
+    one last undamped step), when it stalls, or after ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    x0 : (B, 2) ndarray
+        Finite starting positions [m].
+    p : _Problem
+        The B rows' anchors [m], measurements [m] and weights [m^-2] (``_Problem.build``).
+    max_iter : int
+        Iterations per row.
+    tol : float
+        Decrement threshold [chi-square units].
+    exact : bool
+        Use the exact Hessian where it is positive definite (else Gauss-Newton).
+
+    Returns
+    -------
+    x : (B, 2) ndarray [m]; cost : (B,) ndarray; converged : (B,) bool; n_iter : (B,) int
+    """
     B = x0.shape[0]
     x_out, cost_out = x0.copy(), np.zeros(B)
     conv, n_iter = np.zeros(B, dtype=bool), np.zeros(B, dtype=np.int64)
