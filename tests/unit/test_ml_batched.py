@@ -79,3 +79,19 @@ def test_locate_with_both_starts_matches_two_reference_runs():
     best = np.where((runs[1].cost < runs[0].cost)[:, None], runs[1].estimate, runs[0].estimate)
     sd = np.sqrt(E.crlb_delay_aoa(tx, rx, np.zeros((300, 2)), p))
     assert (np.linalg.norm(ml.estimate - best, axis=1) / sd).max() < 1e-4
+
+
+def test_least_squares_start_matches_lstsq():
+    """The LS start's solver (QR of the augmented matrix, R only) against numpy's lstsq."""
+    from isacnet.localization.solvers import _solve_ls
+
+    g = np.random.default_rng(9)
+    A, b, w = g.normal(size=(40, 16, 6)), g.normal(size=(40, 16)), g.uniform(0.5, 2.0, (40, 16))
+    z, ok = _solve_ls(A, b, w)
+    assert ok.all()
+    for i in range(40):
+        ref = np.linalg.lstsq(A[i] * w[i, :, None], b[i] * w[i], rcond=None)[0]
+        np.testing.assert_allclose(z[i], ref, rtol=1e-10, atol=1e-12)
+    A[3, :, 2] = A[3, :, 1]  # rank-deficient: flagged, NaN
+    z2, ok2 = _solve_ls(A, b, w)
+    assert not ok2[3] and np.isnan(z2[3]).all() and ok2.sum() == 39

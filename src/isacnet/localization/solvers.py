@@ -46,13 +46,18 @@ def _batched(tx, rx, range_sum) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _solve_ls(A: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched weighted least squares min ||w (A z - b)|| by QR; (z, ok)."""
-    Q, R = np.linalg.qr(A * w[..., None])
+    """Batched weighted least squares min ||w (A z - b)|| by QR; (z, ok).
+
+    One QR of the augmented matrix [w A | w b] (B, m, n + 1), R only: its last column holds Q^T w b
+    (issue 18: no Q formed, no (B, m, n) product with it; the same factorisation as before)."""
+    n = A.shape[-1]
+    Ab = np.concatenate([A * w[..., None], np.where(np.isfinite(b * w), b * w, 0.0)[..., None]], axis=-1)
+    Rb = np.linalg.qr(Ab, mode="r")
+    R, rhs = Rb[:, :n, :n], Rb[:, :n, n]
     d = np.abs(np.diagonal(R, axis1=-2, axis2=-1))
     ok = np.all(np.isfinite(R), axis=(-2, -1)) & (d.min(axis=-1) > LS_RANK_RTOL * d.max(axis=-1))
-    eye = np.eye(R.shape[-1])
-    R = np.where(ok[:, None, None], R, eye)
-    rhs = np.einsum("bmi,bm->bi", Q, np.where(np.isfinite(b * w), b * w, 0.0))
+    R = np.where(ok[:, None, None], R, np.eye(n))
+    rhs = np.where(ok[:, None] & np.isfinite(rhs), rhs, 0.0)
     z = np.linalg.solve(R, rhs[..., None])[..., 0]
     return np.where(ok[:, None], z, np.nan), ok
 
