@@ -61,9 +61,9 @@ from .tradeoff_design import (  # noqa: F401 (their old import path: isacnet.ana
     Design,
     RateFn,
     _objective,
+    _repair_design,
     check_objective,
     pareto_front,
-    repair,
 )
 
 __all__ = ["Design", "Tradeoff", "optimize", "time_sharing"]
@@ -319,8 +319,8 @@ class Tradeoff:
         return d
 
     def _repair(self, d: Design) -> Design:
-        """See :func:`isacnet.analysis.tradeoff_design.repair`."""
-        return repair(self, d)
+        """See ``isacnet.analysis.tradeoff_design._repair_design``."""
+        return _repair_design(self, d)
 
     def max_rate(self, max_crlb: float) -> Design | None:
         """The largest R_c [nats/s/Hz] with CRLB_a <= ``max_crlb`` [m^2] under (10); None if none

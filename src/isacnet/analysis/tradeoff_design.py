@@ -15,7 +15,7 @@ import numpy as np
 
 from ..params import ParameterError
 
-__all__ = ["Design", "pareto_front", "check_objective", "repair"]
+__all__ = ["Design", "pareto_front", "check_objective"]
 
 RateFn = Callable[[int, np.ndarray], np.ndarray]
 """``rate_fn(L, p_c_array) -> R_c`` in nats/s/Hz (broadcast over p^c)."""
@@ -124,7 +124,7 @@ check_objective = _objective
 """Public name of the objective check (``cli.py`` validates ``--weight/--min-rate/--max-crlb`` with it)."""
 
 
-def repair(t, d: Design) -> Design:
+def _repair_design(t, d: Design) -> Design:
     """The returned design must meet every constraint as re-evaluated (:attr:`Design.feasible`,
     no tolerance). The search works on a spline with a relative tolerance of 1e-9 and in
     p^c, whose rounding near 1 matters: p^s = 1 - p^c is at least 1.1e-16, so a CRLB target

@@ -225,7 +225,7 @@ def _iteration(x, st, mu, newly, p: _Problem, exact: bool) -> tuple[np.ndarray, 
     return x, st, mu, stalled
 
 
-def lm_batched(x0: np.ndarray, p: _Problem, max_iter: int, tol: float, exact: bool) -> tuple[np.ndarray, ...]:
+def _lm_batched(x0: np.ndarray, p: _Problem, max_iter: int, tol: float, exact: bool) -> tuple[np.ndarray, ...]:
     """The Levenberg-Marquardt loop of :func:`isacnet.localization.ml_estimate` over a working set.
 
     Minimises sum_kl w_kl (r_kl - ||d_k - x|| - ||d_l - x||)^2 [+ sum_l w_l (u_l - u_l(x))^2] per

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ParameterError, check_int, check_real
-from .lm import ANCHOR_RTOL, MLResult, _at_anchor, _Problem, _terms, lm_batched  # noqa: F401 (old path)
+from .lm import ANCHOR_RTOL, MLResult, _at_anchor, _lm_batched, _Problem, _terms  # noqa: F401 (old path)
 from .model import Measurements, Scene, _axis_vectors, _points
 
 
@@ -224,7 +224,7 @@ def ml_estimate(
     rows = np.flatnonzero(alive)
     est, cost = np.full((B, 2), np.nan), np.full(B, np.nan)
     conv, n_iter = np.zeros(B, dtype=bool), np.zeros(B, dtype=np.int64)
-    est[rows], cost[rows], conv[rows], n_iter[rows] = lm_batched(
+    est[rows], cost[rows], conv[rows], n_iter[rows] = _lm_batched(
         x[rows], p.take(rows), max_iter, tol, hessian == "exact"
     )
     at = _at_anchor(est, *_batched(tx, rx, range_sum)[:2])
