@@ -279,3 +279,18 @@ def test_interference_shapes():
     with pytest.raises(ParameterError) as e:
         mr.laplace_I2(1.0, 100.0, 200.0, P, interference_shape="exp")
     assert e.value.name == "interference_shape"
+
+
+@pytest.mark.parametrize("alpha", [2.5, 4.0, 5.0])
+@pytest.mark.parametrize("variant", ["exact", "paper"])
+def test_orders_1e6_reach_1e6_relative(alpha, variant):
+    """ORDERS_1E6 (issue 18's fast orders) against the (81, 513) rule (itself checked against
+    mpmath to ~1e-12 in tests/reference), over cluster sizes and power shares."""
+    from isacnet.analysis.meng_rate import ORDERS_1E6
+
+    p = MengParams(alpha=alpha)
+    Ls, pcs = np.array([1, 2, 3, 7, 40])[:, None], np.array([1e-3, 0.05, 0.5, 1.0])
+    ref = mr.rate(Ls, p, p_c=pcs, variant=variant, n_eta=81, n_z=513)
+    ne, nz = ORDERS_1E6
+    fast = mr.rate(Ls, p, p_c=pcs, variant=variant, n_eta=ne, n_z=nz)
+    assert np.max(np.abs(fast / ref - 1.0)) < 1e-6

@@ -37,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -56,86 +55,18 @@ from ..params import (
     check_real,
     real_array,
 )
+from .tradeoff_design import (  # noqa: F401 (their old import path: isacnet.analysis.optimize.*)
+    _LOAD_RTOL,
+    _MAX_FALLBACK,
+    Design,
+    RateFn,
+    _objective,
+    _repair_design,
+    check_objective,
+    pareto_front,
+)
 
 __all__ = ["Design", "Tradeoff", "optimize", "time_sharing"]
-
-RateFn = Callable[[int, np.ndarray], np.ndarray]
-"""``rate_fn(L, p_c_array) -> R_c`` in nats/s/Hz (broadcast over p^c)."""
-
-_LOAD_RTOL = 1e-9
-_MAX_FALLBACK = 12
-"""(L, N) pairs tried, best first, until one has a design that meets every constraint exactly."""
-
-
-@dataclass(frozen=True)
-class Design:
-    """One (L, N, p^c) and what it achieves, with the constraints it was chosen under.
-
-    ``rate`` in nats/s/Hz (Theorem 2 is in nats: errata M-22), ``crlb`` in m^2,
-    ``backhaul_load`` = rate + e N and ``backhaul_capacity`` = C in nats/s/Hz. ``max_crlb`` [m^2]
-    and ``min_rate`` [nats/s/Hz] are the objective's constraints (None when not part of it);
-    ``L_max`` and ``N_max`` the search box (None for a design not found by a search).
-
-    :attr:`feasible` re-evaluates every constraint on the numbers exactly as stored (no
-    tolerance): load <= C, crlb <= max_crlb, rate >= min_rate. :attr:`on_edge` says when the
-    design sits on the edge of the search box (L = L_max or N = N_max): a larger box might hold
-    a better design.
-    """
-
-    L: int
-    N: int
-    p_c: float
-    rate: float
-    crlb: float
-    kappa_s: float
-    kappa_c: float
-    backhaul_load: float
-    backhaul_capacity: float
-    max_crlb: float | None = None
-    min_rate: float | None = None
-    L_max: int | None = None
-    N_max: int | None = None
-
-    @property
-    def p_s(self) -> float:
-        return 1.0 - self.p_c
-
-    @property
-    def rate_bits(self) -> float:
-        return self.rate / math.log(2.0)
-
-    @property
-    def violations(self) -> tuple[str, ...]:
-        """The constraints this design breaks, in words (empty when feasible)."""
-        v = []
-        if not self.backhaul_load <= self.backhaul_capacity:
-            v.append(f"backhaul R_c + e N = {self.backhaul_load!r} > C = {self.backhaul_capacity!r} nats/s/Hz")
-        if self.max_crlb is not None and not self.crlb <= self.max_crlb:
-            v.append(f"CRLB_a = {self.crlb!r} > max_crlb = {self.max_crlb!r} m^2")
-        if self.min_rate is not None and not self.rate >= self.min_rate:
-            v.append(f"R_c = {self.rate!r} < min_rate = {self.min_rate!r} nats/s/Hz")
-        return tuple(v)
-
-    @property
-    def feasible(self) -> bool:
-        return not self.violations
-
-    @property
-    def on_edge(self) -> tuple[str, ...]:
-        """"L = L_max" and/or "N = N_max" where the design is on the edge of the search box."""
-        e = []
-        if self.L_max is not None and self.L == self.L_max:
-            e.append(f"L = L_max = {self.L_max}")
-        if self.N_max is not None and self.N == self.N_max:
-            e.append(f"N = N_max = {self.N_max}")
-        return tuple(e)
-
-    def as_dict(self) -> dict[str, float | int | bool | None | list[str]]:
-        d: dict[str, float | int | bool | None | list[str]] = dataclasses.asdict(self)
-        d.update(p_s=self.p_s, rate_bits=self.rate_bits, feasible=self.feasible,
-                 violations=list(self.violations), on_edge=list(self.on_edge),
-                 rate_unit="nats/s/Hz", crlb_unit="m^2")
-        return d
 
 
 def _default_rate_fn(params: MengParams, variant: str) -> RateFn:
@@ -144,8 +75,10 @@ def _default_rate_fn(params: MengParams, variant: str) -> RateFn:
     def fn(L: int, pc: np.ndarray) -> np.ndarray:
         # n_eta = 21, n_z = 129: within 3e-6 relative of the default rule (measured over
         # L <= 30, p^c in [0, 1]), at a quarter of its cost
-        return np.asarray(rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant,
-                               unit="nats", n_eta=21, n_z=129), dtype=float)
+        return np.asarray(
+            rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant, unit="nats", n_eta=21, n_z=129),
+            dtype=float,
+        )
 
     return fn
 
@@ -246,17 +179,30 @@ class Tradeoff:
         with np.errstate(divide="ignore"):
             return np.where(ps > 0, self.crlb_full[N - 1] / np.where(ps > 0, ps, 1.0), np.inf)
 
-    def design(self, L: int, N: int, p_c: float, *, max_crlb: float | None = None,
-               min_rate: float | None = None) -> Design:
+    def design(
+        self, L: int, N: int, p_c: float, *, max_crlb: float | None = None, min_rate: float | None = None
+    ) -> Design:
         """Evaluate one design exactly (Theorem 2 and (16)), with the constraints to check."""
         L = check_int("L", L, ge=1, le=self.L_max)
         N = check_int("N", N, ge=0, le=self.N_max)
         p_c = check_real("p_c", p_c, ge=0.0, le=1.0)
         r = float(self.rate(L, p_c)[0])
         c = float(self.crlb(N, p_c)) if N >= 1 else math.inf
-        return Design(L, N, p_c, r, c, float(self.kappa_s[N - 1]) if N >= 1 else 1.0,
-                      float(self.kappa_c[L - 1]), r + self.e * N, self.C, max_crlb, min_rate,
-                      self.L_max, self.N_max)
+        return Design(
+            L,
+            N,
+            p_c,
+            r,
+            c,
+            float(self.kappa_s[N - 1]) if N >= 1 else 1.0,
+            float(self.kappa_c[L - 1]),
+            r + self.e * N,
+            self.C,
+            max_crlb,
+            min_rate,
+            self.L_max,
+            self.N_max,
+        )
 
     # ------------------------------------------------------------------ the search
     @cached_property
@@ -269,8 +215,9 @@ class Tradeoff:
         """The spline on the fine grid, per L (evaluated once, not once per N)."""
         return [self.rate_interp(int(L), self._fine_pc) for L in self.Ls]
 
-    def _candidates(self, L: int, N: int, extra_levels: tuple[float, ...],
-                    pc_hi: float) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(
+        self, L: int, N: int, extra_levels: tuple[float, ...], pc_hi: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """p^c values where the optimum over p^c can sit for this (L, N), and the spline's R_c
         there: the fine grid, the spline's crossings of the backhaul budget and of
         ``extra_levels`` (rate targets), and ``pc_hi`` (the p^c bound from a CRLB target)."""
@@ -288,12 +235,16 @@ class Tradeoff:
         c, idx = np.unique(c[keep], return_index=True)
         return c, r[keep][idx]
 
-    def _best(self, score: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
-              levels: tuple[float, ...] = (), crlb_cap: float = math.inf,
-              rate_floor: float = -math.inf) -> Design | None:
+    def _best(
+        self,
+        score: Callable[[int, int, np.ndarray, np.ndarray], np.ndarray],
+        levels: tuple[float, ...] = (),
+        crlb_cap: float = math.inf,
+        rate_floor: float = -math.inf,
+    ) -> Design | None:
         cands: list[tuple[float, int, int, float]] = []  # the best p^c of every (L, N)
         for L in self.Ls:
-            for N in self.Ns[self.N_min - 1:]:
+            for N in self.Ns[self.N_min - 1 :]:
                 budget = self.C - self.e * N
                 if budget < 0:
                     break
@@ -348,8 +299,10 @@ class Tradeoff:
     def _polish(self, L: int, N: int, pc: float, crlb_cap: float, rate_floor: float) -> Design:
         """Re-evaluate the chosen design with Theorem 2 itself; where the spline's answer sits on
         a constraint boundary, solve that boundary on the exact rate so the design is feasible."""
-        cons = {"max_crlb": crlb_cap if math.isfinite(crlb_cap) else None,
-                "min_rate": rate_floor if rate_floor > -math.inf else None}
+        cons = {
+            "max_crlb": crlb_cap if math.isfinite(crlb_cap) else None,
+            "min_rate": rate_floor if rate_floor > -math.inf else None,
+        }
         d = self.design(L, N, pc, **cons)
         budget = self.C - self.e * N
         if d.rate > budget * (1 + _LOAD_RTOL) and pc > 0:
@@ -366,58 +319,8 @@ class Tradeoff:
         return d
 
     def _repair(self, d: Design) -> Design:
-        """The returned design must meet every constraint as re-evaluated (:attr:`Design.feasible`,
-        no tolerance). The search works on a spline with a relative tolerance of 1e-9 and in
-        p^c, whose rounding near 1 matters: p^s = 1 - p^c is at least 1.1e-16, so a CRLB target
-        above CRLB_a(N, 1) / 1.1e-16 gave p^c = 1 (CRLB inf) or 1 - 1.1e-16 (CRLB 1.33e20 m^2
-        against a target of 1e20). Here a violated design is moved to the nearest p^c that meets
-        all constraints (R_c and CRLB_a both increase with p^c, so the upper constraints --
-        backhaul, CRLB -- bound p^c from above and the rate target from below): a geometric
-        search for a feasible p^c on the right side, then bisection to the boundary, every
-        point evaluated exactly. If none exists the caller reports the design infeasible."""
-        if d.feasible:
-            return d
-        cons = {"max_crlb": d.max_crlb, "min_rate": d.min_rate}
-        upper = any("min_rate" not in v for v in d.violations)
-        lower = any("min_rate" in v for v in d.violations)
-        if upper and lower:
-            return d
-        sign = -1.0 if upper else 1.0
-        bad, good = d.p_c, None
-        if upper and d.max_crlb is not None and d.crlb > d.max_crlb and d.N >= 1:
-            # the CRLB bound on p^c is known exactly: p^s >= CRLB_a(N, 1) / max_crlb
-            p = 1.0 - float(self.crlb_full[d.N - 1]) / d.max_crlb
-            for _ in range(8):
-                if p < 0.0 or float(self.crlb(d.N, p)) <= d.max_crlb:
-                    break
-                p = math.nextafter(p, -math.inf)
-            if 0.0 <= p < bad:
-                cand = self.design(d.L, d.N, p, **cons)
-                if cand.feasible:
-                    return cand
-                bad = p
-        step = max(1e-15, 4.0 * abs(math.nextafter(bad, -sign) - bad))
-        for _ in range(60):
-            q = min(1.0, max(0.0, bad + sign * step))
-            cand = self.design(d.L, d.N, q, **cons)
-            if cand.feasible:
-                good = cand
-                break
-            if q in (0.0, 1.0):
-                return d
-            bad, step = q, 4.0 * step
-        if good is None:
-            return d
-        for _ in range(80):  # bisection between bad (violating) and good.p_c (feasible)
-            mid = 0.5 * (bad + good.p_c)
-            if mid in (bad, good.p_c):
-                break
-            cand = self.design(d.L, d.N, mid, **cons)
-            if cand.feasible:
-                good = cand
-            else:
-                bad = mid
-        return good
+        """See ``isacnet.analysis.tradeoff_design._repair_design``."""
+        return _repair_design(self, d)
 
     def max_rate(self, max_crlb: float) -> Design | None:
         """The largest R_c [nats/s/Hz] with CRLB_a <= ``max_crlb`` [m^2] under (10); None if none
@@ -454,8 +357,9 @@ class Tradeoff:
 
         return self._best(score)
 
-    def solve(self, *, weight: float | None = None, min_rate: float | None = None,
-              max_crlb: float | None = None) -> Design:
+    def solve(
+        self, *, weight: float | None = None, min_rate: float | None = None, max_crlb: float | None = None
+    ) -> Design:
         """The best design for exactly one objective (``min_rate`` in nats/s/Hz, ``max_crlb`` in
         m^2); ParameterError if none is feasible, or if the best one found fails a constraint
         when re-evaluated (the message says which)."""
@@ -463,12 +367,17 @@ class Tradeoff:
         d = {"weight": self.weighted, "min_rate": self.min_crlb, "max_crlb": self.max_rate}[name](value)
         box = f"L <= {self.L_max}, {self.N_min} <= N <= {self.N_max}"
         if d is None:
-            raise ParameterError(name, value, f"a target some design meets with C_backhaul = {self.C} "
-                                 f"and e = {self.e} nats/s/Hz ({box})")
+            raise ParameterError(
+                name, value, f"a target some design meets with C_backhaul = {self.C} and e = {self.e} nats/s/Hz ({box})"
+            )
         if not d.feasible:
-            raise ParameterError(name, value, f"a target some design meets exactly: the best design found "
-                                 f"(L = {d.L}, N = {d.N}, p^c = {d.p_c!r}) fails {'; '.join(d.violations)} "
-                                 f"when re-evaluated, and no neighbouring p^c meets it")
+            raise ParameterError(
+                name,
+                value,
+                f"a target some design meets exactly: the best design found "
+                f"(L = {d.L}, N = {d.N}, p^c = {d.p_c!r}) fails {'; '.join(d.violations)} "
+                f"when re-evaluated, and no neighbouring p^c meets it",
+            )
         return d
 
     # ------------------------------------------------------------------ corners and boundary
@@ -510,16 +419,6 @@ class Tradeoff:
         targets = s.crlb * np.logspace(0.0, math.log10(crlb_span), check_int("n_points", n_points, ge=2))
         pts = [d for d in (self.max_rate(c) for c in targets) if d is not None]
         return pareto_front(pts)
-
-
-def pareto_front(designs: list[Design]) -> list[Design]:
-    """The designs not dominated by another (higher or equal rate and lower or equal CRLB, one
-    strictly), sorted by rate."""
-    out: list[Design] = []
-    for d in sorted(designs, key=lambda d: (-d.rate, d.crlb)):
-        if not out or d.crlb < out[-1].crlb:
-            out.append(d)
-    return sorted(out, key=lambda d: d.rate)
 
 
 def optimize(
@@ -567,19 +466,6 @@ def optimize(
     return t.solve(weight=weight, min_rate=min_rate, max_crlb=max_crlb)
 
 
-def _objective(weight, min_rate, max_crlb) -> tuple[str, float]:
-    given = {k: v for k, v in (("weight", weight), ("min_rate", min_rate), ("max_crlb", max_crlb))
-             if v is not None}
-    if len(given) != 1:
-        raise ParameterError("objective", sorted(given), "exactly one of weight, min_rate, max_crlb")
-    ((name, value),) = given.items()
-    return name, value
-
-
 def time_sharing(params: MengParams, rate, **kwargs) -> np.ndarray:
     """CRLB_a of the time-sharing baseline at R_c = ``rate`` (nats/s/Hz)."""
     return Tradeoff(params, **kwargs).time_sharing(rate)
-
-
-check_objective = _objective
-"""Public name of the objective check (``cli.py`` validates ``--weight/--min-rate/--max-crlb`` with it)."""

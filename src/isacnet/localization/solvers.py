@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ParameterError, check_int, check_real
+from .lm import ANCHOR_RTOL, MLResult, _at_anchor, _lm_batched, _Problem, _terms  # noqa: F401 (old path)
 from .model import Measurements, Scene, _axis_vectors, _points
 
 
@@ -45,13 +46,18 @@ def _batched(tx, rx, range_sum) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _solve_ls(A: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched weighted least squares min ||w (A z - b)|| by QR; (z, ok)."""
-    Q, R = np.linalg.qr(A * w[..., None])
+    """Batched weighted least squares min ||w (A z - b)|| by QR; (z, ok).
+
+    One QR of the augmented matrix [w A | w b] (B, m, n + 1), R only: its last column holds Q^T w b
+    (issue 18: no Q formed, no (B, m, n) product with it; the same factorisation as before)."""
+    n = A.shape[-1]
+    Ab = np.concatenate([A * w[..., None], np.where(np.isfinite(b * w), b * w, 0.0)[..., None]], axis=-1)
+    Rb = np.linalg.qr(Ab, mode="r")
+    R, rhs = Rb[:, :n, :n], Rb[:, :n, n]
     d = np.abs(np.diagonal(R, axis1=-2, axis2=-1))
     ok = np.all(np.isfinite(R), axis=(-2, -1)) & (d.min(axis=-1) > LS_RANK_RTOL * d.max(axis=-1))
-    eye = np.eye(R.shape[-1])
-    R = np.where(ok[:, None, None], R, eye)
-    rhs = np.einsum("bmi,bm->bi", Q, np.where(np.isfinite(b * w), b * w, 0.0))
+    R = np.where(ok[:, None, None], R, np.eye(n))
+    rhs = np.where(ok[:, None] & np.isfinite(rhs), rhs, 0.0)
     z = np.linalg.solve(R, rhs[..., None])[..., 0]
     return np.where(ok[:, None], z, np.nan), ok
 
@@ -132,95 +138,35 @@ def ls_bistatic(tx, rx, range_sum, range_std=None, *, aux: str = "auto", reweigh
 
 
 # --------------------------------------------------------------------------- maximum likelihood
-@dataclass(frozen=True)
-class MLResult:
-    """ML estimates and how the iteration ended.
-
-    estimate (B, 2) [m]; converged (B,) bool: the Gauss-Newton decrement g^T F^-1 g fell below
-    ``tol`` at a point off the anchors (a smooth stationary point); n_iter (B,) int: LM
-    iterations used; cost (B,): the weighted residual sum of squares (chi-square units) at the
-    estimate; at_anchor (B,) bool: the estimate sits on a TX or RX (within 2 ANCHOR_RTOL of the
-    layout's extent), a cusp of the cost where it can have a minimum without a zero gradient
-    (such rows are not "converged" in the smooth sense).
-    """
-
-    estimate: np.ndarray
-    converged: np.ndarray
-    n_iter: np.ndarray
-    cost: np.ndarray
-    at_anchor: np.ndarray
-
-
-ANCHOR_RTOL = 1e-9
-"""Distances to an anchor below this fraction of the layout's extent are floored there (the cost
-has a cusp on every TX and RX, where its curvature is unbounded): this keeps the Jacobians and
-Hessians finite; an estimate that ends there is flagged ``at_anchor``."""
-
-
 def _ml_terms(x, tx, rx, zr, wr, zu, wu, axis):
     """At x (all batched): cost, g = J^T W res, the Gauss-Newton matrix F = J^T W J and the exact
-    Hessian H = F - sum w res grad^2(h) of cost/2 (d^2 ||d - x|| = (I - e e^T)/rho)."""
-    dt = tx - x[:, None, :]
-    dr = rx - x[:, None, :]
-    floor = ANCHOR_RTOL * _extent(tx, rx)[:, None]
-    rt = np.maximum(np.linalg.norm(dt, axis=-1), floor)
-    rr = np.maximum(np.linalg.norm(dr, axis=-1), floor)
-    e = dt / rt[..., None]
-    f = dr / rr[..., None]
-    res = zr - (rt[:, :, None] + rr[:, None, :])
-    jac = -(e[:, :, None, :] + f[:, None, :, :])  # d h / d x
-    wres = wr * res
-    cost = np.einsum("bkl,bkl->b", wres, res)
-    g = np.einsum("bkl,bkli->bi", wres, jac)
-    F = np.einsum("bkl,bkli,bklj->bij", wr, jac, jac)
-    eye = np.eye(2)
-    ct = wres.sum(axis=2) / rt  # (B, N_t)
-    cr = wres.sum(axis=1) / rr  # (B, N_r)
-    S = (
-        np.einsum("bk,ij->bij", ct, eye)
-        - np.einsum("bk,bki,bkj->bij", ct, e, e)
-        + np.einsum("bl,ij->bij", cr, eye)
-        - np.einsum("bl,bli,blj->bij", cr, f, f)
-    )
-    if zu is not None:
-        qv = -f
-        u = np.einsum("bli,bli->bl", axis, qv)
-        pa = axis - u[..., None] * qv  # (I - q q^T) a
-        grad = pa / rr[..., None]
-        ru = zu - u
-        wru = wu * ru
-        cost = cost + np.einsum("bl,bl->b", wru, ru)
-        g = g + np.einsum("bl,bli->bi", wru, grad)
-        F = F + np.einsum("bl,bli,blj->bij", wu, grad, grad)
-        # d^2 u = -[q (P a)^T + (P a) q^T + u P] / rho^2,  P = I - q q^T
-        c = wru / rr**2
-        S = S - (
-            np.einsum("bl,bli,blj->bij", c, qv, pa)
-            + np.einsum("bl,bli,blj->bij", c, pa, qv)
-            + np.einsum("bl,ij->bij", c * u, eye)
-            - np.einsum("bl,bli,blj->bij", c * u, qv, qv)
-        )
-    return cost, g, F, F - S
+    Hessian H = F - sum w res grad^2(h) of cost/2 (d^2 ||d - x|| = (I - e e^T)/rho); F and H
+    (B, 2, 2). The component form of :mod:`isacnet.localization.lm` in matrix shape."""
+    B = x.shape[0]
+    tx, rx = np.broadcast_to(tx, (B,) + tx.shape[1:]), np.broadcast_to(rx, (B,) + rx.shape[1:])
+    zr, wr = np.broadcast_to(zr, (B,) + zr.shape[1:]), np.broadcast_to(wr, (B,) + wr.shape[1:])
+    cost, g, F, S = _terms(x, _Problem.build(tx, rx, zr, wr, zu, wu, axis))
+
+    def mat(c):
+        return np.stack([np.stack([c[0], c[1]], -1), np.stack([c[1], c[2]], -1)], -2)
+
+    return cost, np.stack(g, axis=-1), mat(F), mat([F[i] - S[i] for i in range(3)])
 
 
-def _extent(tx: np.ndarray, rx: np.ndarray) -> np.ndarray:
-    """Largest coordinate range of each layout's anchors [m], (B,)."""
-    lo = np.minimum(tx.min(axis=-2), rx.min(axis=-2))
-    hi = np.maximum(tx.max(axis=-2), rx.max(axis=-2))
-    return (hi - lo).max(axis=-1)
-
-
-def _solve2(F: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """F^-1 g for (B, 2, 2) F, closed form; (step, ok) with ok False where det <= 0."""
-    a, b, d = F[:, 0, 0], F[:, 0, 1], F[:, 1, 1]
-    with np.errstate(over="ignore", invalid="ignore"):
-        det = a * d - b * b
-        ok = np.isfinite(det) & (det > 1e-14 * (a + d) ** 2) & np.all(np.isfinite(g), axis=-1)
-    safe = np.where(ok, det, 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        step = np.stack([(d * g[:, 0] - b * g[:, 1]) / safe, (a * g[:, 1] - b * g[:, 0]) / safe], axis=-1)
-    ok &= np.all(np.isfinite(step), axis=-1)
-    return np.where(ok[:, None], step, 0.0), ok
+def _ml_problem(tx, rx, range_sum, range_std, dircos, dircos_std, rx_array_axis) -> _Problem:
+    """The validated, batched data of an ML problem."""
+    tx, rx, zr = _batched(tx, rx, range_sum)
+    wr = np.broadcast_to(np.asarray(range_std, dtype=float), zr.shape) ** -2.0
+    B, nr = zr.shape[0], zr.shape[2]
+    if dircos is None:
+        return _Problem.build(tx, rx, zr, wr)
+    if dircos_std is None:
+        raise ParameterError("dircos_std", None, "the direction cosines' standard deviations (B, N_r)")
+    zu = np.broadcast_to(np.asarray(dircos, dtype=float), (B, nr))
+    with np.errstate(divide="ignore"):
+        wu = np.broadcast_to(np.asarray(dircos_std, dtype=float), (B, nr)) ** -2.0  # inf std -> 0
+    axis = _axis_vectors(rx_array_axis, zu.shape)
+    return _Problem.build(tx, rx, zr, wr, np.where(wu > 0, zu, 0.0), wu, axis)
 
 
 def ml_estimate(
@@ -257,6 +203,9 @@ def ml_estimate(
     not converge within ``max_iter`` (or whose mu exceeds 1e16) are flagged, never hidden. Rows
     with a non-finite ``x0`` are not iterated (estimate NaN, not converged).
 
+    Each row leaves the batch as soon as it stops (issue 18: a batch costs the sum of its rows'
+    iterations, not B times the slowest row's); :mod:`isacnet.localization.lm` has the details.
+
     Parameters
     ----------
     tx (B, N_t, 2), rx (B, N_r, 2); range_sum, range_std (B, N_t, N_r) [m]; x0 (B, 2) [m];
@@ -266,93 +215,20 @@ def ml_estimate(
     tol = check_real("tol", tol, gt=0.0)
     if hessian not in ("exact", "gauss-newton"):
         raise ParameterError("hessian", hessian, "'exact' or 'gauss-newton'")
-    tx, rx, zr = _batched(tx, rx, range_sum)
-    wr = np.broadcast_to(np.asarray(range_std, dtype=float), zr.shape) ** -2.0
-    B, nr = zr.shape[0], zr.shape[2]
-    zu = wu = axis = None
-    if dircos is not None:
-        if dircos_std is None:
-            raise ParameterError("dircos_std", None, "the direction cosines' standard deviations (B, N_r)")
-        zu = np.broadcast_to(np.asarray(dircos, dtype=float), (B, nr))
-        with np.errstate(divide="ignore"):
-            wu = np.broadcast_to(np.asarray(dircos_std, dtype=float), (B, nr)) ** -2.0  # inf std -> 0
-        axis = _axis_vectors(rx_array_axis, zu.shape)
-        zu = np.where(wu > 0, zu, 0.0)
+    p = _ml_problem(tx, rx, range_sum, range_std, dircos, dircos_std, rx_array_axis)
+    B = p.zr.shape[0]
     x = np.array(x0, dtype=float, copy=True)
     if x.shape != (B, 2):
         raise ParameterError("x0", f"array of shape {x.shape}", f"starting positions of shape ({B}, 2) [m]")
     alive = np.all(np.isfinite(x), axis=-1)
-    x[~alive] = 0.0
-
-    def terms(xx, rows=slice(None)):
-        sub = (None if a is None else a[rows] for a in (tx, rx, zr, wr, zu, wu, axis))
-        cost, g, F, H = _ml_terms(xx, *sub)
-        if hessian == "exact":
-            with np.errstate(over="ignore", invalid="ignore"):
-                det = H[:, 0, 0] * H[:, 1, 1] - H[:, 0, 1] ** 2
-                pd = (H[:, 0, 0] > 0) & (det > 1e-12 * (H[:, 0, 0] + H[:, 1, 1]) ** 2) & np.isfinite(det)
-            H = np.where(pd[:, None, None], H, F)
-        else:
-            H = F
-        return cost, g, F, H
-
-    anchors = np.concatenate([tx, rx], axis=1)
-    near_tol = 2.0 * ANCHOR_RTOL * _extent(tx, rx)
-    cost, g, F, H = terms(x)
-    mu = np.full(B, 1e-3)
-    converged = np.zeros(B, dtype=bool)
-    stalled = ~alive
-    n_iter = np.zeros(B, dtype=np.int64)
-    for _ in range(max_iter + 1):
-        gn, ok = _solve2(F, g)
-        dec = np.where(ok, np.einsum("bi,bi->b", g, gn), np.inf)
-        newly = ~stalled & ~converged & (dec < tol)  # converged: take one last undamped step
-        act = ~converged & ~newly & ~stalled & (n_iter < max_iter)
-        if not (act.any() or newly.any()):
-            break
-        tr = H[:, 0, 0] + H[:, 1, 1]
-        damp = np.zeros_like(H)
-        damp[:, 0, 0] = np.abs(H[:, 0, 0]) + 1e-12 * np.abs(tr)
-        damp[:, 1, 1] = np.abs(H[:, 1, 1]) + 1e-12 * np.abs(tr)
-        step, sok = _solve2(H + np.where(newly, 0.0, mu)[:, None, None] * damp, g)
-        xt = x + step
-        ct, gt, Ft, Ht = terms(xt)
-        better = np.where(newly, ct <= cost, ct < cost)
-        accept = (act | newly) & sok & np.isfinite(ct) & better
-        x = np.where(accept[:, None], xt, x)
-        cost = np.where(accept, ct, cost)
-        g = np.where(accept[:, None], gt, g)
-        F = np.where(accept[:, None, None], Ft, F)
-        H = np.where(accept[:, None, None], Ht, H)
-        mu = np.where(accept & act, np.maximum(mu / 10.0, 1e-12), np.where(act, mu * 10.0, mu))
-        # Cusps: the cost is not differentiable on the anchors and can have its minimum there,
-        # which LM approaches only slowly. When the step heads for an anchor, try the anchor.
-        dist = np.linalg.norm(anchors - x[:, None, :], axis=-1)
-        j = np.argmin(dist, axis=-1)
-        dmin = dist[np.arange(B), j]
-        cand = np.flatnonzero(act & (dmin > near_tol) & (dmin < 3.0 * np.linalg.norm(step, axis=-1)))
-        if cand.size:
-            xa = anchors[cand, j[cand]]
-            ca, ga, Fa, Ha = terms(xa, cand)
-            take = np.isfinite(ca) & (ca < cost[cand])
-            rows = cand[take]
-            x[rows], cost[rows], g[rows], F[rows], H[rows] = xa[take], ca[take], ga[take], Fa[take], Ha[take]
-            dmin[rows] = 0.0
-        stalled |= act & (mu > 1e16) | act & ~accept & (dmin <= near_tol)  # no descent from a cusp
-        converged |= newly
-        n_iter += act
-    x = np.where(alive[:, None], x, np.nan)
-    at = _at_anchor(x, tx, rx)
-    return MLResult(x, converged & alive & ~at, n_iter, np.where(alive, cost, np.nan), at)
-
-
-def _at_anchor(x: np.ndarray, tx: np.ndarray, rx: np.ndarray) -> np.ndarray:
-    tx = np.broadcast_to(tx, x.shape[:1] + tx.shape[1:])
-    rx = np.broadcast_to(rx, x.shape[:1] + rx.shape[1:])
-    anchors = np.concatenate([tx, rx], axis=1)
-    with np.errstate(invalid="ignore"):
-        dmin = np.linalg.norm(anchors - x[:, None, :], axis=-1).min(axis=-1)
-        return dmin <= 2.0 * ANCHOR_RTOL * _extent(tx, rx)
+    rows = np.flatnonzero(alive)
+    est, cost = np.full((B, 2), np.nan), np.full(B, np.nan)
+    conv, n_iter = np.zeros(B, dtype=bool), np.zeros(B, dtype=np.int64)
+    est[rows], cost[rows], conv[rows], n_iter[rows] = _lm_batched(
+        x[rows], p.take(rows), max_iter, tol, hessian == "exact"
+    )
+    at = _at_anchor(est, *_batched(tx, rx, range_sum)[:2])
+    return MLResult(est, conv & ~at, n_iter, cost, at)
 
 
 def locate(
@@ -374,18 +250,12 @@ def locate(
     sides = ["auto"]
     if starts == "both":
         sides = [a for a, n in (("tx", nt), ("rx", nr)) if nt * nr >= 2 + n]
-    kw = dict(
-        dircos=meas.dircos, dircos_std=scene.dircos_std, rx_array_axis=scene.rx_axis, max_iter=max_iter, hessian=hessian
-    )
-    best_ls = best_ml = None
-    ls_cost = None
-    for side in sides:
-        ls = ls_bistatic(scene.tx, scene.rx, meas.range_sum, scene.range_std, aux=side)
-        ml = ml_estimate(scene.tx, scene.rx, meas.range_sum, scene.range_std, ls.estimate, **kw)
+    lss = [ls_bistatic(scene.tx, scene.rx, meas.range_sum, scene.range_std, aux=side) for side in sides]
+    mls = _ml_stacked(scene, meas, [ls.estimate for ls in lss], max_iter, hessian)
+    best_ls, best_ml = lss[0], mls[0]
+    ls_cost = _cost_at(best_ls.estimate, scene, meas)
+    for ls, ml in zip(lss[1:], mls[1:], strict=True):
         c0 = _cost_at(ls.estimate, scene, meas)
-        if best_ls is None:
-            best_ls, best_ml, ls_cost = ls, ml, c0
-            continue
         take_ls = np.isfinite(c0) & ~(c0 >= ls_cost)  # NaN-safe: a failed LS never wins
         best_ls = LSResult(np.where(take_ls[:, None], ls.estimate, best_ls.estimate), best_ls.ok | ls.ok)
         ls_cost = np.where(take_ls, c0, ls_cost)
@@ -403,16 +273,33 @@ def locate(
     return best_ls, best_ml
 
 
+def _ml_stacked(scene: Scene, meas: Measurements, starts: list, max_iter: int, hessian: str) -> list[MLResult]:
+    """ML from each start in ``starts`` (each (B, 2)), as one batch of len(starts) B rows."""
+    n, B = len(starts), scene.size
+
+    def rep(a):
+        return None if a is None else np.concatenate([np.broadcast_to(a, (B,) + np.shape(a)[1:])] * n)
+
+    nr = scene.rx.shape[-2]
+    axis = 0.0 if meas.dircos is None else rep(np.broadcast_to(np.asarray(scene.rx_axis, float), (B, nr)))
+    ml = ml_estimate(
+        rep(scene.tx),
+        rep(scene.rx),
+        rep(meas.range_sum),
+        rep(scene.range_std),
+        np.concatenate(starts),
+        dircos=rep(meas.dircos),
+        dircos_std=rep(scene.dircos_std),
+        rx_array_axis=axis,
+        max_iter=max_iter,
+        hessian=hessian,
+    )
+    return [MLResult(*(a[i * B : (i + 1) * B] for a in ml.__dict__.values())) for i in range(n)]
+
+
 def _cost_at(x: np.ndarray, scene: Scene, meas: Measurements) -> np.ndarray:
     """The ML cost (weighted residual sum of squares) at x; NaN rows stay NaN."""
     ok = np.all(np.isfinite(x), axis=-1)
-    wu = None
-    if scene.dircos_std is not None:
-        with np.errstate(divide="ignore"):
-            wu = scene.dircos_std**-2.0
-    axis = None if meas.dircos is None else _axis_vectors(scene.rx_axis, meas.dircos.shape)
-    zu = None if meas.dircos is None else np.where(wu > 0, meas.dircos, 0.0)
-    cost = _ml_terms(
-        np.where(ok[:, None], x, 0.0), scene.tx, scene.rx, meas.range_sum, scene.range_std**-2.0, zu, wu, axis
-    )[0]
+    p = _ml_problem(scene.tx, scene.rx, meas.range_sum, scene.range_std, meas.dircos, scene.dircos_std, scene.rx_axis)
+    cost = _terms(np.where(ok[:, None], x, 0.0), p)[0]
     return np.where(ok, cost, np.nan)
