@@ -66,8 +66,6 @@ LONG_MODULES = {
                                     "into kernels/ in a follow-up",
     "isacnet.backends.numba_kernels": "the numba Song and Meng CRLB cores and their random numbers: the "
                                       "random numbers are to move to backends/_numba_random.py",
-    "isacnet.analysis.coverage": "Gil-Pelaez coverage for three JT models, noise and Nakagami-m (merged from the "
-                                 "coverage branch): the quadrature rules are to move to analysis/_quadrature.py",
     "isacnet.analysis.optimize": "the tradeoff search with the constraint repair (merged from the numerics "
                                  "branch): the repair is to move to a module of its own",
     "isacnet.cli": "every command plus the one-line error handler: the error handling is to move to "
