@@ -79,7 +79,7 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
     from .experiments.store import atomic_write
 
     if variables is None:
-        variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_bits", "coverage") if v in ds)
+        variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_nats", "coverage") if v in ds)
     n = len(variables)
     fig = Figure(figsize=(5.6 * n, 4.6), layout="constrained")
     FigureCanvasAgg(fig)
