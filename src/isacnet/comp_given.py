@@ -86,8 +86,9 @@ def _upper_log(wi: np.ndarray, c0: np.ndarray, m: int, tail: np.ndarray, target:
 
 def _check(w: np.ndarray, L: int, m: int, pc: float, kappa: float, tail, jt: str, own: tuple[str, ...] = ()):
     if jt not in JT_MODELS or (own and jt not in own):
-        raise ParameterError("jt", jt, f"one of {list(own or JT_MODELS)} for this function (JT_MODELS maps each "
-                             "model to its functions)")
+        raise ParameterError(
+            "jt", jt, f"one of {list(own or JT_MODELS)} for this function (JT_MODELS maps each model to its functions)"
+        )
     w = np.asarray(w, dtype=float)
     if w.ndim != 2 or w.shape[1] < L or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ParameterError("w", f"array of shape {w.shape}", f"finite path gains > 0 of shape (n, K), K >= L = {L}")
@@ -101,8 +102,9 @@ def _check(w: np.ndarray, L: int, m: int, pc: float, kappa: float, tail, jt: str
     return w, t
 
 
-def power_sum_rate(w, L: int, m: int, pc: float, kappa: float, tail=0.0, panels: int = 12,
-                   jt: str = "power-sum", **_ignored) -> np.ndarray:
+def power_sum_rate(
+    w, L: int, m: int, pc: float, kappa: float, tail=0.0, panels: int = 12, jt: str = "power-sum", **_ignored
+) -> np.ndarray:
     """E over fading and acceptance of ln(1 + SIR) (Meng (8)-(9)) [nats/s/Hz] for given path gains.
 
     Parameters
@@ -184,8 +186,20 @@ def _gil_pelaez(w, T, L: int, m: int, pc: float, kappa: float, th: float, panels
     return out
 
 
-def power_sum_coverage(w, L: int, m: int, pc: float, kappa: float, theta, tail=0.0, panels: int = 16,
-                       jt: str = "power-sum", tol: float = COVERAGE_TOL, return_error: bool = False, **_ignored):
+def power_sum_coverage(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    theta,
+    tail=0.0,
+    panels: int = 16,
+    jt: str = "power-sum",
+    tol: float = COVERAGE_TOL,
+    return_error: bool = False,
+    **_ignored,
+):
     """P(SIR > theta) over fading and acceptance (Meng (8), paper's gain laws), by Gil-Pelaez.
 
     The integral is evaluated with ``panels`` and 2 ``panels`` Gauss-Legendre panels; points where
@@ -249,8 +263,18 @@ def _nc_pattern_terms(w, L: int, acc_row: np.ndarray):
     return mu, wi
 
 
-def noncoherent_rate(w, L: int, m: int, pc: float, kappa: float, tail=0.0, panels: int = 12,
-                     jt: str = "noncoherent", rng=None, n_fading: int = N_FADING) -> np.ndarray:
+def noncoherent_rate(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    tail=0.0,
+    panels: int = 12,
+    jt: str = "noncoherent",
+    rng=None,
+    n_fading: int = N_FADING,
+) -> np.ndarray:
     """E ln(1 + S/I) [nats/s/Hz] for non-coherent JT at given path gains (module docstring).
 
     Closed form for m = 1 (M_t = 2; exact mean over the acceptance patterns, Gauss-Legendre in
@@ -282,8 +306,20 @@ def noncoherent_rate(w, L: int, m: int, pc: float, kappa: float, tail=0.0, panel
     return out
 
 
-def noncoherent_coverage(w, L: int, m: int, pc: float, kappa: float, theta, tail=0.0, jt: str = "noncoherent",
-                         return_error: bool = False, rng=None, n_fading: int = N_FADING, **_ignored):
+def noncoherent_coverage(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    theta,
+    tail=0.0,
+    jt: str = "noncoherent",
+    return_error: bool = False,
+    rng=None,
+    n_fading: int = N_FADING,
+    **_ignored,
+):
     """P(S > theta I) for non-coherent JT at given path gains: closed form for m = 1,
     sum_A P(A) exp(-s T) prod_j 1 / (1 + s w_j), s = theta / (p^c mu_A) (error 0); Monte Carlo
     over fading otherwise (error: the standard error). Parameters as :func:`power_sum_coverage`.
@@ -316,8 +352,18 @@ def _check_theta(theta) -> float:
     return th
 
 
-def mc_rate_coverage(w, L: int, m: int, pc: float, kappa: float, thetas, tail=0.0, jt: str = "coherent",
-                     rng=None, n_fading: int = N_FADING):
+def mc_rate_coverage(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    thetas,
+    tail=0.0,
+    jt: str = "coherent",
+    rng=None,
+    n_fading: int = N_FADING,
+):
     """Monte Carlo over fading, acceptance (and phases) at given path gains, any JT model.
 
     ``n_fading`` draws per point: desired gains Gamma(m, p^c), interferers Exp(1), BSs 2..L
@@ -342,39 +388,63 @@ def mc_rate_coverage(w, L: int, m: int, pc: float, kappa: float, thetas, tail=0.
     se = np.empty((ths.size, n))
     step = max(1, (1 << 21) // (nf * K))
     for r in range(0, n, step):
-        wr, k = w[r:r + step], min(step, n - r)
+        wr, k = w[r : r + step], min(step, n - r)
         g = rng.gamma(m, pc, (k, nf, L))
         acc = rng.random((k, nf, L - 1)) < kappa
         ph = 2.0 * math.pi * rng.random((k, nf, L)) if jt == "noncoherent" else None
         served = np.concatenate([np.ones((k, nf, 1), dtype=bool), acc], axis=2)
         ws = np.broadcast_to(wr[:, None, :L], (k, nf, L))
-        S = served_signal(ws.reshape(-1, L), g.reshape(-1, L), served.reshape(-1, L), jt,
-                          None if ph is None else ph.reshape(-1, L)).reshape(k, nf)
+        S = served_signal(
+            ws.reshape(-1, L), g.reshape(-1, L), served.reshape(-1, L), jt, None if ph is None else ph.reshape(-1, L)
+        ).reshape(k, nf)
         e = rng.exponential(1.0, (k, nf, K - 1))
-        w_int = np.concatenate([np.where(acc, 0.0, ws[:, :, 1:]), np.broadcast_to(wr[:, None, L:], (k, nf, K - L))],
-                               axis=2)
-        interf = (e * w_int).sum(axis=2) + T[r:r + step, None]
+        w_int = np.concatenate(
+            [np.where(acc, 0.0, ws[:, :, 1:]), np.broadcast_to(wr[:, None, L:], (k, nf, K - L))], axis=2
+        )
+        interf = (e * w_int).sum(axis=2) + T[r : r + step, None]
         with np.errstate(divide="ignore"):
             sir = S / interf
         lr = np.log1p(sir)
-        rate[r:r + step] = lr.mean(axis=1)
-        rate_se[r:r + step] = lr.std(axis=1, ddof=1) / math.sqrt(nf)
+        rate[r : r + step] = lr.mean(axis=1)
+        rate_se[r : r + step] = lr.std(axis=1, ddof=1) / math.sqrt(nf)
         for j, t in enumerate(ths):
             ind = (sir > t).astype(float)
-            cov[j, r:r + step] = ind.mean(axis=1)
-            se[j, r:r + step] = ind.std(axis=1, ddof=1) / math.sqrt(nf)
+            cov[j, r : r + step] = ind.mean(axis=1)
+            se[j, r : r + step] = ind.std(axis=1, ddof=1) / math.sqrt(nf)
     return rate, cov, se, rate_se
 
 
-def coherent_rate(w, L: int, m: int, pc: float, kappa: float, tail=0.0, jt: str = "coherent", rng=None,
-                  n_fading: int = N_FADING, **_ignored) -> np.ndarray:
+def coherent_rate(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    tail=0.0,
+    jt: str = "coherent",
+    rng=None,
+    n_fading: int = N_FADING,
+    **_ignored,
+) -> np.ndarray:
     """E ln(1 + S/I) [nats/s/Hz] for coherent JT at given path gains, Monte Carlo over fading
     (:func:`mc_rate_coverage`). Returns ndarray, shape (n,)."""
     return mc_rate_coverage(w, L, m, pc, kappa, (), tail, jt=jt, rng=rng, n_fading=n_fading)[0]
 
 
-def coherent_coverage(w, L: int, m: int, pc: float, kappa: float, theta, tail=0.0, jt: str = "coherent",
-                      return_error: bool = False, rng=None, n_fading: int = N_FADING, **_ignored):
+def coherent_coverage(
+    w,
+    L: int,
+    m: int,
+    pc: float,
+    kappa: float,
+    theta,
+    tail=0.0,
+    jt: str = "coherent",
+    return_error: bool = False,
+    rng=None,
+    n_fading: int = N_FADING,
+    **_ignored,
+):
     """P(S > theta I) for coherent JT at given path gains, Monte Carlo over fading; the error is
     the standard error. Returns coverage (n,) [and error (n,) with ``return_error``]."""
     _, c, e, _ = mc_rate_coverage(w, L, m, pc, kappa, (_check_theta(theta),), tail, jt=jt, rng=rng, n_fading=n_fading)

@@ -25,7 +25,7 @@ P2 = MengParams(n_tx_antennas=2)
 
 def _w(seed: int, n: int = 5, K: int = 10, alpha: float = 4.0):
     d = np.sort(np.random.default_rng(seed).uniform(100.0, 2000.0, (n, K)), axis=1)
-    return d ** (-alpha), np.full(n, 0.3 * (2000.0 ** -alpha))
+    return d ** (-alpha), np.full(n, 0.3 * (2000.0**-alpha))
 
 
 def test_jt_models_registered():
@@ -46,10 +46,10 @@ def test_noncoherent_closed_form_vs_fading_monte_carlo(L, kap):
 
 def test_noncoherent_equals_power_sum_at_L1():
     w, T = _w(7)
-    np.testing.assert_allclose(noncoherent_coverage(w, 1, 1, 0.5, 1.0, 2.0, T),
-                               power_sum_coverage(w, 1, 1, 0.5, 1.0, 2.0, T), atol=1e-6)
-    np.testing.assert_allclose(noncoherent_rate(w, 1, 1, 0.5, 1.0, T), power_sum_rate(w, 1, 1, 0.5, 1.0, T),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        noncoherent_coverage(w, 1, 1, 0.5, 1.0, 2.0, T), power_sum_coverage(w, 1, 1, 0.5, 1.0, 2.0, T), atol=1e-6
+    )
+    np.testing.assert_allclose(noncoherent_rate(w, 1, 1, 0.5, 1.0, T), power_sum_rate(w, 1, 1, 0.5, 1.0, T), rtol=1e-6)
 
 
 def test_coverage_ordering_coherent_power_sum_noncoherent():
@@ -87,7 +87,7 @@ def test_comp_map_pointwise(jt):
     pts = _grid_points(ds)
     pt = pts[1, 2]
     d = np.sort(np.hypot(*(dep.bs - pt).T))
-    w = d ** -P2.alpha
+    w = d**-P2.alpha
     T = w[8:].sum()
     if jt == "noncoherent":  # closed form: the per-layout function at that point
         assert "closed form" in ds.attrs["fading_average"]

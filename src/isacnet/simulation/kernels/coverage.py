@@ -253,9 +253,9 @@ class JTCompareKernel:
     k_nearest : int, optional
         BSs sampled exactly (>= max(L, 2)); default max(128, 4 L).
 
-    Outputs (each (n,))
-    -------------------
-    ``cov_<tag>`` = 1{SINR > T} and ``rate_<tag>`` = ln(1 + SINR) [nats/s/Hz] for tag in
+    Notes
+    -----
+    Outputs, each (n,): ``cov_<tag>`` = 1{SINR > T} and ``rate_<tag>`` = ln(1 + SINR) [nats/s/Hz] for tag in
     ``JT_SHORT`` values (ps, nc, coh).
     """
 
