@@ -366,6 +366,18 @@ def outside_rectangle_integral(lx: float, ly: float, alpha: float) -> float:
     return 4.0 * (f1 + f2) / (alpha - 2.0)
 
 
+def _fading(jt: str, m: int, n_fading, seed) -> tuple[bool, dict, str]:
+    """Whether the model is averaged over fading by Monte Carlo, the keywords of its functions and
+    the route in words (attrs ``fading_average``)."""
+    mc = jt == "coherent" or (jt == "noncoherent" and m != 1)
+    nf = check_int("n_fading", n_fading, ge=2)
+    fkw = {"jt": jt, "rng": np.random.default_rng(check_int("seed", seed, ge=0)), "n_fading": nf}
+    how = (f"Monte Carlo, {nf} draws a point, seed {seed}" if mc else
+           "closed form (1-D Gauss-Legendre in log z)" if jt == "power-sum" else
+           "closed form (sum over the acceptance patterns)")
+    return mc, fkw, how
+
+
 def _mean_signal(w: np.ndarray, L: int, m: int, pc: float, kap: float, jt: str) -> np.ndarray:
     """E[S] over fading and acceptance: p^c m sum_k q_k w_k (q_1 = 1, q_k = kappa) for power-sum and
     non-coherent JT; coherent adds the cross terms sum_{i != j} q_i q_j E[sqrt(G)]^2 sqrt(w_i w_j),
@@ -445,9 +457,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
     cov = np.full((len(ths), n), np.nan)
     excl = np.zeros(n, dtype=bool)
     m, pc, a = params.n_tx_antennas - 1, params.comm_power_fraction, params.alpha
-    mc = jt == "coherent" or (jt == "noncoherent" and m != 1)
-    nf = check_int("n_fading", N_FADING if n_fading is None else n_fading, ge=2)
-    fkw = {"jt": jt, "rng": np.random.default_rng(check_int("seed", seed, ge=0)), "n_fading": nf}
+    mc, fkw, how = _fading(jt, m, N_FADING if n_fading is None else n_fading, seed)
     qerr, unconverged = 0.0, 0
     for sl, pts in _chunks(x, y, 1024):
         _, _, dist = near.query(pts, K)
@@ -478,9 +488,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         "sir_mean_db": (sir, {"units": "dB", "long_name": "E[S] / E[I]"}),
     }, deployment, {"model": "meng-comp", "L": L, "kappa_c": kap, "k_nearest": K, "jt": jt,
                     "equation": "Meng (8)-(9), paper's gain laws", "min_distance_m": dmin,
-                    "fading_average": (f"Monte Carlo, {nf} draws a point, seed {seed}" if mc else
-                                       "closed form (1-D Gauss-Legendre in log z)" if jt == "power-sum" else
-                                       "closed form (sum over the acceptance patterns)"),
+                    "fading_average": how,
                     "coverage_quad_err_max": qerr, "coverage_unconverged": unconverged}, excl)
     ds["coverage"] = (("threshold_db", "y", "x"), cov.reshape(shape),
                       {"units": "", "long_name": "P(SIR > threshold)"})
