@@ -366,15 +366,45 @@ def outside_rectangle_integral(lx: float, ly: float, alpha: float) -> float:
     return 4.0 * (f1 + f2) / (alpha - 2.0)
 
 
+def _fading(jt: str, m: int, n_fading, seed) -> tuple[bool, dict, str]:
+    """Whether the model is averaged over fading by Monte Carlo, the keywords of its functions and
+    the route in words (attrs ``fading_average``)."""
+    mc = jt == "coherent" or (jt == "noncoherent" and m != 1)
+    nf = check_int("n_fading", n_fading, ge=2)
+    fkw = {"jt": jt, "rng": np.random.default_rng(check_int("seed", seed, ge=0)), "n_fading": nf}
+    how = (f"Monte Carlo, {nf} draws a point, seed {seed}" if mc else
+           "closed form (1-D Gauss-Legendre in log z)" if jt == "power-sum" else
+           "closed form (sum over the acceptance patterns)")
+    return mc, fkw, how
+
+
+def _mean_signal(w: np.ndarray, L: int, m: int, pc: float, kap: float, jt: str) -> np.ndarray:
+    """E[S] over fading and acceptance: p^c m sum_k q_k w_k (q_1 = 1, q_k = kappa) for power-sum and
+    non-coherent JT; coherent adds the cross terms sum_{i != j} q_i q_j E[sqrt(G)]^2 sqrt(w_i w_j),
+    E[sqrt(G)] = sqrt(p^c) Gamma(m + 1/2) / Gamma(m)."""
+    q = np.full(L, kap)
+    q[0] = 1.0
+    ws = w[:, :L]
+    es = pc * m * (ws * q).sum(axis=1)
+    if jt == "coherent":
+        c = math.exp(math.lgamma(m + 0.5) - math.lgamma(m))
+        amp = c * math.sqrt(pc) * q * np.sqrt(ws)
+        es = es + amp.sum(axis=1) ** 2 - (amp**2).sum(axis=1)
+    return es
+
+
 def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128, region=None, *,
              thresholds_db=(0.0,), kappa_c: float | None = None, k_nearest: int | None = None,
-             jt: str = "power-sum", min_distance: float = 1.0) -> xr.Dataset:
+             jt: str = "power-sum", min_distance: float = 1.0, n_fading: int | None = None,
+             seed: int = 0) -> xr.Dataset:
     """Map of the CoMP rate (9) and coverage P(SIR > theta) of (8) with the L nearest BSs.
 
     The user at each grid point is served by its nearest BS; BSs 2..L accept with probability
     ``kappa_c``; the K nearest BSs enter with the paper's fading laws (desired Gamma(M_t - 1, p^c),
     interferers Exp(1)), every further site by its mean; averaged over fading and acceptance in
-    closed form (:mod:`isacnet.comp_given`: a 1-D integral a point, no Monte Carlo).
+    closed form where one exists (:mod:`isacnet.comp_given`: power-sum, a 1-D integral a point;
+    non-coherent with M_t = 2, a sum over the acceptance patterns), by Monte Carlo over fading
+    otherwise (coherent; non-coherent with M_t > 2: ``n_fading`` draws a point).
 
     Parameters
     ----------
@@ -386,18 +416,25 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         Default: the derived kappa_c(psi, mu_c, L) of the paper's Lemma 1 analogue (errata M-12).
     k_nearest : int, optional
         BSs with fading (default min(max(64, 4 L), n_sites)); the others by their mean.
-    jt : str
-        Joint-transmission model, a key of :data:`isacnet.comp_given.JT_MODELS`; "power-sum" (the
-        paper's (8)) is the one implemented.
+    jt : {"power-sum", "noncoherent", "coherent"}
+        Joint-transmission model, a key of :data:`isacnet.comp_given.JT_MODELS` (docs/coverage.md):
+        "power-sum" is the paper's (8).
+    n_fading : int, optional
+        Fading draws a point of the Monte Carlo models (default
+        :data:`isacnet.comp_given.N_FADING`); ignored where the closed form is used.
+    seed : int
+        Seed of that Monte Carlo (one stream for the whole map).
 
     Returns
     -------
-    Dataset with ``rate_nats`` [nats/s/Hz], ``rate_bits`` [bit/s/Hz], ``coverage`` (threshold, y, x),
-    ``sir_mean_db`` = 10 log10(E[S] / E[I]) [dB], ``excluded``; attrs ``coverage_quad_err_max``
-    (largest estimated quadrature error) and ``coverage_unconverged`` (points above the tolerance
-    :data:`isacnet.comp_given.COVERAGE_TOL` after the most panels).
+    Dataset with ``rate_nats`` [nats/s/Hz, the package's rate unit], ``rate_bits`` [bits/s/Hz],
+    ``coverage`` (threshold, y, x), ``sir_mean_db`` = 10 log10(E[S] / E[I]) [dB] (E[S] of the JT
+    model), ``excluded``; attrs ``fading_average`` ("closed form" or "Monte Carlo ..."),
+    ``coverage_quad_err_max`` (largest estimated quadrature error, or the largest Monte Carlo
+    standard error) and ``coverage_unconverged`` (points above the tolerance
+    :data:`isacnet.comp_given.COVERAGE_TOL` after the most panels; closed forms only).
     """
-    from .comp_given import COVERAGE_TOL, JT_MODELS
+    from .comp_given import COVERAGE_TOL, JT_MODELS, N_FADING
 
     if jt not in JT_MODELS:
         raise ParameterError("jt", jt, f"one of {sorted(JT_MODELS)}")
@@ -420,6 +457,7 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
     cov = np.full((len(ths), n), np.nan)
     excl = np.zeros(n, dtype=bool)
     m, pc, a = params.n_tx_antennas - 1, params.comm_power_fraction, params.alpha
+    mc, fkw, how = _fading(jt, m, N_FADING if n_fading is None else n_fading, seed)
     qerr, unconverged = 0.0, 0
     for sl, pts in _chunks(x, y, 1024):
         _, _, dist = near.query(pts, K)
@@ -428,29 +466,29 @@ def comp_map(deployment: Deployment, params: MengParams, L: int, resolution=128,
         w = dist[ok] ** (-a)
         T = _tail_interference(deployment, pts[ok], dist[ok], a)
         r = np.full(len(pts), np.nan)
-        r[ok] = rate_fn(w, L, m, pc, kap, T, jt=jt)
+        r[ok] = rate_fn(w, L, m, pc, kap, T, **fkw)
         rate[sl] = r
         s = np.full(len(pts), np.nan)
-        es = pc * m * (w[:, 0] + kap * w[:, 1:L].sum(axis=1))
+        es = _mean_signal(w, L, m, pc, kap, jt)
         ei = (1 - kap) * w[:, 1:L].sum(axis=1) + w[:, L:].sum(axis=1) + T
         with np.errstate(divide="ignore"):
             s[ok] = 10.0 * np.log10(es / ei)
         sir[sl] = s
         for j, t in enumerate(ths):
             c = np.full(len(pts), np.nan)
-            c[ok], e = cov_fn(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, jt=jt, return_error=True)
+            c[ok], e = cov_fn(w, L, m, pc, kap, 10.0 ** (t / 10.0), T, return_error=True, **fkw)
             cov[j, sl] = c
             qerr = max(qerr, float(e.max(initial=0.0)))
-            unconverged += int(np.count_nonzero(e > COVERAGE_TOL))
+            unconverged += 0 if mc else int(np.count_nonzero(e > COVERAGE_TOL))
         excl[sl] = bad
     shape = (len(ths), y.size, x.size)
     ds = _dataset(x, y, {
         "rate_nats": (rate, {"units": "nats/s/Hz", "long_name": f"CoMP rate E ln(1 + SIR), L = {L}"}),
-        "rate_bits": (rate / math.log(2.0), {"units": "bit/s/Hz", "long_name": f"CoMP rate, L = {L}"}),
+        "rate_bits": (rate / math.log(2.0), {"units": "bits/s/Hz", "long_name": f"CoMP rate, L = {L}"}),
         "sir_mean_db": (sir, {"units": "dB", "long_name": "E[S] / E[I]"}),
     }, deployment, {"model": "meng-comp", "L": L, "kappa_c": kap, "k_nearest": K, "jt": jt,
                     "equation": "Meng (8)-(9), paper's gain laws", "min_distance_m": dmin,
-                    "fading_average": "closed form (1-D Gauss-Legendre in log z)",
+                    "fading_average": how,
                     "coverage_quad_err_max": qerr, "coverage_unconverged": unconverged}, excl)
     ds["coverage"] = (("threshold_db", "y", "x"), cov.reshape(shape),
                       {"units": "", "long_name": "P(SIR > threshold)"})

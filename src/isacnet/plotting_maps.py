@@ -14,8 +14,16 @@ LOG_VARIABLES = ("crlb", "rmse_bound", "crlb_delay_aoa")
 """Variables drawn on a logarithmic colour scale by default (they span decades)."""
 
 
-def draw_map(ds: xr.Dataset, ax, variable: str = "crlb", *, log: bool | None = None, threshold_index: int = 0,
-             markers: bool = True, cmap: str = "viridis"):
+def draw_map(
+    ds: xr.Dataset,
+    ax,
+    variable: str = "crlb",
+    *,
+    log: bool | None = None,
+    threshold_index: int = 0,
+    markers: bool = True,
+    cmap: str = "viridis",
+):
     """Draw one map variable as a heatmap on ``ax``; returns the colourbar's mappable.
 
     Parameters
@@ -56,12 +64,22 @@ def draw_map(ds: xr.Dataset, ax, variable: str = "crlb", *, log: bool | None = N
         if "tx_x" in ds or "rx_x" in ds:
             for role, mk in (("tx", "^"), ("rx", "s")):
                 if f"{role}_x" in ds:
-                    ax.plot(ds[f"{role}_x"].values, ds[f"{role}_y"].values, mk, ms=4, mfc="white", mec="black",
-                            mew=0.7, ls="none", label=role.upper())
+                    ax.plot(
+                        ds[f"{role}_x"].values,
+                        ds[f"{role}_y"].values,
+                        mk,
+                        ms=4,
+                        mfc="white",
+                        mec="black",
+                        mew=0.7,
+                        ls="none",
+                        label=role.upper(),
+                    )
             ax.legend(fontsize=6, loc="upper right")
         else:
-            ax.plot(ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none",
-                    label="BS")
+            ax.plot(
+                ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none", label="BS"
+            )
         ax.set_xlim(x.min(), x.max())
         ax.set_ylim(y.min(), y.max())
     ax.set_xlabel("x [m]")
@@ -79,18 +97,23 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
     from .experiments.store import atomic_write
 
     if variables is None:
-        variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_bits", "coverage") if v in ds)
+        variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_nats", "coverage") if v in ds)
     n = len(variables)
     fig = Figure(figsize=(5.6 * n, 4.6), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, n, squeeze=False).ravel()
     for ax, v in zip(axes, variables, strict=True):
         draw_map(ds, ax, v, **kwargs)
+
     def fmt(v):
         return f"{v:.4g}" if isinstance(v, float) else str(v)
 
-    meta = ", ".join(f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
-                     if k in ds.attrs)
-    fig.suptitle(f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
-                 f"{ds.attrs.get('min_distance_m', '')} m of a site excluded", fontsize=8)
+    meta = ", ".join(
+        f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c") if k in ds.attrs
+    )
+    fig.suptitle(
+        f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
+        f"{ds.attrs.get('min_distance_m', '')} m of a site excluded",
+        fontsize=8,
+    )
     return atomic_write(Path(path), lambda t: fig.savefig(t, dpi=130, format="png"))

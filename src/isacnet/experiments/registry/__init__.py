@@ -11,13 +11,13 @@ Adding a model: declare it in the area's module (or a new one) with :class:`Mode
 from __future__ import annotations
 
 from ...params import ParameterError
-from . import deploy, estimation, meng_comm, meng_sensing, song
+from . import coverage, deploy, estimation, meng_comm, meng_sensing, song
 from ._model import BACKEND_OPTIONS, Model, Output, choice
 from .meng_sensing import meng_derived
 
 __all__ = ["BACKEND_OPTIONS", "MODELS", "Model", "Output", "choice", "get_model", "meng_derived"]
 
-_AREAS = (song, meng_sensing, meng_comm, estimation, deploy)
+_AREAS = (song, meng_sensing, meng_comm, estimation, deploy, coverage)
 
 
 def _merge() -> dict[str, Model]:

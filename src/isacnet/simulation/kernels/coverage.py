@@ -34,7 +34,7 @@ from ... import comm
 from ...geometry import ordered_arrivals, tail_power_mean
 from ...params import MengParams, ParameterError, check_int, check_real
 
-__all__ = ["CoverageKernel"]
+__all__ = ["CoverageKernel", "JTCompareKernel", "JT_SHORT"]
 
 _LN2 = math.log(2.0)
 _MAX_ELEMENTS = 1 << 20
@@ -109,8 +109,12 @@ class CoverageKernel:
             raise ParameterError("jt", self.jt, f"one of {comm.JT_MODELS}")
         s(self, "m", check_real("m", self.m, ge=0.5))
         if self.kappa_c is None:  # the closed-form default is the caller's (simulation imports no analysis)
-            raise ParameterError("kappa_c", None, "a probability in [0, 1] (isacnet.meng.simulate_coverage "
-                                 "fills in the acceptance law kappa_c(psi, mu_c, L))")
+            raise ParameterError(
+                "kappa_c",
+                None,
+                "a probability in [0, 1] (isacnet.meng.simulate_coverage "
+                "fills in the acceptance law kappa_c(psi, mu_c, L))",
+            )
         s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
         _noise_level(self.params, self.noise)  # validates
         k = max(128, 4 * L) if self.k_nearest is None else self.k_nearest
@@ -142,8 +146,14 @@ class CoverageKernel:
 
     def describe(self) -> dict[str, object]:
         return {
-            "L": self.L, "jt": self.jt, "kappa_c": self.kappa_c, "m": self.m, "noise_nu": self.nu,
-            "k_nearest": self.k_nearest, "thresholds": list(self.thresholds), "meta_x": list(self.meta_x),
+            "L": self.L,
+            "jt": self.jt,
+            "kappa_c": self.kappa_c,
+            "m": self.m,
+            "noise_nu": self.nu,
+            "k_nearest": self.k_nearest,
+            "thresholds": list(self.thresholds),
+            "meta_x": list(self.meta_x),
             "tail": "conditional mean beyond the K-th BS in the SINR; exact Laplace transform in P_s",
             "backend": "numpy",
         }
@@ -180,13 +190,22 @@ class CoverageKernel:
         if L == 1:
             k = p.n_tx_antennas - 1
             ps = comm.success_single(
-                self.thresholds, w[:, 0], w_int, k, pc, nu,  # type: ignore[arg-type]
+                self.thresholds,
+                w[:, 0],
+                w_int,
+                k,
+                pc,
+                nu,  # type: ignore[arg-type]
                 tail_log=lambda s, n: comm.tail_log_laplace(s, tk, alpha, n),
             )
         else:
             mu = np.where(served, w[:, :L], 0.0).sum(axis=1)
             ps = comm.success_nc(
-                self.thresholds, mu, w_int, pc, nu,  # type: ignore[arg-type]
+                self.thresholds,
+                mu,
+                w_int,
+                pc,
+                nu,  # type: ignore[arg-type]
                 tail=lambda s: np.exp(comm.tail_log_laplace(s, tk, alpha, 0)),
             )
         out = {}
@@ -199,6 +218,105 @@ class CoverageKernel:
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         step = max(1, _MAX_ELEMENTS // (self.k_nearest * (1 + 3 * len(self.thresholds) * self.has_meta)))  # type: ignore[operator]
+        parts = [self.draw_evaluate(rng, min(step, n - i)) for i in range(0, n, step)]
+        if len(parts) == 1:
+            return parts[0]
+        return {q: np.concatenate([d[q] for d in parts]) for q in parts[0]}
+
+
+JT_SHORT = {"power-sum": "ps", "noncoherent": "nc", "coherent": "coh"}
+"""Short output-name tag of each joint-transmission model (outputs ``cov_<tag>``, ``rate_<tag>``)."""
+
+
+@dataclass(frozen=True)
+class JTCompareKernel:
+    """The three joint-transmission models of :mod:`isacnet.comm` from the *same* layouts, gains,
+    acceptances and phases: ``kernel(rng, n) -> {name: (n,) array}``.
+
+    Per layout the served set, the desired gains g_i ~ Gamma(M_t - 1, p^c) and the interference
+    are drawn once; the desired power is sum g_i w_i (power-sum, eq. (8)), |sum sqrt(g_i w_i)
+    e^(j phi_i)|^2 (non-coherent) and (sum sqrt(g_i w_i))^2 (coherent), so the three differ only
+    by the JT model (common random numbers: their differences have a small standard error).
+    Rayleigh (m = 1), the BSs beyond the K-th by their conditional mean (as :class:`CoverageKernel`).
+
+    Parameters
+    ----------
+    params : MengParams
+    L : int
+        Cluster size >= 1.
+    threshold : float
+        Linear SINR threshold T > 0.
+    kappa_c : float
+        Acceptance probability in [0, 1].
+    noise : None, "params" or float
+        As :func:`isacnet.analysis.coverage.noise_level`.
+    k_nearest : int, optional
+        BSs sampled exactly (>= max(L, 2)); default max(128, 4 L).
+
+    Notes
+    -----
+    Outputs, each (n,): ``cov_<tag>`` = 1{SINR > T} and ``rate_<tag>`` = ln(1 + SINR) [nats/s/Hz] for tag in
+    ``JT_SHORT`` values (ps, nc, coh).
+    """
+
+    params: MengParams
+    L: int
+    threshold: float = 1.0
+    kappa_c: float = 1.0
+    noise: object = None
+    k_nearest: int | None = None
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        if not isinstance(self.params, MengParams):
+            raise ParameterError("params", self.params, "a MengParams")
+        L = check_int("L", self.L, ge=1)
+        s(self, "L", L)
+        s(self, "threshold", check_real("threshold", self.threshold, gt=0.0))
+        s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
+        _noise_level(self.params, self.noise)  # validates
+        k = max(128, 4 * L) if self.k_nearest is None else self.k_nearest
+        s(self, "k_nearest", check_int("k_nearest", k, ge=max(L, 2)))
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        return tuple(f"{q}_{t}" for t in JT_SHORT.values() for q in ("cov", "rate"))
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "L": self.L,
+            "threshold": self.threshold,
+            "kappa_c": self.kappa_c,
+            "noise_nu": _noise_level(self.params, self.noise),
+            "k_nearest": self.k_nearest,
+            "jt": list(JT_SHORT),
+            "common_random_numbers": True,
+            "backend": "numpy",
+        }
+
+    def draw_evaluate(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Outputs of n layouts (one sub-batch)."""
+        p, L, K = self.params, self.L, int(self.k_nearest)  # type: ignore[arg-type]
+        alpha, pc = p.alpha, p.comm_power_fraction
+        T = ordered_arrivals(rng, n, K)
+        w = comm.path_gains(T, alpha)
+        gi = rng.gamma(1.0, 1.0, (n, K - 1))
+        gd = rng.gamma(p.n_tx_antennas - 1, pc, (n, L)) if pc > 0 else np.zeros((n, L))
+        acc = rng.random((n, L - 1)) < self.kappa_c
+        phases = 2.0 * math.pi * rng.random((n, L))
+        served = np.concatenate([np.ones((n, 1), dtype=bool), acc], axis=1)
+        w_int = np.concatenate([np.where(acc, 0.0, w[:, 1:L]), w[:, L:]], axis=1)
+        interf = (gi * w_int).sum(axis=1) + tail_power_mean(T[:, -1], alpha)
+        nu = _noise_level(p, self.noise)
+        out = {}
+        for jt, tag in JT_SHORT.items():
+            sinr = comm.sinr(comm.served_signal(w[:, :L], gd, served, jt, phases), interf, nu)
+            out[f"cov_{tag}"] = (sinr > self.threshold).astype(float)
+            out[f"rate_{tag}"] = np.log1p(sinr)
+        return out
+
+    def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        step = max(1, _MAX_ELEMENTS // int(self.k_nearest))  # type: ignore[arg-type]
         parts = [self.draw_evaluate(rng, min(step, n - i)) for i in range(0, n, step)]
         if len(parts) == 1:
             return parts[0]
