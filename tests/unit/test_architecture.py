@@ -70,8 +70,6 @@ LONG_MODULES = {
                                  "coverage branch): the quadrature rules are to move to analysis/_quadrature.py",
     "isacnet.analysis.optimize": "the tradeoff search with the constraint repair (merged from the numerics "
                                  "branch): the repair is to move to a module of its own",
-    "isacnet.cli": "every command plus the one-line error handler: the error handling is to move to "
-                   "cli_errors.py in a follow-up",
     "isacnet.params": "both papers' parameter sets plus the log-domain helpers: the helpers are to move "
                       "to _validation.py in a follow-up",
     "isacnet.sensing": "per-layout FIMs of Song, Meng and the separable form: to be split in a follow-up",
