@@ -94,7 +94,8 @@ def _run_and_save(
     from ..plotting import save_figure
 
     _check_out(out)
-    preflight(specs, quick=quick, max_layouts=max_layouts)  # every point checked before any work
+    for note in preflight(specs, quick=quick, max_layouts=max_layouts):  # every point checked before any work
+        click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once
     executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
     check_writable(out)
     _STATE["out"] = out
