@@ -53,8 +53,10 @@ def test_beta3_sensing_sweep_completes_with_a_note(tmp_path, capsys):
 def test_acceptance_model_keeps_the_mean_field_form_off_beta_2():
     spec = parse_spec(MENG_BETA3.format(model="meng-acceptance"))
     values, notes = closed_forms(spec)
-    assert notes == ["crlb_a_corrected, crlb_a_paper skipped at 2 of 2 points (beta = 3.0 is invalid: must be 2 "
-                     "for Theorem 1 (the ln^2 N law needs beta = 2))"]
+    assert notes == [
+        "crlb_a_corrected, crlb_a_paper skipped at 2 of 2 points (beta = 3.0 is invalid: must be 2 "
+        "for Theorem 1 (the ln^2 N law needs beta = 2))"
+    ]
     assert all(math.isfinite(v["crlb_a_mean_field"]) for v in values)
 
 
@@ -76,12 +78,15 @@ def test_beta2_has_no_note():
 
 
 def test_song_gamma_2_skips_lemma3_and_the_bound():
-    spec = parse_spec('[figure]\nid = "g"\nmodel = "song"\n[params]\ngamma = 2.0\n'
-                      '[sweep]\nparameters = ["n_rx_antennas"]\nvalues = [1, 4]\n'
-                      "[monte_carlo]\nwindow_radius = 100.0\n")
+    spec = parse_spec(
+        '[figure]\nid = "g"\nmodel = "song"\n[params]\ngamma = 2.0\n'
+        '[sweep]\nparameters = ["n_rx_antennas"]\nvalues = [1, 4]\n'
+        "[monte_carlo]\nwindow_radius = 100.0\n"
+    )
     values, notes = closed_forms(spec)
-    assert notes == ["bound, lemma3_tx, lemma3_rx skipped at 2 of 2 points (gamma = 2: Lemma 3 and the bound "
-                     "(26) need gamma > 2)"]
+    assert notes == [
+        "bound, lemma3_tx, lemma3_rx skipped at 2 of 2 points (gamma = 2: Lemma 3 and the bound (26) need gamma > 2)"
+    ]
     assert all(math.isnan(v["bound"]) for v in values)
 
 
@@ -106,8 +111,10 @@ def test_applies_marks_a_refused_point():
 )
 def test_params_errors_name_the_key_line(tmp_path, capsys, params, line):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text(f'[figure]\nid = "x"\nmodel = "meng-sensing"\n\n[params]\n{params}\n'
-                   '[sweep]\nparameters = ["n_bs"]\nvalues = [4]\n')
+    cfg.write_text(
+        f'[figure]\nid = "x"\nmodel = "meng-sensing"\n\n[params]\n{params}\n'
+        '[sweep]\nparameters = ["n_bs"]\nvalues = [4]\n'
+    )
     assert run_cli(["run", str(cfg), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert f"{cfg}:{line})" in err and err.count("\n") == 1
@@ -115,7 +122,9 @@ def test_params_errors_name_the_key_line(tmp_path, capsys, params, line):
 
 def test_swept_value_error_names_the_values_line(tmp_path, capsys):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text('[figure]\nid = "x"\nmodel = "meng-sensing"\n[params]\nalpha = 4.0\n'
-                   '[sweep]\nparameters = ["alpha"]\n\nvalues = [4, 1.0]\n')
+    cfg.write_text(
+        '[figure]\nid = "x"\nmodel = "meng-sensing"\n[params]\nalpha = 4.0\n'
+        '[sweep]\nparameters = ["alpha"]\n\nvalues = [4, 1.0]\n'
+    )
     assert run_cli(["run", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert f"{cfg}:9" in capsys.readouterr().err

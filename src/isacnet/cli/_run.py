@@ -10,6 +10,7 @@ import click
 
 from ..params import ParameterError
 from ._errors import _STATE
+from ._figopts import FigureOutput, figure_options
 from ._main import main
 
 CHUNK_DIR = ".isacnet-chunks"
@@ -86,6 +87,7 @@ def _run_and_save(
     rel_ci=None,
     max_layouts=None,
     keep_chunks: bool = False,
+    output: FigureOutput | None = None,
 ) -> None:
     from ..experiments.chunkstore import ChunkStore, discard
     from ..experiments.preflight import preflight
@@ -93,6 +95,7 @@ def _run_and_save(
     from ..experiments.store import check_writable, save_dataset
     from ..plotting import save_figure
 
+    output = output or FigureOutput()
     _check_out(out)
     for note in preflight(specs, quick=quick, max_layouts=max_layouts):  # every point checked before any work
         click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once
@@ -116,7 +119,7 @@ def _run_and_save(
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
         paths = save_dataset(ds, out, spec.id)
-        png = save_figure([ds], out / f"{spec.id}.png")
+        png = save_figure([ds], out / spec.id, formats=output.formats, dpi=output.dpi, style=output.style)
         rows.append((spec, ds, paths["nc"], png))
     groups: dict[str, list] = {}
     for spec, ds, _, _ in rows:
@@ -124,7 +127,7 @@ def _run_and_save(
             groups.setdefault(spec.group, []).append(ds)
     for g, dss in groups.items():
         if len(dss) > 1:
-            png = save_figure(dss, out / f"{g}.png", suptitle=g)
+            png = save_figure(dss, out / g, suptitle=g, formats=output.formats, dpi=output.dpi, style=output.style)
             click.echo(f"combined figure: {png}")
     _summary(rows, time.perf_counter() - t0, out)
 
@@ -255,6 +258,7 @@ def _with_backend(specs, backend, dtype):
 )
 @click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
 @_backend_options
+@figure_options
 def reproduce(
     figures,
     out,
@@ -272,6 +276,9 @@ def reproduce(
     k_nearest,
     backend,
     dtype,
+    formats,
+    dpi,
+    style,
 ):
     """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
 
@@ -299,13 +306,26 @@ def reproduce(
             )
             for s in specs
         ]
-    _run_and_save(specs, out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts, keep_chunks)
+    _run_and_save(
+        specs,
+        out,
+        workers,
+        quick,
+        progress,
+        fresh,
+        scheduler,
+        rel_ci,
+        max_layouts,
+        keep_chunks,
+        FigureOutput(formats, dpi, style),
+    )
 
 
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
 @_backend_options
+@figure_options
 def run(
     config,
     out,
@@ -321,6 +341,9 @@ def run(
     keep_chunks,
     backend,
     dtype,
+    formats,
+    dpi,
+    style,
 ):
     """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
     from ..experiments.spec import load_spec
@@ -328,4 +351,16 @@ def run(
     _check_stopping(rel_ci, max_layouts, n_layouts)
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
     (spec,) = _with_backend([spec], backend, dtype)
-    _run_and_save([spec], out, workers, quick, progress, fresh, scheduler, rel_ci, max_layouts, keep_chunks)
+    _run_and_save(
+        [spec],
+        out,
+        workers,
+        quick,
+        progress,
+        fresh,
+        scheduler,
+        rel_ci,
+        max_layouts,
+        keep_chunks,
+        FigureOutput(formats, dpi, style),
+    )

@@ -9,6 +9,7 @@ import click
 
 from ..params import TRADEOFF_L_MAX, TRADEOFF_N_MAX
 from ._eval import _evaluable, _parse_sets
+from ._figopts import figure_options
 from ._main import main
 
 
@@ -157,7 +158,8 @@ def _print_design(t, d, p, rate_unit: str, variant: str, est, verify: int) -> No
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (SI units).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default="isacnet-map", show_default=True)
-def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out):
+@figure_options
+def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out, formats, dpi, style):
     """A map of the CRLB, CoMP rate or coverage over a deployment (isacnet.maps)."""
     from ..map_command import run_map
 
@@ -171,5 +173,8 @@ def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out):
         process=process,
         seed=seed,
         thresholds_db=thresholds,
+        formats=formats,
+        dpi=dpi,
+        style=style,
     )
-    click.echo(f"wrote {nc} and {png}")
+    click.echo(f"wrote {nc} and {', '.join(str(f) for f in png)}")
