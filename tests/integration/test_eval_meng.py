@@ -83,3 +83,32 @@ def test_eval_lists_both_models(capsys):
 
     res = CliRunner().invoke(main, ["eval", "--help"])
     assert res.exit_code == 0 and "meng" in res.output and "song" in res.output
+
+
+def test_help_texts_are_not_truncated():
+    """Top-level and `eval` help list every command with its whole one-line description."""
+    from click.testing import CliRunner
+
+    from isacnet.cli import main
+
+    for args in ([], ["eval"]):
+        res = CliRunner().invoke(main, [*args, "--help"], terminal_width=60)
+        assert res.exit_code == 0
+        commands = res.output.split("Commands:")[1]
+        assert "..." not in commands, commands
+    res = CliRunner().invoke(main, ["--help"])
+    for name in ("eval", "list", "map", "optimize", "reproduce", "run"):
+        assert f"  {name} " in res.output
+
+
+def test_list_is_aligned_under_its_header():
+    from click.testing import CliRunner
+
+    from isacnet.cli import main
+
+    lines = CliRunner().invoke(main, ["list"]).output.splitlines()
+    assert lines[0].split() == ["FIGURE", "GROUP", "TITLE"]
+    col_group, col_title = lines[0].index("GROUP"), lines[0].index("TITLE")
+    for line in lines[1:]:
+        assert line[col_group - 2 : col_group] == "  " and line[col_group] != " "
+        assert line[col_title - 2 : col_title] == "  " and line[col_title] != " "

@@ -32,12 +32,12 @@ def _point_options(example: str):
     return deco
 
 
-@main.group("eval")
+@main.group("eval", short_help="Closed forms (and optionally a Monte Carlo) at one parameter point.")
 def eval_() -> None:
     """Closed forms (and optionally a Monte Carlo) at one parameter point: `eval song` or `eval meng`."""
 
 
-@eval_.command("song")
+@eval_.command("song", short_help="Song et al.: the Theorem 2 bound, the single-antenna bound, Lemma 3.")
 @_point_options("--set gamma=3 --set tx_power=0.1")
 def eval_song(sets, mc_layouts, seed):
     """Song et al.: rho_s, eta, the Theorem 2 bound (26), the single-antenna bound and Lemma 3 (SongParams)."""
@@ -81,7 +81,7 @@ def eval_song(sets, mc_layouts, seed):
     click.echo("\n".join(lines))
 
 
-@eval_.command("meng")
+@eval_.command("meng", short_help="Meng & Masouros: CRLB, kappa_s, kappa_c, CoMP rate, coverage at N, L.")
 @click.option("-N", "--n-bs", "n_bs", type=int, default=10, show_default=True, help="Cooperating sensing BSs N.")
 @click.option("-L", "--n-comm", "n_comm", type=int, default=2, show_default=True, help="CoMP cluster size L.")
 @click.option(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="isacnet")
 @click.option(
     "--debug",
@@ -20,7 +20,7 @@ def main(debug: bool = False) -> None:
     """
 
 
-@main.command("list")
+@main.command("list", short_help="List the figures `reproduce` knows (id, group, title).")
 def list_figures() -> None:
     """List the figures `reproduce` knows."""
     from ..experiments.spec import builtin_specs

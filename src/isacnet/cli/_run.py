@@ -247,7 +247,7 @@ def _with_backend(specs, backend, dtype):
     return out
 
 
-@main.command()
+@main.command(short_help="Regenerate paper figures: an id, a group or `all` (resumable).")
 @click.argument("figures", nargs=-1, required=True)
 @_with_common
 @click.option(
@@ -321,7 +321,7 @@ def reproduce(
     )
 
 
-@main.command()
+@main.command(short_help="Run a sweep declared in a TOML config file (Monte Carlo + closed forms).")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_common
 @_backend_options

@@ -13,7 +13,7 @@ from ._figopts import figure_options
 from ._main import main
 
 
-@main.command("optimize")
+@main.command("optimize", short_help="The best cooperative design (L, N, p^c) under the backhaul limit.")
 @click.option(
     "--weight", type=float, default=None, help="Maximise w R_c + (1 - w) (1/2) ln(1 m^2 / CRLB_a), w in [0, 1]."
 )
@@ -148,7 +148,7 @@ def _print_design(t, d, p, rate_unit: str, variant: str, est, verify: int) -> No
         )
 
 
-@main.command("map")
+@main.command("map", short_help="A map of the CRLB, CoMP rate or coverage over a deployment.")
 @click.option("--sites", type=click.Path(dir_okay=False), default=None, help="CSV (x,y or lon,lat) or GeoJSON.")
 @click.option("--process", default=None, help="Instead of --sites: ppp, hexagonal, square, perturbed, matern-ii.")
 @click.option("--metric", default="crlb", show_default=True, help="crlb, song-crlb, rate or coverage.")
