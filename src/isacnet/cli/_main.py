@@ -30,5 +30,19 @@ def list_figures() -> None:
     wgr = max(len("GROUP"), *(len(s.group or "-") for s in specs))
     click.echo(f"{'FIGURE':<{wid}}  {'GROUP':<{wgr}}  TITLE")
     for s in specs:
-        title = s.title.replace("$", "").replace("\\", "")  # mathtext is for figures, not terminals
+        title = plain_text(s.title)  # mathtext is for figures, not terminals
         click.echo(f"{s.id:<{wid}}  {s.group or '-':<{wgr}}  {title}")
+
+
+_TEX = {r"\leq": "<=", r"\geq": ">=", r"\times": "x", r"\,": " ", r"\epsilon": "eps", r"\ln": "ln", r"\exp": "exp"}
+
+
+def plain_text(title: str) -> str:
+    """A mathtext title for a terminal: ``$P(\\mathrm{CRLB} \\leq \\epsilon^2)$`` -> ``P(CRLB <= eps^2)``."""
+    import re
+
+    text = re.sub(r"\\math(?:rm|bf|it)\{([^}]*)\}", r"\1", title)
+    for tex, plain in _TEX.items():
+        text = text.replace(tex, plain)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # \lambda -> lambda, \kappa -> kappa
+    return text.replace("$", "").replace("{", "").replace("}", "")

@@ -149,7 +149,11 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
     ncols = 1 if n == 1 else 2
     nrows = math.ceil(n / ncols)
     ratio = any(ds.attrs.get("plot_ratio") for ds in datasets)
-    w, h = (FIGSIZE if n == 1 else (4.8 * ncols, 3.6 * nrows))
+    legends = [_Legend() for _ in datasets]
+    for ds, lg in zip(datasets, legends, strict=True):
+        _draw_legend_only(ds, lg)
+    apart = n > 1 and not _same_legend(datasets, legends)  # panels of different kinds: a legend each
+    w, h = (FIGSIZE if n == 1 else ((7.4 if apart else 4.8) * ncols, 3.6 * nrows))
     fig = _new_figure((w, h * (1.3 if ratio else 1.0) + 0.25 * n))
     gs = fig.add_gridspec(nrows * (2 if ratio else 1), ncols, height_ratios=[3, 1] * nrows if ratio else None)
     axes, leg = [], _Legend()
@@ -166,6 +170,12 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
     if title:
         fig.suptitle(title, fontsize=FONT + 1)
     coloured = any(ds.attrs.get("series_dim") for ds in datasets)
+    if apart:  # right of each panel: a shared legend would give one colour two meanings
+        for ax, ds, lg in zip(axes, datasets, legends, strict=True):
+            ax.legend(handles=lg.handles(bool(ds.attrs.get("series_dim"))), loc="upper left",
+                      bbox_to_anchor=(1.02, 1.0), fontsize=SMALL, frameon=False, borderaxespad=0.0)
+        fig.isacnet_provenance = provenance(datasets)
+        return fig, axes
     if n < nrows * ncols:  # an empty cell: the legend goes there, beside the panels
         r, c = divmod(n, ncols)
         lax = fig.add_subplot(gs[2 * r:2 * r + 2, c] if ratio else gs[r, c])
@@ -175,6 +185,20 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
         _legend(fig, leg, coloured)
     fig.isacnet_provenance = provenance(datasets)
     return fig, axes
+
+
+def _draw_legend_only(ds: xr.Dataset, leg: _Legend) -> None:
+    """Collect the legend entries of ``ds`` alone (drawn on a throw-away Axes)."""
+    fig = _new_figure((2.0, 2.0))
+    _draw(ds, fig.add_subplot(), None, leg)
+
+
+def _same_legend(datasets: Sequence[xr.Dataset], legends: Sequence[_Legend]) -> bool:
+    """Whether one legend serves every panel: the same entries (kinds, and series with the same
+    colours) in each; else a shared legend would give one colour two meanings."""
+    keys = [(tuple(lg.kinds), tuple(lg.series.items()), str(ds.attrs.get("series_dim", "")))
+            for ds, lg in zip(datasets, legends, strict=True)]
+    return all(k == keys[0] for k in keys[1:])
 
 
 def provenance(datasets: Sequence[xr.Dataset]) -> dict[str, str]:
