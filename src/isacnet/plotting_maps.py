@@ -125,6 +125,12 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
 
         raise ParameterError("formats", list(formats), "one or more of png, pdf, svg")
     def writer(fmt: str):
-        return lambda t: fig.savefig(t, dpi=dpi, format=fmt, metadata=_file_metadata(fmt, prov))
+        def write(t) -> None:
+            import matplotlib
+
+            with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):  # TrueType fonts in PDF
+                fig.savefig(t, dpi=dpi, format=fmt, metadata=_file_metadata(fmt, prov))
+
+        return write
 
     return [atomic_write(stem.with_name(f"{stem.name}.{f}"), writer(f)) for f in fmts][0]

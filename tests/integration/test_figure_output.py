@@ -3,6 +3,7 @@ provenance in the file metadata (not in the plot), bad values one line with exit
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -95,6 +96,8 @@ def test_png_dpi_and_provenance_in_metadata(three_formats):
 def test_pdf_and_svg_carry_provenance(three_formats):
     pdf = (three_formats / "tiny.pdf").read_bytes()
     assert b"/Creator (isacnet" in pdf and b"seed 5" in pdf
+    assert not re.search(rb"/Subtype\s*/Type3", pdf)  # TrueType fonts: journals refuse Type 3
+    assert re.search(rb"/Subtype\s*/(TrueType|CIDFontType2)", pdf)
     svg = (three_formats / "tiny.svg").read_text()
     assert "<dc:title>tiny sweep</dc:title>" in svg and "isacnet" in svg
 

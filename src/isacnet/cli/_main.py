@@ -34,15 +34,9 @@ def list_figures() -> None:
         click.echo(f"{s.id:<{wid}}  {s.group or '-':<{wgr}}  {title}")
 
 
-_TEX = {r"\leq": "<=", r"\geq": ">=", r"\times": "x", r"\,": " ", r"\epsilon": "eps", r"\ln": "ln", r"\exp": "exp"}
-
 
 def plain_text(title: str) -> str:
     """A mathtext title for a terminal: ``$P(\\mathrm{CRLB} \\leq \\epsilon^2)$`` -> ``P(CRLB <= eps^2)``."""
-    import re
+    from ..plotting._labels import plain_text as plain
 
-    text = re.sub(r"\\math(?:rm|bf|it)\{([^}]*)\}", r"\1", title)
-    for tex, plain in _TEX.items():
-        text = text.replace(tex, plain)
-    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # \lambda -> lambda, \kappa -> kappa
-    return text.replace("$", "").replace("{", "").replace("}", "")
+    return plain(title)

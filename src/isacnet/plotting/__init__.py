@@ -32,9 +32,9 @@ from pathlib import Path
 import xarray as xr
 
 from ._draw import _draw, _Legend, _ratio_panel
-from ._labels import DPI, FIGSIZE, FONT, SMALL, tex_units
+from ._labels import DPI, FIGSIZE, FONT, SMALL, plain_text, tex_units
 
-__all__ = ["DPI", "FIGSIZE", "figure", "plot_dataset", "provenance", "save_figure", "tex_units"]
+__all__ = ["DPI", "FIGSIZE", "PUBLICATION_RC", "figure", "plot_dataset", "provenance", "save_figure", "tex_units"]
 
 
 def _new_figure(size: tuple[float, float]):
@@ -214,7 +214,7 @@ def provenance(datasets: Sequence[xr.Dataset]) -> dict[str, str]:
         src.append(f"{a.get('figure_id', '?')}: seed {a.get('seed')}, {a.get('n_layouts')} layouts per point"
                    + (f", {geo}{extra}" if geo else extra))
     configs = "\n".join(f"# {ds.attrs.get('figure_id', '?')}\n{ds.attrs.get('config_toml', '')}" for ds in datasets)
-    return {"Title": str(first.get("title", "")) if len(datasets) == 1 else
+    return {"Title": plain_text(str(first.get("title", ""))) if len(datasets) == 1 else
             "; ".join(str(ds.attrs.get("figure_id", "")) for ds in datasets),
             "Software": f"isacnet {first.get('isacnet_version', '?')}",
             "Source": "; ".join(src), "Comment": configs,
@@ -232,6 +232,18 @@ def _metadata(fmt: str, prov: dict[str, str]) -> dict[str, str]:
         return {"Title": prov.get("Title", ""), "Creator": prov.get("Software", ""),
                 "Source": prov.get("Source", ""), "Description": prov.get("Comment", "")}
     return {}
+
+
+PUBLICATION_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path"}
+"""rc settings while a file is written: TrueType (Type 42) fonts in PDF, as journals' PDF checks
+(IEEE PDF eXpress) require; matplotlib's default Type 3 fonts are refused there."""
+
+
+def _savefig(fig, target, fmt: str, dpi: int, metadata: dict[str, str]) -> None:
+    import matplotlib
+
+    with matplotlib.rc_context(PUBLICATION_RC):
+        fig.savefig(target, dpi=dpi, format=fmt, metadata=metadata)
 
 
 def save_figure(fig_or_datasets, path: str | Path, suptitle: str | None = None, *,
@@ -274,7 +286,7 @@ def save_figure(fig_or_datasets, path: str | Path, suptitle: str | None = None, 
     stem = Path(path)
     stem = stem.with_suffix("") if stem.suffix.lower() in (".png", ".pdf", ".svg") else stem
     def writer(fmt: str):
-        return lambda t: fig.savefig(t, dpi=dpi, format=fmt, metadata=_metadata(fmt, prov))
+        return lambda t: _savefig(fig, t, fmt, dpi, _metadata(fmt, prov))
 
     out = [atomic_write(stem.with_name(stem.name + "." + f), writer(f)) for f in fmts]
     return out[0]

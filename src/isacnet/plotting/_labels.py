@@ -100,6 +100,19 @@ def _x(ds: xr.Dataset) -> tuple[str, np.ndarray, str]:
     return dim, x, str(ds.attrs.get("plot_xlabel", "")) or _axis_label(label, units)
 
 
+_TEX_PLAIN = {r"\leq": "<=", r"\geq": ">=", r"\times": "x", r"\,": " ", r"\epsilon": "eps"}
+
+
+def plain_text(text: str) -> str:
+    """Mathtext as plain text (file metadata, terminals):
+    ``$P(\\mathrm{CRLB} \\leq \\epsilon^2)$`` -> ``P(CRLB <= eps^2)``, ``$\\lambda_b$`` -> ``lambda_b``."""
+    out = re.sub(r"\\math(?:rm|bf|it)\{([^}]*)\}", r"\1", text)
+    for tex, plain in _TEX_PLAIN.items():
+        out = out.replace(tex, plain)
+    out = re.sub(r"\\([A-Za-z]+)", r"\1", out)
+    return out.replace("$", "").replace("{", "").replace("}", "")
+
+
 def _number(v: float) -> str:
     """A value in a legend: plain between 0.01 and 1e4 (4 digits), else mathtext a x 10^b."""
     if v == 0 or not np.isfinite(v) or 1e-2 <= abs(v) < 1e4:
