@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -234,7 +235,7 @@ def _metadata(fmt: str, prov: dict[str, str]) -> dict[str, str]:
     return {}
 
 
-PUBLICATION_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path"}
+PUBLICATION_RC: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path"}
 """rc settings while a file is written: TrueType (Type 42) fonts in PDF, as journals' PDF checks
 (IEEE PDF eXpress) require; matplotlib's default Type 3 fonts are refused there."""
 
@@ -242,7 +243,7 @@ PUBLICATION_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path"}
 def _savefig(fig, target, fmt: str, dpi: int, metadata: dict[str, str]) -> None:
     import matplotlib
 
-    with matplotlib.rc_context(PUBLICATION_RC):
+    with matplotlib.rc_context(dict(PUBLICATION_RC)):  # type: ignore[arg-type]  # rc keys are Literals in the stubs
         fig.savefig(target, dpi=dpi, format=fmt, metadata=metadata)
 
 

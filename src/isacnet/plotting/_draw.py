@@ -175,7 +175,7 @@ def _integer_axis(axis, values: np.ndarray, scale: str) -> None:
     if scale == "log":
         v = np.unique(values[values > 0])
         spaced = v.size >= 2 and bool(np.all(v[1:] / v[:-1] >= 1.15))
-        axis.set_major_locator(FixedLocator(v) if 2 <= v.size <= 12 and spaced
+        axis.set_major_locator(FixedLocator(v.tolist()) if 2 <= v.size <= 12 and spaced
                                else LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
         axis.set_major_formatter(StrMethodFormatter("{x:g}"))
         axis.set_minor_formatter(NullFormatter())
