@@ -21,7 +21,7 @@ dim = "n_bs"
 parameters = ["n_bs"]
 values = [4, 8]
 [monte_carlo]
-n_layouts = 256
+n_layouts = 64
 seed = 5
 """
 
@@ -89,7 +89,7 @@ def test_png_dpi_and_provenance_in_metadata(three_formats):
     w, h, text = _png_info((three_formats / "tiny.png").read_bytes())
     assert w == 640  # 6.4 in x --dpi 100
     assert text["Software"].startswith("isacnet ")
-    assert "tiny: seed 5, 256 layouts per point" in text["Source"]
+    assert "tiny: seed 5, 64 layouts per point" in text["Source"]
     assert 'id = "tiny"' in text["Comment"]  # the effective config, to run it again
 
 

@@ -30,7 +30,7 @@ parameters = ["n_bs"]
 values = [4, 8]
 
 [monte_carlo]
-n_layouts = 256
+n_layouts = 64
 seed = 1
 """
 
