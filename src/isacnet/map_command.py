@@ -12,8 +12,11 @@ METRICS = ("crlb", "song-crlb", "rate", "coverage")
 
 def run_map(sites: str | None, metric: str, out: Path, *, n: int = 8, resolution: int = 256,
             sets: dict | None = None, process: str | None = None, seed: int = 0, thresholds_db=(0.0,),
-            kappa: float = 1.0, acceptance: str | None = None) -> tuple[Path, Path]:
-    """Compute a map and write ``OUT/map-<metric>.nc`` and ``.png``; returns both paths.
+            kappa: float = 1.0, acceptance: str | None = None, formats=("png",), dpi: int = 200,
+            style: str | None = None) -> tuple[Path, list[Path]]:
+    """Compute a map and write ``OUT/map-<metric>.nc`` and the figure in each of ``formats``
+    (png, pdf, svg; ``dpi`` for PNG, a matplotlib ``style``); returns the .nc path and the
+    figure paths.
 
     ``sites``: a CSV/GeoJSON site file; else ``process`` (one of
     :data:`isacnet.deployment.GENERATORS`) at the model's BS density, seeded by ``seed``.
@@ -44,5 +47,5 @@ def run_map(sites: str | None, metric: str, out: Path, *, n: int = 8, resolution
     out.mkdir(parents=True, exist_ok=True)
     nc = atomic_write(out / f"map-{metric}.nc", lambda t: ds.to_netcdf(t, engine="h5netcdf"))
     variables = {"crlb": ("crlb",), "song-crlb": ("crlb",), "rate": ("rate_bits",), "coverage": ("coverage",)}[metric]
-    png = save_map(ds, out / f"map-{metric}.png", variables)
-    return nc, png
+    save_map(ds, out / f"map-{metric}.png", variables, formats=formats, dpi=dpi, style=style)
+    return nc, [out / f"map-{metric}.{f}" for f in formats]

@@ -89,8 +89,23 @@ def draw_map(
     return im
 
 
-def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None = None, **kwargs) -> Path:
-    """Draw ``variables`` (default: the map's main ones) side by side into a PNG, written atomically."""
+def _file_metadata(fmt: str, prov: dict[str, str]) -> dict[str, str]:
+    """Provenance in the metadata keys each format accepts (as :mod:`isacnet.plotting` does)."""
+    if fmt == "png":
+        return {k: v for k, v in prov.items() if v}
+    keys = {"pdf": ("Title", "Creator", "Subject", "Keywords"), "svg": ("Title", "Creator", "Source", "Description")}
+    return dict(zip(keys[fmt], (prov["Title"], prov["Software"], prov["Source"], prov["Comment"]), strict=True))
+
+
+def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None = None, *,
+             formats: tuple[str, ...] | list[str] = ("png",), dpi: int = 130, style=None, **kwargs) -> Path:
+    """Draw ``variables`` (default: the map's main ones) side by side and write the figure in each
+    of ``formats`` (png, pdf, svg; ``path``'s suffix is replaced), atomically, at ``dpi`` (PNG),
+    under the matplotlib ``style``; the map's attributes (the provenance) go into the file
+    metadata. Returns the first format's path."""
+    import contextlib
+    import json
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -99,21 +114,41 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
     if variables is None:
         variables = tuple(v for v in ("crlb", "crlb_delay_aoa", "rate_nats", "coverage") if v in ds)
     n = len(variables)
-    fig = Figure(figsize=(5.6 * n, 4.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, n, squeeze=False).ravel()
-    for ax, v in zip(axes, variables, strict=True):
-        draw_map(ds, ax, v, **kwargs)
+    from matplotlib import style as mstyle
 
-    def fmt(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    with mstyle.context(style) if style is not None else contextlib.nullcontext():
+        fig = Figure(figsize=(5.6 * n, 4.6), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, n, squeeze=False).ravel()
+        for ax, v in zip(axes, variables, strict=True):
+            draw_map(ds, ax, v, **kwargs)
 
-    meta = ", ".join(
-        f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c") if k in ds.attrs
-    )
-    fig.suptitle(
-        f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
-        f"{ds.attrs.get('min_distance_m', '')} m of a site excluded",
-        fontsize=8,
-    )
-    return atomic_write(Path(path), lambda t: fig.savefig(t, dpi=130, format="png"))
+        def fmt(v):
+            return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+        meta = ", ".join(f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
+                         if k in ds.attrs)
+        fig.suptitle(f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
+                     f"{ds.attrs.get('min_distance_m', '')} m of a site excluded", fontsize=8)
+    attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()}
+    prov = {"Title": f"isacnet map: {', '.join(variables)}",
+            "Software": f"isacnet {ds.attrs.get('isacnet_version', '')}".strip(),
+            "Source": str(ds.attrs.get("deployment_source", "")),
+            "Comment": json.dumps(attrs, default=str, sort_keys=True)}
+    stem = Path(path)
+    stem = stem.with_suffix("") if stem.suffix.lower() in (".png", ".pdf", ".svg") else stem
+    fmts = [str(f).lower().lstrip(".") for f in formats]
+    if not fmts or any(f not in ("png", "pdf", "svg") for f in fmts):
+        from .params import ParameterError
+
+        raise ParameterError("formats", list(formats), "one or more of png, pdf, svg")
+    def writer(fmt: str):
+        def write(t) -> None:
+            import matplotlib
+
+            with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):  # TrueType fonts in PDF
+                fig.savefig(t, dpi=dpi, format=fmt, metadata=_file_metadata(fmt, prov))
+
+        return write
+
+    return [atomic_write(stem.with_name(f"{stem.name}.{f}"), writer(f)) for f in fmts][0]

@@ -12,7 +12,11 @@ point of every spec, :func:`preflight`
    memory it would need;
 3. runs the kernel on two layouts drawn from a throw-away generator (not the run's random
    numbers: results are unchanged), so that a parameter combination the kernel cannot evaluate
-   (an overflow, say) is refused with the point and its parameters named.
+   (an overflow, say) is refused with the point and its parameters named;
+4. evaluates every closed form the figure needs at every point
+   (:func:`isacnet.experiments.runner.closed_forms`, memoised: the run reuses the values); one
+   that does not apply there (Theorem 1 at beta != 2, Lemma 3 at gamma <= 2) is skipped: NaN in
+   the Dataset, a note returned here and kept in the attribute ``closed_forms_skipped``.
 
 The bound is a lower bound: a run that passes may still run out of memory (reported in one line
 by the command line, exit status 1), but one that is refused could not have run.
@@ -165,8 +169,15 @@ def probe(kernel: Any, params: Any, opts: Mapping[str, Any], where: str) -> None
         raise _point_error(exc, params, opts, where) from None
 
 
-def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None = None) -> None:
-    """Build, bound and try every sweep point's kernel of ``specs`` (see the module docstring).
+def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None = None) -> list[str]:
+    """Build, bound and try every sweep point's kernel of ``specs`` and evaluate its closed forms
+    (see the module docstring).
+
+    Returns
+    -------
+    list of str
+        One note per spec and closed form that is skipped at some points,
+        ``"<spec id>: theorem1, theorem1_paper skipped at 2 of 2 points (beta = 3.0 ...)"``.
 
     Raises
     ------
@@ -176,7 +187,9 @@ def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None
         A ``backend`` whose package is not installed.
     """
     from .models import get_model
+    from .runner import closed_forms
 
+    notes: list[str] = []
     for spec in specs:
         model = get_model(spec.model)
         n_layouts = max_layouts or (spec.quick_n_layouts if quick else spec.n_layouts)
@@ -193,3 +206,18 @@ def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None
                 raise _point_error(exc, params, opts, where) from None
             check_memory(kernel, n, where, opts, spec.block_size)
             probe(kernel, params, opts, where)
+        notes += [f"{spec.id}: {note}" for note in _closed_notes(spec, closed_forms)]
+    return notes
+
+
+def _closed_notes(spec: Any, closed_forms: Any) -> list[str]:
+    """The notes of :func:`~isacnet.experiments.runner.closed_forms`; an arithmetic fault of a
+    closed form becomes a ParameterError naming the spec (before any work, not after it)."""
+    try:
+        return closed_forms(spec)[1]
+    except ParameterError:
+        raise
+    except _POINT_FAULTS as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise ParameterError("parameters", spec.id, f"values the closed forms can evaluate "
+                             f"({type(exc).__name__}: {msg}); change them", spec.id) from None

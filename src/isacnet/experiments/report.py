@@ -125,6 +125,30 @@ def _result(nc: Path):
         return None
 
 
+_IMAGE_FORMATS = ("png", "svg", "pdf")
+"""Figure files the index shows (the first found inline) and links."""
+
+
+def _figure_files(folder: Path, stem: str) -> list[str]:
+    return [f"{stem}.{f}" for f in _IMAGE_FORMATS if (folder / f"{stem}.{f}").is_file()]
+
+
+def _md_figure(folder: Path, stem: str) -> str:
+    files = _figure_files(folder, stem)
+    shown = next((f for f in files if not f.endswith(".pdf")), None)
+    links = "Figure: " + ", ".join(f"[{f}]({f})" for f in files) if files else "No figure file."
+    return (f"![{stem}]({shown})\n\n" if shown else "") + links
+
+
+def _html_figure(folder: Path, stem: str) -> str:
+    e = html.escape
+    files = _figure_files(folder, stem)
+    shown = next((f for f in files if not f.endswith(".pdf")), None)
+    img = f'<img src="{e(shown)}" alt="{e(stem)}">' if shown else ""
+    links = ", ".join(f'<a href="{e(f)}">{e(f)}</a>' for f in files)
+    return img + (f"<p>Figure: {links}</p>" if links else "")
+
+
 def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[Path | None, Path | None]:
     """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there.
 
@@ -144,7 +168,8 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
     if foreign:
         notes.append(f"{len(foreign)} .nc file(s) in {folder} are not isacnet results and were left out of "
                      f"the index: {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}")
-    groups = sorted({p.stem for p in folder.glob("*.png")} - {nc.stem for nc, _, _ in found})
+    figures = {p.stem for f in _IMAGE_FORMATS for p in folder.glob(f"*.{f}")}
+    groups = sorted(figures - {nc.stem for nc, _, _ in found})
 
     def fmt(m: FigureMetrics) -> list[str]:
         return [m.id, m.title, str(m.points), str(m.layouts) + (" (quick)" if m.quick else ""),
@@ -162,16 +187,16 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
     md += ["| " + " | ".join(fmt(m)) + " |" for _, m, _ in found]
     md.append("")
     for g in groups:
-        md += [f"## {g}", "", f"![{g}]({g}.png)", ""]
+        md += [f"## {g}", "", _md_figure(folder, g), ""]
     for nc, m, attrs in found:
-        md += [f"## {m.id}: {m.title}", "", f"![{m.id}]({nc.stem}.png)", "",
+        md += [f"## {m.id}: {m.title}", "", _md_figure(folder, nc.stem), "",
                f"Data: [{nc.name}]({nc.name}), [{nc.stem}.csv]({nc.stem}.csv); seed {attrs.get('seed')}, "
                f"isacnet {attrs.get('isacnet_version')}.", ""]
     e = html.escape
     rows = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in fmt(m)) + "</tr>" for _, m, _ in found)
-    imgs = "\n".join(f'<h2>{e(g)}</h2><img src="{e(g)}.png" alt="{e(g)}">' for g in groups)
+    imgs = "\n".join(f"<h2>{e(g)}</h2>{_html_figure(folder, g)}" for g in groups)
     imgs += "\n".join(
-        f'<h2>{e(m.id)}: {e(m.title)}</h2><img src="{e(nc.stem)}.png" alt="{e(m.id)}">'
+        f"<h2>{e(m.id)}: {e(m.title)}</h2>{_html_figure(folder, nc.stem)}"
         f'<p>Data: <a href="{e(nc.name)}">{e(nc.name)}</a>, <a href="{e(nc.stem)}.csv">{e(nc.stem)}.csv</a>; '
         f"seed {e(str(attrs.get('seed')))}, isacnet {e(str(attrs.get('isacnet_version')))}.</p>"
         for nc, m, attrs in found)

@@ -22,14 +22,15 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
+from ..params import ParameterError
 from ..rng import BIT_GENERATOR, SEEDING
 from ..simulation.engine import ChunkCache, Executor, Job, JobMoments, estimates, run_jobs
 from ..simulation.montecarlo import RunOptions, estimate
 from ..simulation.statistics import Estimate, Moments
-from .registry import Model, get_model
+from .registry import Model, NotApplicable, get_model
 from .spec import FigureSpec
 
-__all__ = ["RunOptions", "Sweep", "collect", "estimate", "jobs_for", "run_spec", "run_specs"]
+__all__ = ["RunOptions", "Sweep", "closed_forms", "collect", "estimate", "jobs_for", "run_spec", "run_specs"]
 
 _MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
 """An output a kernel does not produce at this point (e.g. a mean that does not exist)."""
@@ -103,6 +104,7 @@ def run_spec(
     """
     t_start = time.perf_counter()
     sweep = jobs_for(spec, quick=quick)
+    closed = closed_forms(spec)  # before the Monte Carlo: a failure here costs no work
     t0 = time.perf_counter()
     invalid_before = getattr(cache, "n_invalid", 0)
     moments = run_jobs(sweep.jobs, executor, progress=progress, desc=spec.id, cache=cache,
@@ -110,18 +112,73 @@ def run_spec(
     run = {"quick": quick, "executor": executor, "rel_ci": rel_ci, "max_layouts": max_layouts,
            "mc_wall_time_s": time.perf_counter() - t0,
            "chunks_failed_validation": getattr(cache, "n_invalid", 0) - invalid_before}
-    return collect(sweep, moments, run, t_start)
+    return collect(sweep, moments, run, t_start, closed)
 
 
-def collect(sweep: Sweep, moments: Sequence[JobMoments], run: Mapping[str, Any], t_start: float) -> xr.Dataset:
+_CLOSED_MEMO: dict[Any, dict[str, float]] = {}
+"""Closed forms by (model, parameters, options): the preflight's evaluation is the run's."""
+
+
+def _closed_at(model: Model, params: Any, opts: Mapping[str, Any]) -> dict[str, float]:
+    """``model.closed_forms`` at one point (memoised); a ParameterError of the whole call makes
+    every closed form of the point :class:`~isacnet.experiments.registry.NotApplicable`."""
+    full = model.full_options(opts)
+    try:
+        key: Any = (model.name, params, tuple(sorted(full.items())))
+        hash(key)
+    except TypeError:  # an unhashable option: not memoised
+        key = None
+    if key is not None and key in _CLOSED_MEMO:
+        return dict(_CLOSED_MEMO[key])
+    try:
+        out = dict(model.closed_forms(params, full))
+    except ParameterError as exc:
+        why = NotApplicable(" ".join(str(exc).split()))
+        out = {o.name: why for o in model.closed_outputs}
+    if key is not None:
+        if len(_CLOSED_MEMO) > 4096:
+            _CLOSED_MEMO.clear()
+        _CLOSED_MEMO[key] = out
+    return dict(out)
+
+
+def closed_forms(spec: FigureSpec) -> tuple[list[dict[str, float]], list[str]]:
+    """The closed forms of every sweep point of ``spec``, and one note per closed form that does
+    not apply at some points (e.g. Theorem 1 at beta != 2): ``"theorem1 skipped at 2 of 2 points
+    (beta = 3.0 is invalid: ...)"``. Those entries are NaN; they never fail the run.
+
+    Evaluated (once, memoised) by :func:`isacnet.experiments.preflight.preflight` and again
+    before the Monte Carlo of :func:`run_spec`, so that nothing fails after the work.
+    """
+    model = get_model(spec.model)
+    pts = spec.points()
+    values = [_closed_at(model, p, o) for p, o in pts]
+    skipped: dict[str, list[tuple[int, str]]] = {}
+    for i, v in enumerate(values):
+        for name, x in v.items():
+            if isinstance(x, NotApplicable):
+                skipped.setdefault(name, []).append((i, x.reason))
+    by_reason: dict[tuple[int, str], list[str]] = {}  # outputs skipped at the same points for one reason
+    for name, where in skipped.items():
+        by_reason.setdefault((len(where), where[0][1]), []).append(name)
+    notes = [f"{', '.join(names)} skipped at {n} of {len(pts)} point{'s' if len(pts) > 1 else ''} ({reason})"
+             for (n, reason), names in by_reason.items()]
+    return values, notes
+
+
+def collect(sweep: Sweep, moments: Sequence[JobMoments], run: Mapping[str, Any], t_start: float,
+            closed: tuple[list[dict[str, float]], list[str]] | None = None) -> xr.Dataset:
     """The Dataset of a finished sweep: Monte Carlo estimates (derived ones included) and the closed
-    forms at every point, the sweep axes as coordinates, and the attributes that say how to make
-    it again. ``run``: quick, executor, rel_ci, max_layouts and mc_wall_time_s of the run."""
-    model, pts = sweep.model, sweep.points
-    closed = [model.closed_forms(p, model.full_options(o)) for p, o in pts]
+    forms at every point (``closed``: from :func:`closed_forms`, evaluated here if not given), the
+    sweep axes as coordinates, and the attributes that say how to make it again. ``run``: quick,
+    executor, rel_ci, max_layouts and mc_wall_time_s of the run. Closed forms that do not apply
+    are NaN, and the attribute ``closed_forms_skipped`` says which and why."""
+    model = sweep.model
+    closed_values, notes = closed if closed is not None else closed_forms(sweep.spec)
     point_estimates = [model.derive(estimates(mom), kern) for mom, kern in zip(moments, sweep.kernels, strict=True)]
-    data = _data_vars(sweep, point_estimates, moments, closed)
+    data = _data_vars(sweep, point_estimates, moments, [{k: float(x) for k, x in c.items()} for c in closed_values])
     attrs = _attrs(sweep, point_estimates, run)
+    attrs["closed_forms_skipped"] = "; ".join(notes)  # "" where every closed form applies
     attrs["wall_time_s"] = round(time.perf_counter() - t_start, 3)  # Monte Carlo and closed forms
     return xr.Dataset(data, coords=_coords(sweep), attrs=attrs)
 

@@ -277,7 +277,10 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         raise ParameterError(exc.name, exc.value, exc.valid, where("figure", "model")) from None
 
     params = dict(doc.get("params", {}))
-    model.make_params(params, where=where("params"))  # validates names and values
+    try:
+        model.make_params(params)  # validates names and values
+    except ParameterError as exc:  # file:line of the offending key (its table's header if none)
+        raise ParameterError(exc.name, exc.value, exc.valid, _key_where(where, "params", exc.name, params)) from None
 
     sweep = _parse_axis("sweep", doc.get("sweep", {}), model, where)
     series = _parse_axis("series", doc["series"], model, where) if "series" in doc else None
@@ -327,14 +330,21 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     try:
         points = spec.points()
     except ParameterError as exc:  # a swept value out of its parameter's range
-        raise ParameterError(exc.name, exc.value, exc.valid, f"{where('sweep')}: {exc.where}") from None
+        raise ParameterError(exc.name, exc.value, exc.valid, f"{where('sweep', 'values')}: {exc.where}") from None
     for i, (p, opts) in enumerate(points):  # every point must validate, kernel included
         try:
             model.validate_point(p, opts)
         except ParameterError as exc:
-            raise ParameterError(exc.name, exc.value, exc.valid,
-                                 f"{where('params')}, sweep point {i}") from None
+            at = _key_where(where, "params", exc.name, params) if exc.name in params else where("sweep", "values")
+            raise ParameterError(exc.name, exc.value, exc.valid, f"{at}, sweep point {i}") from None
     return spec
+
+
+def _key_where(where, table: str, name: str, keys: Mapping[str, Any]) -> str:
+    """``source:line`` of the key ``name`` of ``[table]`` where the file has it (a parameter's
+    error names the parameter: ``gamma``, ``monte_carlo.k_nearest``), else of the table."""
+    key = name.split(".")[-1].strip("[]")
+    return where(table, key) if key in keys else where(table)
 
 
 def _parse_axis(table: str, sw: Mapping[str, Any], model, where) -> SweepSpec:

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
 from ._draw import _draw, _Legend, _ratio_panel
-from ._labels import DPI, FIGSIZE, FONT, SMALL, tex_units
+from ._labels import DPI, FIGSIZE, FONT, SMALL, plain_text, tex_units
 
-__all__ = ["DPI", "FIGSIZE", "figure", "plot_dataset", "provenance", "save_figure", "tex_units"]
+__all__ = ["DPI", "FIGSIZE", "PUBLICATION_RC", "figure", "plot_dataset", "provenance", "save_figure", "tex_units"]
 
 
 def _new_figure(size: tuple[float, float]):
@@ -149,7 +150,11 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
     ncols = 1 if n == 1 else 2
     nrows = math.ceil(n / ncols)
     ratio = any(ds.attrs.get("plot_ratio") for ds in datasets)
-    w, h = (FIGSIZE if n == 1 else (4.8 * ncols, 3.6 * nrows))
+    legends = [_Legend() for _ in datasets]
+    for ds, lg in zip(datasets, legends, strict=True):
+        _draw_legend_only(ds, lg)
+    apart = n > 1 and not _same_legend(datasets, legends)  # panels of different kinds: a legend each
+    w, h = (FIGSIZE if n == 1 else ((7.4 if apart else 4.8) * ncols, 3.6 * nrows))
     fig = _new_figure((w, h * (1.3 if ratio else 1.0) + 0.25 * n))
     gs = fig.add_gridspec(nrows * (2 if ratio else 1), ncols, height_ratios=[3, 1] * nrows if ratio else None)
     axes, leg = [], _Legend()
@@ -166,6 +171,12 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
     if title:
         fig.suptitle(title, fontsize=FONT + 1)
     coloured = any(ds.attrs.get("series_dim") for ds in datasets)
+    if apart:  # right of each panel: a shared legend would give one colour two meanings
+        for ax, ds, lg in zip(axes, datasets, legends, strict=True):
+            ax.legend(handles=lg.handles(bool(ds.attrs.get("series_dim"))), loc="upper left",
+                      bbox_to_anchor=(1.02, 1.0), fontsize=SMALL, frameon=False, borderaxespad=0.0)
+        fig.isacnet_provenance = provenance(datasets)
+        return fig, axes
     if n < nrows * ncols:  # an empty cell: the legend goes there, beside the panels
         r, c = divmod(n, ncols)
         lax = fig.add_subplot(gs[2 * r:2 * r + 2, c] if ratio else gs[r, c])
@@ -175,6 +186,20 @@ def _figure(datasets: list[xr.Dataset], title: str | None):
         _legend(fig, leg, coloured)
     fig.isacnet_provenance = provenance(datasets)
     return fig, axes
+
+
+def _draw_legend_only(ds: xr.Dataset, leg: _Legend) -> None:
+    """Collect the legend entries of ``ds`` alone (drawn on a throw-away Axes)."""
+    fig = _new_figure((2.0, 2.0))
+    _draw(ds, fig.add_subplot(), None, leg)
+
+
+def _same_legend(datasets: Sequence[xr.Dataset], legends: Sequence[_Legend]) -> bool:
+    """Whether one legend serves every panel: the same entries (kinds, and series with the same
+    colours) in each; else a shared legend would give one colour two meanings."""
+    keys = [(tuple(lg.kinds), tuple(lg.series.items()), str(ds.attrs.get("series_dim", "")))
+            for ds, lg in zip(datasets, legends, strict=True)]
+    return all(k == keys[0] for k in keys[1:])
 
 
 def provenance(datasets: Sequence[xr.Dataset]) -> dict[str, str]:
@@ -190,7 +215,7 @@ def provenance(datasets: Sequence[xr.Dataset]) -> dict[str, str]:
         src.append(f"{a.get('figure_id', '?')}: seed {a.get('seed')}, {a.get('n_layouts')} layouts per point"
                    + (f", {geo}{extra}" if geo else extra))
     configs = "\n".join(f"# {ds.attrs.get('figure_id', '?')}\n{ds.attrs.get('config_toml', '')}" for ds in datasets)
-    return {"Title": str(first.get("title", "")) if len(datasets) == 1 else
+    return {"Title": plain_text(str(first.get("title", ""))) if len(datasets) == 1 else
             "; ".join(str(ds.attrs.get("figure_id", "")) for ds in datasets),
             "Software": f"isacnet {first.get('isacnet_version', '?')}",
             "Source": "; ".join(src), "Comment": configs,
@@ -208,6 +233,18 @@ def _metadata(fmt: str, prov: dict[str, str]) -> dict[str, str]:
         return {"Title": prov.get("Title", ""), "Creator": prov.get("Software", ""),
                 "Source": prov.get("Source", ""), "Description": prov.get("Comment", "")}
     return {}
+
+
+PUBLICATION_RC: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path"}
+"""rc settings while a file is written: TrueType (Type 42) fonts in PDF, as journals' PDF checks
+(IEEE PDF eXpress) require; matplotlib's default Type 3 fonts are refused there."""
+
+
+def _savefig(fig, target, fmt: str, dpi: int, metadata: dict[str, str]) -> None:
+    import matplotlib
+
+    with matplotlib.rc_context(dict(PUBLICATION_RC)):  # type: ignore[arg-type]  # rc keys are Literals in the stubs
+        fig.savefig(target, dpi=dpi, format=fmt, metadata=metadata)
 
 
 def save_figure(fig_or_datasets, path: str | Path, suptitle: str | None = None, *,
@@ -250,7 +287,7 @@ def save_figure(fig_or_datasets, path: str | Path, suptitle: str | None = None, 
     stem = Path(path)
     stem = stem.with_suffix("") if stem.suffix.lower() in (".png", ".pdf", ".svg") else stem
     def writer(fmt: str):
-        return lambda t: fig.savefig(t, dpi=dpi, format=fmt, metadata=_metadata(fmt, prov))
+        return lambda t: _savefig(fig, t, fmt, dpi, _metadata(fmt, prov))
 
     out = [atomic_write(stem.with_name(stem.name + "." + f), writer(f)) for f in fmts]
     return out[0]

@@ -166,16 +166,46 @@ def _mark_max(ds: xr.Dataset, ax, leg: _Legend) -> None:
 
 
 def _integer_axis(axis, values: np.ndarray, scale: str) -> None:
-    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, StrMethodFormatter
+    """Integer ticks on an axis of integers: on a log axis the data values themselves where they
+    are few and far enough apart (``N`` = 3, 4, 6, 8, 12, 16), else 1, 2, 5 x 10^k."""
+    from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullFormatter, StrMethodFormatter
 
     if values.size == 0 or not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
         return
     if scale == "log":
-        axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+        v = np.unique(values[values > 0])
+        spaced = v.size >= 2 and bool(np.all(v[1:] / v[:-1] >= 1.15))
+        axis.set_major_locator(FixedLocator(v.tolist()) if 2 <= v.size <= 12 and spaced
+                               else LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
         axis.set_major_formatter(StrMethodFormatter("{x:g}"))
         axis.set_minor_formatter(NullFormatter())
     else:
         axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _compact(value: float, _pos=None) -> str:
+    """A tick label: plain (0.02, 300) between 1e-3 and 1e4, else mathtext a x 10^b."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:g}"
+    exp = math.floor(math.log10(abs(value)))
+    mant = value / 10.0**exp
+    mant_text = "" if abs(mant - 1.0) < 1e-9 else rf"{mant:g}\times"
+    return rf"${mant_text}10^{{{exp}}}$"
+
+
+def _short_log_x(ax) -> None:
+    """A log x axis spanning less than ~1.5 decades: ticks at 1, 2, 5 x 10^k with compact labels
+    and no minor labels (matplotlib's labelled minor ticks overlap there: "3x10^-7 4x10^-7")."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = sorted(ax.get_xlim())
+    if lo <= 0 or math.log10(hi / lo) >= 1.5:
+        return
+    ax.xaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(_compact))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _decorate(ds: xr.Dataset, ax, names: Sequence[str], pairs: bool) -> None:
@@ -187,6 +217,8 @@ def _decorate(ds: xr.Dataset, ax, names: Sequence[str], pairs: bool) -> None:
         ax.set_xlabel(xlabel, fontsize=FONT)
         if not ds.attrs.get("plot_x_variable") and np.issubdtype(ds[dim].dtype, np.integer):
             _integer_axis(ax.xaxis, np.asarray(ds[dim].values, dtype=float), xscale)
+        elif xscale == "log":
+            _short_log_x(ax)
         units = next((str(ds[n].attrs.get("units", "")) for n in names if n in ds), "")
         ax.set_ylabel(str(ds.attrs.get("plot_ylabel", "")) or _axis_label("value", units), fontsize=FONT)
         _top_axis(ds, ax, x)

@@ -51,6 +51,15 @@ _LEGEND = {
     ("estimator", "rmse_ls"): "closed-form LS estimate",
     ("estimator", "crlb_rmse"): r"$\sqrt{\mathrm{CRLB}}$ of the layout",
 }
+# Networks compared by the deployment models (isacnet.typical): one marker per process.
+_PROCESS_LABELS = {"ppp": "PPP", "hexagonal": "hexagonal lattice", "perturbed": "perturbed lattice",
+                   "matern_ii": "Matérn II hard-core"}
+for _q, _models in (("cov", ("typical-crlb", "typical-song", "typical-comp")), ("geo", ("typical-crlb-geo",)),
+                    ("rate", ("typical-comp",))):
+    for _m in _models:
+        for _proc, _text in _PROCESS_LABELS.items():
+            _LEGEND[(_m, f"{_q}_{_proc}")] = f"{_text} (Monte Carlo)"
+_LEGEND[("typical-comp", "rate_ppp_theorem2")] = "PPP analysis: Theorem 2 re-derived"
 # Short names in the panel notes of ``mark_max`` (the argmax of each variable along the sweep).
 _MARK = {
     ("meng-rate", "rate_exact"): r"Theorem 2 re-derived, NB $\kappa_c$ (M-34)",
@@ -91,6 +100,29 @@ def _x(ds: xr.Dataset) -> tuple[str, np.ndarray, str]:
     return dim, x, str(ds.attrs.get("plot_xlabel", "")) or _axis_label(label, units)
 
 
+_TEX_PLAIN = {r"\leq": "<=", r"\geq": ">=", r"\times": "x", r"\,": " ", r"\epsilon": "eps"}
+
+
+def plain_text(text: str) -> str:
+    """Mathtext as plain text (file metadata, terminals):
+    ``$P(\\mathrm{CRLB} \\leq \\epsilon^2)$`` -> ``P(CRLB <= eps^2)``, ``$\\lambda_b$`` -> ``lambda_b``."""
+    out = re.sub(r"\\math(?:rm|bf|it)\{([^}]*)\}", r"\1", text)
+    for tex, plain in _TEX_PLAIN.items():
+        out = out.replace(tex, plain)
+    out = re.sub(r"\\([A-Za-z]+)", r"\1", out)
+    return out.replace("$", "").replace("{", "").replace("}", "")
+
+
+def _number(v: float) -> str:
+    """A value in a legend: plain between 0.01 and 1e4 (4 digits), else mathtext a x 10^b."""
+    if v == 0 or not np.isfinite(v) or 1e-2 <= abs(v) < 1e4:
+        return f"{v:.4g}"
+    exp = int(np.floor(np.log10(abs(v))))
+    mant = f"{v / 10.0**exp:.3g}"
+    head = "" if mant == "1" else mant + r"\times"
+    return rf"${head}10^{{{exp}}}$"
+
+
 def _series(ds: xr.Dataset) -> list[tuple[dict | None, str, str | None]]:
     """(selection, series label, colour) per series value; one row without a series axis."""
     sdim = ds.attrs.get("series_dim")
@@ -100,7 +132,7 @@ def _series(ds: xr.Dataset) -> list[tuple[dict | None, str, str | None]]:
     rows: list[tuple[dict | None, str, str | None]] = []
     for j in range(ds.sizes[sdim]):
         v = c.values[j]
-        val = f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
+        val = _number(float(v)) if isinstance(v, float | np.floating) else str(v)
         u = str(c.attrs.get("units", ""))
         unit = "" if u in ("", "1") else tex_units(u)
         rows.append(({sdim: j}, f"{c.attrs.get('long_name', sdim)} = {val}" + (f" {unit}" if unit else ""),

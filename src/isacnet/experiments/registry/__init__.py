@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from ...params import ParameterError
 from . import coverage, deploy, estimation, meng_comm, meng_sensing, song
-from ._model import BACKEND_OPTIONS, Model, Output, choice
+from ._model import BACKEND_OPTIONS, Model, NotApplicable, Output, applies, choice
 from .meng_sensing import meng_derived
 
-__all__ = ["BACKEND_OPTIONS", "MODELS", "Model", "Output", "choice", "get_model", "meng_derived"]
+__all__ = ["BACKEND_OPTIONS", "MODELS", "Model", "NotApplicable", "Output", "applies", "choice", "get_model",
+           "meng_derived"]
 
 _AREAS = (song, meng_sensing, meng_comm, estimation, deploy, coverage)
 

@@ -69,6 +69,28 @@ class Model:
         return self.make_kernel(params, self.full_options(opts))
 
 
+class NotApplicable(float):
+    """NaN standing for a closed form that does not apply at a sweep point (Theorem 1 at
+    beta != 2, say); ``reason`` says why. The runner fills the Dataset with NaN there and records
+    the reason in the attribute ``closed_forms_skipped`` instead of failing the run."""
+
+    reason: str
+
+    def __new__(cls, reason: str) -> NotApplicable:
+        obj = super().__new__(cls, "nan")
+        obj.reason = reason
+        return obj
+
+
+def applies(f: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    """``float(f(*args, **kwargs))``, or :class:`NotApplicable` where ``f`` refuses the point
+    with a :class:`~isacnet.params.ParameterError` (the closed form's range of validity)."""
+    try:
+        return float(f(*args, **kwargs))
+    except ParameterError as exc:
+        return NotApplicable(" ".join(str(exc).split()))
+
+
 def choice(allowed: tuple[str, ...]) -> Callable[[str, Any], str]:
     """An option validator accepting exactly the names ``allowed``
     (:func:`isacnet.params.check_choice`)."""

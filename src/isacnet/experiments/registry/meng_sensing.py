@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...params import check_int
-from ._model import BACKEND_OPTIONS, Model, Output, choice
+from ._model import BACKEND_OPTIONS, Model, Output, applies, choice
 
 
 def _meng_kernel(params: Any, opts: Any) -> Any:
@@ -35,13 +35,13 @@ def _meng_closed(params: Any, opts: Any) -> dict[str, float]:
     if opts["acceptance"] == "kappa_s":
         return {
             "crlb_a_mean_field": float(a.crlb_a(n, params, variant="mean-field")),
-            "crlb_a_corrected": float(a.crlb_a(n, params, variant="corrected")),
-            "crlb_a_paper": float(a.crlb_a(n, params, variant="paper")),
+            "crlb_a_corrected": applies(a.crlb_a, n, params, variant="corrected"),  # beta = 2 only
+            "crlb_a_paper": applies(a.crlb_a, n, params, variant="paper"),
         }
     return {
         "eq13": float(a.crlb_eq13(n, params)),
-        "theorem1": float(a.crlb_theorem1(n, params, "corrected")),
-        "theorem1_paper": float(a.crlb_theorem1(n, params, "paper")),
+        "theorem1": applies(a.crlb_theorem1, n, params, "corrected"),  # beta = 2 only
+        "theorem1_paper": applies(a.crlb_theorem1, n, params, "paper"),
         "isotropic": float(a.crlb_isotropic(n, params)),
     }
 

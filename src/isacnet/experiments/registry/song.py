@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...params import SongParams, check_int, check_real
-from ._model import BACKEND_OPTIONS, Model, Output
+from ._model import BACKEND_OPTIONS, Model, NotApplicable, Output
 
 
 def _song_kernel(params: SongParams, opts: Mapping[str, Any]):
@@ -20,8 +20,8 @@ def _song_closed(params: SongParams, opts: Mapping[str, Any]) -> dict[str, float
     from ...analysis import song as a
 
     if params.gamma <= 2.0:
-        nan = float("nan")
-        return {"bound": nan, "lemma3_tx": nan, "lemma3_rx": nan, "rho_s": params.rho_s}
+        why = NotApplicable(f"gamma = {params.gamma:g}: Lemma 3 and the bound (26) need gamma > 2")
+        return {"bound": why, "lemma3_tx": why, "lemma3_rx": why, "rho_s": params.rho_s}
     return {
         "rho_s": params.rho_s,
         "bound": a.scaling_bound(params),

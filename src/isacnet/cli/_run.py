@@ -1,0 +1,366 @@
+"""``isacnet reproduce`` and ``isacnet run``: specs -> preflight -> Monte Carlo -> files, and what
+both share (the common options, the executor, the summary)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..params import ParameterError
+from ._errors import _STATE
+from ._figopts import FigureOutput, figure_options
+from ._main import main
+
+CHUNK_DIR = ".isacnet-chunks"
+"""Where finished chunks are kept, under the output folder."""
+
+
+def _executor(workers: int | None, scheduler: str | None = None, blocks: int | None = None):
+    """The executor; ``--workers`` capped by the usable CPUs and by ``blocks`` (the most chunks
+    the work can be cut into), with a one-line note when capped."""
+    from ..experiments.executors import make_executor, usable_cpus
+    from ..params import check_int
+
+    if workers is not None:
+        workers = check_int("--workers", workers, ge=1)
+        cpus = usable_cpus()
+        cap = min(cpus, blocks or workers) if scheduler is None or scheduler == "local" else workers
+        if workers > cap:
+            click.echo(
+                f"note: --workers {workers} capped to {cap} ({cpus} usable CPUs, {blocks} blocks of work)", err=True
+            )
+            workers = cap
+    return make_executor(workers, scheduler)
+
+
+def _total_blocks(specs, quick: bool, max_layouts) -> int:
+    total = 0
+    for s in specs:
+        n = max_layouts or (s.quick_n_layouts if quick else s.n_layouts)
+        total += len(s.points()) * -(-n // s.block_size)
+    return max(1, total)
+
+
+def _check_out(value: str | Path) -> Path:
+    """``--out`` must name a folder: not empty (that would be the current folder) nor a file."""
+    if not str(value).strip():
+        raise ParameterError(
+            "--out",
+            str(value),
+            "a folder name (empty would write into the current "
+            "folder; give e.g. --out isacnet-results, or --out . on purpose)",
+        )
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out", str(out), "a folder (this is an existing file)")
+    return out
+
+
+def _check_stopping(rel_ci, max_layouts, n_layouts) -> None:
+    """--rel-ci in (0, 1); --max-layouts (the cap) only with --rel-ci and not with --n-layouts."""
+    from ..params import check_int, check_real
+
+    if rel_ci is not None:
+        check_real("--rel-ci", rel_ci, gt=0.0, lt=1.0)
+    if max_layouts is not None:
+        if rel_ci is None:
+            raise ParameterError(
+                "--max-layouts",
+                max_layouts,
+                "given with --rel-ci (it caps early stopping; use --n-layouts for a fixed number)",
+            )
+        if n_layouts is not None:
+            raise ParameterError("--max-layouts", max_layouts, "given without --n-layouts (both set the cap)")
+        check_int("--max-layouts", max_layouts, ge=2)
+
+
+def _run_and_save(
+    specs,
+    out: Path,
+    workers,
+    quick,
+    progress,
+    fresh: bool,
+    scheduler=None,
+    rel_ci=None,
+    max_layouts=None,
+    keep_chunks: bool = False,
+    output: FigureOutput | None = None,
+) -> None:
+    from ..experiments.chunkstore import ChunkStore, discard
+    from ..experiments.preflight import preflight
+    from ..experiments.runner import run_specs
+    from ..experiments.store import check_writable, save_dataset
+    from ..plotting import save_figure
+
+    output = output or FigureOutput()
+    _check_out(out)
+    for note in preflight(specs, quick=quick, max_layouts=max_layouts):  # every point checked before any work
+        click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once
+    executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
+    check_writable(out)
+    _STATE["out"] = out
+    t0 = time.perf_counter()
+    if fresh and (note := discard(out / CHUNK_DIR)):
+        click.echo(f"note: {note}", err=True)
+    store = ChunkStore(out / CHUNK_DIR, keep_chunks=keep_chunks)
+    datasets = run_specs(
+        specs, executor, quick=quick, progress=progress, cache=store, rel_ci=rel_ci, max_layouts=max_layouts
+    )
+    if store.n_invalid:
+        n = store.n_invalid
+        click.echo(
+            f"warning: {n} stored chunk{'s' if n > 1 else ''} failed validation and "
+            f"{'were' if n > 1 else 'was'} recomputed (first: {store.invalid[0][1]})",
+            err=True,
+        )
+    rows = []
+    for spec, ds in zip(specs, datasets, strict=True):
+        paths = save_dataset(ds, out, spec.id)
+        png = save_figure([ds], out / spec.id, formats=output.formats, dpi=output.dpi, style=output.style)
+        rows.append((spec, ds, paths["nc"], png))
+    groups: dict[str, list] = {}
+    for spec, ds, _, _ in rows:
+        if spec.group:
+            groups.setdefault(spec.group, []).append(ds)
+    for g, dss in groups.items():
+        if len(dss) > 1:
+            png = save_figure(dss, out / g, suptitle=g, formats=output.formats, dpi=output.dpi, style=output.style)
+            click.echo(f"combined figure: {png}")
+    _summary(rows, time.perf_counter() - t0, out)
+
+
+def _summary(rows, wall: float, out: Path) -> None:
+    """Per figure: points, layouts, largest relative 95% CI half-width of the plotted Monte Carlo
+    outputs, their non-finite samples (singular FIMs; counted, never averaged), the largest
+    |MC - closed form| / stderr over the model's agreement pairs (e.g. MC of (23) vs (26)) and
+    the wall time; then the index of the output folder."""
+    from ..experiments.report import HEADER, metrics, summary_line, write_index
+
+    click.echo("\n" + HEADER)
+    for _, ds, _, _ in rows:
+        click.echo(summary_line(metrics(ds)))
+    skipped: list[str] = []
+    html, _ = write_index(out, skipped=skipped)
+    for note in skipped:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wall time {wall:.1f} s; index: {html or 'not written'}")
+
+
+_common = [
+    click.option(
+        "--out",
+        "out",
+        type=str,
+        default="isacnet-results",
+        show_default=True,
+        callback=lambda ctx, param, v: _check_out(v),
+        help="Output folder.",
+    ),
+    click.option("--quick", is_flag=True, help="Few layouts per point: a smoke test in seconds."),
+    click.option(
+        "--workers", type=int, default=None, help="Worker processes (1 = serial reference; default: one per core)."
+    ),
+    click.option("--seed", type=int, default=None, help="Override the spec's seed."),
+    click.option("--n-layouts", type=int, default=None, help="Override layouts per sweep point (wins over --quick)."),
+    click.option(
+        "--scheduler",
+        default=None,
+        metavar="local|ADDRESS",
+        help="Run on Dask: `local` starts a LocalCluster of --workers processes on this machine, "
+        "an address (tcp://host:8786) uses that running cluster. Default: a local process pool.",
+    ),
+    click.option(
+        "--rel-ci",
+        "rel_ci",
+        type=float,
+        default=None,
+        help="Stop each point early once the 95% CI half-width of its plotted Monte Carlo outputs "
+        "is below REL_CI x |estimate| (0 < REL_CI < 1), checked at 1/64, 1/32, ... of the cap.",
+    ),
+    click.option(
+        "--max-layouts",
+        "max_layouts",
+        type=int,
+        default=None,
+        help="With --rel-ci: the cap on layouts per point (default: the spec's n_layouts).",
+    ),
+    click.option(
+        "--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal)."
+    ),
+    click.option("--fresh", is_flag=True, help=f"Discard finished chunks kept in OUT/{CHUNK_DIR} instead of resuming."),
+    click.option(
+        "--keep-chunks",
+        "keep_chunks",
+        is_flag=True,
+        help=f"Keep every chunk file in OUT/{CHUNK_DIR} (default: one small record per finished point).",
+    ),
+]
+
+
+def _with_common(f):
+    for opt in reversed(_common):
+        f = opt(f)
+    return f
+
+
+def _backend_options(f):
+    f = click.option(
+        "--dtype",
+        type=click.Choice(["float64", "float32"]),
+        default=None,
+        help="Precision of the compiled backends (default float64).",
+    )(f)
+    return click.option(
+        "--backend",
+        type=click.Choice(["numpy", "numba", "jax"]),
+        default=None,
+        help="Who computes the Monte Carlo kernels that have compiled versions (Song "
+        "and Meng CRLB; the Meng rate on numba only): numba (CPU, isacnet[fast]) or jax (GPU, "
+        "isacnet[gpu]). Figures without a kernel for it run on numpy, with a note.",
+    )(f)
+
+
+def _with_backend(specs, backend, dtype):
+    """Apply --backend/--dtype to the specs whose model has compiled kernels; say which not."""
+    from ..experiments.registry import get_model
+
+    if backend is None and dtype is None:
+        return specs
+    out = []
+    for s in specs:
+        option = get_model(s.model).options.get("backend")
+        if option is None:
+            click.echo(f"note: {s.id} ({s.model}) has no compiled kernel; it runs on numpy", err=True)
+            out.append(s)
+            continue
+        if backend is not None:
+            try:
+                option[0]("backend", backend)
+            except ParameterError:
+                click.echo(f"note: {s.id} ({s.model}) has no {backend} kernel; it runs on numpy", err=True)
+                out.append(s)
+                continue
+        out.append(s.with_overrides(backend=backend, dtype=dtype))
+    return out
+
+
+@main.command(short_help="Regenerate paper figures: an id, a group or `all` (resumable).")
+@click.argument("figures", nargs=-1, required=True)
+@_with_common
+@click.option(
+    "--window-radius",
+    type=float,
+    default=None,
+    help="Simulate the PPP on a finite disk of this radius [m] (the paper's set-up) instead of the infinite plane.",
+)
+@click.option("--k-nearest", type=int, default=None, help="Points per process sampled exactly.")
+@_backend_options
+@figure_options
+def reproduce(
+    figures,
+    out,
+    quick,
+    workers,
+    seed,
+    n_layouts,
+    scheduler,
+    rel_ci,
+    max_layouts,
+    progress,
+    fresh,
+    keep_chunks,
+    window_radius,
+    k_nearest,
+    backend,
+    dtype,
+    formats,
+    dpi,
+    style,
+):
+    """Regenerate paper figures: an id (song-fig1a), a group (song-fig1) or `all`.
+
+    Finished chunks are kept in OUT/.isacnet-chunks: if the run is killed, the same command
+    resumes it and ends with the same numbers as an uninterrupted run.
+    """
+    from ..experiments.spec import resolve_figures
+
+    _check_stopping(rel_ci, max_layouts, n_layouts)
+    specs = [
+        s.with_overrides(
+            seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts, window_radius=window_radius, k_nearest=k_nearest
+        )
+        for s in resolve_figures(list(figures))
+    ]
+    specs = _with_backend(specs, backend, dtype)
+    if window_radius is not None:
+        import dataclasses
+
+        specs = [
+            dataclasses.replace(
+                s,
+                id=f"{s.id}-window{window_radius:g}m",
+                group=f"{s.group}-window{window_radius:g}m" if s.group else None,
+            )
+            for s in specs
+        ]
+    _run_and_save(
+        specs,
+        out,
+        workers,
+        quick,
+        progress,
+        fresh,
+        scheduler,
+        rel_ci,
+        max_layouts,
+        keep_chunks,
+        FigureOutput(formats, dpi, style),
+    )
+
+
+@main.command(short_help="Run a sweep declared in a TOML config file (Monte Carlo + closed forms).")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_with_common
+@_backend_options
+@figure_options
+def run(
+    config,
+    out,
+    quick,
+    workers,
+    seed,
+    n_layouts,
+    scheduler,
+    rel_ci,
+    max_layouts,
+    progress,
+    fresh,
+    keep_chunks,
+    backend,
+    dtype,
+    formats,
+    dpi,
+    style,
+):
+    """Run a sweep declared in a TOML CONFIG file (format: isacnet.experiments.spec)."""
+    from ..experiments.spec import load_spec
+
+    _check_stopping(rel_ci, max_layouts, n_layouts)
+    spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
+    (spec,) = _with_backend([spec], backend, dtype)
+    _run_and_save(
+        [spec],
+        out,
+        workers,
+        quick,
+        progress,
+        fresh,
+        scheduler,
+        rel_ci,
+        max_layouts,
+        keep_chunks,
+        FigureOutput(formats, dpi, style),
+    )
