@@ -152,6 +152,25 @@ def test_conditional_geometric_mean_is_drawn_with_p_singular():
     assert any("2 points not drawn" in t for t in texts), texts
 
 
+def test_estimate_without_ci_is_drawn_hollow_and_said():
+    """A finite mean whose variance is infinite (stderr NaN, Meng's E[tr F^-1] at N = 4, 5) is drawn
+    as a hollow marker and the legend says so; a point with a CI stays filled."""
+    n = np.array([4, 5, 6])
+    y = np.array([5.0e4, 3.0e4, 2.4e4])
+    d = _mc("crlb", y, 0.0, ("n_bs",))
+    d["crlb_stderr"] = ("n_bs", np.array([np.nan, np.nan, 300.0]))
+    ds = xr.Dataset(d, coords={"n_bs": ("n_bs", n, {"long_name": "N", "units": ""})},
+                    attrs={"model": "meng-sensing", "plotted": "crlb", "sweep_dim": "n_bs", "title": "t"})
+    fig, ax = plot_dataset(ds)
+    hollow = [ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "none"]
+    assert len(hollow) == 1
+    np.testing.assert_array_equal(np.asarray(hollow[0].get_xdata(), float), [4.0, 5.0])
+    filled_y = [np.asarray(ln.get_ydata(), float) for ln in ax.get_lines() if ln.get_markerfacecolor() != "none"]
+    assert any(np.isfinite(v).sum() == 1 and np.nanmax(v) == y[2] for v in filled_y if len(v) == 3)
+    texts = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    assert any("no CI, infinite variance" in t for t in texts), texts
+
+
 def test_dense_time_sharing_line_over_its_whole_range():
     f = np.array([0.0, 0.5, 0.9])
     C = np.array([4.5])

@@ -62,7 +62,7 @@ def _draw_lines(ds: xr.Dataset, ax, names: Sequence[str], leg: _Legend) -> None:
         k = n_mc if is_mc else n_cf
         n_mc, n_cf = n_mc + is_mc, n_cf + (not is_mc)
         text = _legend_text(ds, name)
-        hidden = 0
+        hidden = no_ci_points = 0
         for sel, slabel, scol in _series(ds):
             sub = ds.isel(sel) if sel else ds
             colour = scol or _COLOURS[i % len(_COLOURS)]
@@ -74,8 +74,15 @@ def _draw_lines(ds: xr.Dataset, ax, names: Sequence[str], leg: _Legend) -> None:
                 hidden += int(bad.sum())
                 half = Z95 * np.asarray(sub[f"{name}_stderr"].values, dtype=float)
                 marker = _MARKERS[k % len(_MARKERS)]
-                ax.errorbar(x, np.where(bad, np.nan, y), yerr=np.where(bad, np.nan, half), color=colour,
+                # a finite estimate without a CI (its variance is infinite: a heavy tail) is drawn
+                # hollow, so it is not read as a point with a CI too small to see
+                no_ci = ~bad & np.isfinite(y) & ~np.isfinite(half)
+                no_ci_points += int(no_ci.sum())
+                ax.errorbar(x, np.where(bad | no_ci, np.nan, y), yerr=np.where(bad, np.nan, half), color=colour,
                             marker=marker, ls="none", markersize=4, capsize=2, elinewidth=1)
+                if no_ci.any():
+                    ax.plot(np.asarray(x)[no_ci], y[no_ci], ls="none", marker=marker, markersize=4,
+                            markerfacecolor="none", markeredgecolor=colour)
                 style = {"marker": marker, "ls": "none", "color": colour}
             else:
                 ls = _LINESTYLES[k % len(_LINESTYLES)]
@@ -86,6 +93,8 @@ def _draw_lines(ds: xr.Dataset, ax, names: Sequence[str], leg: _Legend) -> None:
         if hidden:
             why = "no localisable layout" if _conditional(name) else "infinite samples"
             text += f" ({hidden} {'point' if hidden == 1 else 'points'} not drawn: {why})"
+        if no_ci_points:
+            text += " (hollow: no CI, infinite variance)"
         leg.kind(text, **style)
 
 
