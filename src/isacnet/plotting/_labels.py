@@ -60,6 +60,17 @@ for _q, _models in (("cov", ("typical-crlb", "typical-song", "typical-comp")), (
         for _proc, _text in _PROCESS_LABELS.items():
             _LEGEND[(_m, f"{_q}_{_proc}")] = f"{_text} (Monte Carlo)"
 _LEGEND[("typical-comp", "rate_ppp_theorem2")] = "PPP analysis: Theorem 2 re-derived"
+# The joint-transmission comparison (the y axis says coverage or rate; the legend says which model)
+for _m, _q in (("coverage-jt", "cov"), ("coverage-jt-rate", "rate")):
+    _LEGEND[(_m, f"{_q}_ps")] = "power-sum JT, (8) (Monte Carlo)"
+    _LEGEND[(_m, f"{_q}_nc")] = "non-coherent JT (Monte Carlo)"
+    _LEGEND[(_m, f"{_q}_coh")] = "coherent JT (Monte Carlo)"
+_LEGEND[("coverage-jt", "cov_ps_closed")] = "power-sum JT, closed form (Gil-Pelaez)"
+_LEGEND[("coverage-jt", "cov_nc_closed")] = r"non-coherent JT, closed form ($M_t = 2$)"
+_LEGEND[("coverage-jt-rate", "rate_ps_closed")] = "power-sum JT, Theorem 2 re-derived"
+_LEGEND[("meta-coop", "meta_noncoop")] = r"no cooperation, $L = 1$ (Monte Carlo)"
+_LEGEND[("meta-coop", "meta_coop")] = "non-coherent JT (Monte Carlo)"
+_LEGEND[("meta-coop", "meta_noncoop_beta")] = r"$L = 1$, beta approximation"
 # Short names in the panel notes of ``mark_max`` (the argmax of each variable along the sweep).
 _MARK = {
     ("meng-rate", "rate_exact"): r"Theorem 2 re-derived, NB $\kappa_c$ (M-34)",
