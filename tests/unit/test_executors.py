@@ -37,3 +37,20 @@ def test_process_executor_is_reentrant():
         assert sorted(i for i, _ in ex.imap_unordered(abs, [(-1,), (2,)])) == [0, 1]
         assert ex._pool is pool
     assert ex._pool is None
+
+
+def test_cancelled_chunk_gather_error_is_dropped_and_others_kept():
+    """After Ctrl-C the in-flight chunks are cancelled; the scheduler's "Couldn't gather keys
+    {...: 'forgotten'}" is that cancellation, not an error for the terminal. Other records pass."""
+    import logging
+
+    from isacnet.experiments.executors import _ForgottenGatherFilter
+
+    f = _ForgottenGatherFilter()
+
+    def rec(msg, *args):
+        return logging.LogRecord("distributed.scheduler", logging.ERROR, __file__, 1, msg, args, None)
+
+    assert not f.filter(rec("Couldn't gather keys %s", {"isacnet-run_chunk-0d4c12a05254-1": "forgotten"}))
+    assert f.filter(rec("Couldn't gather keys %s", {"k": "memory"}))
+    assert f.filter(rec("Worker %s failed", "tcp://127.0.0.1:1"))

@@ -9,6 +9,7 @@ managers: nested ``with`` blocks share one pool (or cluster), released by the ou
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -358,6 +359,9 @@ class DaskExecutor(_Reentrant):
             ac.add(fut)
             return True
 
+        quiet = _ForgottenGatherFilter()
+        sched_log = logging.getLogger("distributed.scheduler")
+        sched_log.addFilter(quiet)
         try:
             for _ in range(limit):
                 if not submit():
@@ -377,6 +381,7 @@ class DaskExecutor(_Reentrant):
             inflight.clear()
             if owned:
                 self.close()
+            sched_log.removeFilter(quiet)
 
     def __repr__(self) -> str:
         if self.address is not None:
@@ -384,6 +389,17 @@ class DaskExecutor(_Reentrant):
         if self._cluster is None and self._client is not None:
             return f"DaskExecutor(client, n_workers={self.n_workers})"
         return f"DaskExecutor(local, n_workers={self.n_workers})"
+
+
+class _ForgottenGatherFilter(logging.Filter):
+    """Drops the scheduler's "Couldn't gather keys {...: 'forgotten'}" error: after an interrupt
+    the chunks still in flight are cancelled on purpose, and a gather already on its way for one
+    of them then finds the key forgotten. That is the cancellation working, not an error to show
+    next to the one "interrupted" line (an in-process LocalCluster logs it to this terminal)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not (msg.startswith("Couldn't gather keys") and "forgotten" in msg)
 
 
 def _require_distributed(name: str, value: object) -> None:
