@@ -28,8 +28,8 @@ import os
 import time
 
 from isacnet import SongParams
-from isacnet.experiments.executors import DaskExecutor, ProcessExecutor
 from isacnet.simulation.engine import Job, SerialExecutor, run_jobs
+from isacnet.simulation.executors import DaskExecutor, ProcessExecutor
 from isacnet.simulation.song import SongKernel
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

@@ -25,7 +25,7 @@ import time
 
 import isacnet
 from isacnet import meng
-from isacnet.experiments.executors import DaskExecutor
+from isacnet.simulation.executors import DaskExecutor
 
 if __name__ == "__main__":
     from distributed import Client, LocalCluster

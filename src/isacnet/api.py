@@ -92,7 +92,7 @@ def run(
     scheduler : str, optional
         ``"local"`` (a Dask LocalCluster of ``workers`` processes) or a Dask address.
     executor : Executor, optional
-        An executor you made (:mod:`isacnet.experiments.executors`); it is not closed here.
+        An executor you made (:mod:`isacnet.simulation.executors`); it is not closed here.
     rel_ci : float in (0, 1), optional
         Stop each point once its plotted Monte Carlo outputs have a 95% CI half-width below
         ``rel_ci * |estimate|`` (``--rel-ci``).
@@ -148,7 +148,7 @@ def run(
         ds = run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
                       max_layouts=max_layouts)
     else:
-        from .experiments.executors import make_executor
+        from .simulation.executors import make_executor
 
         (ds,) = run_specs([s], make_executor(workers, scheduler), quick=quick, progress=progress, cache=cache,
                           rel_ci=rel_ci, max_layouts=max_layouts)
@@ -192,7 +192,7 @@ def _check_run_options(quick, workers, scheduler, executor, rel_ci, max_layouts,
             raise ParameterError("executor", type(executor).__name__, "given without workers and scheduler "
                                  "(the executor decides where the work runs)")
         if not hasattr(executor, "map"):
-            raise ParameterError("executor", type(executor).__name__, "an Executor (isacnet.experiments.executors)")
+            raise ParameterError("executor", type(executor).__name__, "an Executor (isacnet.simulation.executors)")
     if rel_ci is not None:
         check_real("rel_ci", rel_ci, gt=0.0, lt=1.0)
     if max_layouts is not None:

@@ -17,8 +17,8 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (isacnet[distributed])")
 
 from isacnet import ParameterError, SongParams  # noqa: E402
-from isacnet.experiments.executors import DaskExecutor, make_executor  # noqa: E402
 from isacnet.simulation.engine import Job, SerialExecutor, run_jobs  # noqa: E402
+from isacnet.simulation.executors import DaskExecutor, make_executor  # noqa: E402
 from isacnet.simulation.song import SongKernel  # noqa: E402
 
 

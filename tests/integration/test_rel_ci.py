@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from isacnet.cli import run_cli
-from isacnet.experiments.executors import ProcessExecutor
 from isacnet.experiments.runner import run_spec
 from isacnet.experiments.spec import builtin_specs
 from isacnet.experiments.store import load_dataset
+from isacnet.simulation.executors import ProcessExecutor
 
 Z95 = 1.959963984540054
 

@@ -27,11 +27,11 @@ import pytest
 import isacnet
 from isacnet.cli import CHUNK_DIR, run_cli
 from isacnet.experiments.chunkstore import ChunkStore
-from isacnet.experiments.executors import ProcessExecutor
 from isacnet.experiments.runner import run_spec
 from isacnet.experiments.spec import parse_spec
 from isacnet.experiments.store import load_dataset
 from isacnet.simulation.engine import SerialExecutor
+from isacnet.simulation.executors import ProcessExecutor
 
 SONG = """\
 [figure]

@@ -14,11 +14,11 @@ import pytest
 
 from isacnet import ParameterError
 from isacnet.experiments.chunkstore import ChunkStore
-from isacnet.experiments.executors import ProcessExecutor, SerialExecutor
 from isacnet.experiments.runner import estimate
 from isacnet.rng import block_rng
 from isacnet.simulation.engine import Job, precise_enough, run_chunk, run_jobs, stage_ends
 from isacnet.simulation.estimate import Estimate
+from isacnet.simulation.executors import ProcessExecutor, SerialExecutor
 
 Z95 = 1.959963984540054
 

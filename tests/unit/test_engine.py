@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from isacnet import ParameterError, SongParams, song
-from isacnet.experiments.executors import ProcessExecutor, SerialExecutor
 from isacnet.simulation.engine import Job, run_jobs
 from isacnet.simulation.estimate import Z95, Estimate, Moments
+from isacnet.simulation.executors import ProcessExecutor, SerialExecutor
 
 
 # --------------------------------------------------------------------------- Moments

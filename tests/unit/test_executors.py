@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from isacnet import ParameterError
-from isacnet.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, usable_cpus
+from isacnet.simulation.executors import ProcessExecutor, SerialExecutor, make_executor, usable_cpus
 
 
 def test_make_executor_without_scheduler():
@@ -44,7 +44,7 @@ def test_cancelled_chunk_gather_error_is_dropped_and_others_kept():
     {...: 'forgotten'}" is that cancellation, not an error for the terminal. Other records pass."""
     import logging
 
-    from isacnet.experiments.executors import _ForgottenGatherFilter
+    from isacnet.simulation.executors import _ForgottenGatherFilter
 
     f = _ForgottenGatherFilter()
 

@@ -382,6 +382,27 @@ def rate(
     return val
 
 
+def _ring_nodes(given_r: bool, n_s: int, Lf, t1, rb, rLb):
+    """q = eta^-2 - 1, eta, the L = 1 mask and the weights (fine, coarse) of the average over
+    r_L: given r only (``given_r``), pi lambda (r_L^2 - r^2) = S ~ Gamma(L - 1), independent of r,
+    by tanh-sinh over its CDF; given both distances, one node."""
+    if given_r:
+        s, log1ms, ws = _tanh_sinh(n_s)
+        a = np.maximum(Lf - 1.0, 1.0)[:, None]
+        S = np.where(s <= 0.5, special.gammaincinv(a, s), special.gammainccinv(a, np.exp(log1ms)))
+        q = S / t1  # eta^-2 - 1
+        ws_c = np.zeros_like(ws)
+        ws_c[::2] = 2.0 * ws[::2]
+    else:
+        eb = (rb / rLb).ravel()[:, None]
+        q = -np.expm1(2.0 * np.log(eb)) / eb**2
+        ws = ws_c = np.ones(1)
+    one = (Lf == 1)[:, None]
+    q = np.where(one, 0.0, q)
+    eta = np.where(one, 1.0, 1.0 / np.sqrt(1.0 + q))
+    return q, eta, one, ws, ws_c
+
+
 def rate_conditional(
     r,
     r_L,
@@ -450,41 +471,15 @@ def rate_conditional(
     t1 = (math.pi * params.bs_density * rb**2).ravel()[:, None]
     Lf, pcf, kf, thf, shf = (np.ravel(a).astype(float) for a in (Lb, pcb, kb, thb, shb))
     cB = _tail_constants(alpha, thf, shf)
-    if given_r:
-        # pi lambda (r_L^2 - r^2) = S ~ Gamma(L - 1), independent of r: tanh-sinh over its CDF
-        s, log1ms, ws = _tanh_sinh(n_s)
-        a = np.maximum(Lf - 1.0, 1.0)[:, None]
-        S = np.where(s <= 0.5, special.gammaincinv(a, s), special.gammainccinv(a, np.exp(log1ms)))
-        q = S / t1  # eta^-2 - 1
-        ws_c = np.zeros_like(ws)
-        ws_c[::2] = 2.0 * ws[::2]
-    else:
-        eb = (rb / rLb).ravel()[:, None]
-        q = -np.expm1(2.0 * np.log(eb)) / eb**2
-        ws = ws_c = np.ones(1)
-    one = (Lf == 1)[:, None]
-    q = np.where(one, 0.0, q)
-    eta = np.where(one, 1.0, 1.0 / np.sqrt(1.0 + q))
+    q, eta, one, ws, ws_c = _ring_nodes(given_r, n_s, Lf, t1, rb, rLb)
     # z range: below, z E[X] < tol; above, exp(-t1 H2) < e^-40 (H2 >= c_B z^delta - eta^-2 roughly)
     v_lo = np.broadcast_to(np.log(_TOL / ((M - 1.0) * Lf))[:, None], q.shape)
     v_hi = np.maximum(np.log((40.0 / t1 + eta**-2) / cB[:, None]) / d, v_lo + 1.0)
     col = (slice(None), None, None)
 
     def F(z):
-        return _F_cond(
-            z,
-            t1[..., None],
-            eta[..., None],
-            q[..., None],
-            Lf[col],
-            pcf[col],
-            kf[col],
-            thf[col],
-            shf[col],
-            M,
-            alpha,
-            model,
-        )
+        return _F_cond(z, t1[..., None], eta[..., None], q[..., None], Lf[col], pcf[col], kf[col], thf[col],
+                       shf[col], M, alpha, model)
 
     fine_i, coarse_i = _inner_z(F, v_lo, v_hi, n_z)
     if given_r:

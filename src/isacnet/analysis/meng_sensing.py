@@ -24,7 +24,7 @@ power, no Fisher information), never a division error.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import special
@@ -464,7 +464,7 @@ def crlb_a(
     """
     n = _ints(N, "N")
     if kappa is None:
-        kv = "paper" if variant == "paper" else "derived"  # NB (M-34) here is pending: it moves Fig. 5 and M-32
+        kv: Any = "paper" if variant == "paper" else "derived"  # NB (M-34) here is pending: it moves Fig. 5 and M-32
         kappa = kappa_s(params.resource_blocks, params.mu_s, n, kv)
     kappa = _reals(kappa, "kappa", ge=0.0)
     if np.any(kappa > 1.0):

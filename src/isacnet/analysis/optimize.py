@@ -38,7 +38,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import interpolate
@@ -72,11 +72,13 @@ __all__ = ["Design", "Tradeoff", "optimize", "time_sharing"]
 def _default_rate_fn(params: MengParams, variant: str) -> RateFn:
     from .meng_rate import rate
 
+    variant_: Any = variant  # checked by rate()
+
     def fn(L: int, pc: np.ndarray) -> np.ndarray:
         # n_eta = 21, n_z = 129: within 3e-6 relative of the default rule (measured over
         # L <= 30, p^c in [0, 1]), at a quarter of its cost
         return np.asarray(
-            rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant, unit="nats", n_eta=21, n_z=129),
+            rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant_, unit="nats", n_eta=21, n_z=129),
             dtype=float,
         )
 
@@ -268,9 +270,9 @@ class Tradeoff:
         # next best (L, N) -- the neighbouring feasible design -- is tried (_MAX_FALLBACK at most).
         cands.sort(key=lambda c: -c[0])
         d = None
-        for s0, L, N, pc in cands[:_MAX_FALLBACK]:
-            pc = self._refine(score, L, N, pc, s0, crlb_cap, rate_floor)
-            d = self._repair(self._polish(L, N, pc, crlb_cap, rate_floor))
+        for s0, Lc, Nc, pc0 in cands[:_MAX_FALLBACK]:
+            pc1 = self._refine(score, Lc, Nc, pc0, s0, crlb_cap, rate_floor)
+            d = self._repair(self._polish(Lc, Nc, pc1, crlb_cap, rate_floor))
             if d.feasible:
                 return d
         return d

@@ -9,25 +9,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from ..params import SPEED_OF_LIGHT, ParameterError, SongParams, check_real, exp_checked, real_array
 
 
-def _check_gamma(gamma: np.ndarray) -> np.ndarray:
+def _check_gamma(gamma: ArrayLike) -> np.ndarray:
     valid = "> 2 (the PPP sum of r^-gamma diverges for gamma <= 2)"
-    gamma = real_array("gamma", gamma, valid)
-    if gamma.size == 0 or not np.all(np.isfinite(gamma)) or np.any(gamma <= 2.0):
-        raise ParameterError("gamma", gamma.tolist() if gamma.ndim else float(gamma), valid)
-    return gamma
+    g = real_array("gamma", gamma, valid)
+    if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 2.0):
+        raise ParameterError("gamma", g.tolist() if g.ndim else float(g), valid)
+    return g
 
 
-def _check_density(density: np.ndarray, name: str = "density") -> np.ndarray:
+def _check_density(density: ArrayLike, name: str = "density") -> np.ndarray:
     valid = "a finite density > 0 [m^-2]"
-    density = real_array(name, density, valid)
-    if density.size == 0 or not np.all(np.isfinite(density)) or np.any(density <= 0.0):
-        raise ParameterError(name, density.tolist() if density.ndim else float(density), valid)
-    return density
+    d = real_array(name, density, valid)
+    if d.size == 0 or not np.all(np.isfinite(d)) or np.any(d <= 0.0):
+        raise ParameterError(name, d.tolist() if d.ndim else float(d), valid)
+    return d
 
 
 def _log_lemma3(density: np.ndarray, gamma: np.ndarray) -> np.ndarray:

@@ -105,7 +105,7 @@ def _run_main(argv: list[str], debug: bool, backend_unavailable: type) -> int:
 
 def _describe(exc: Exception, backend_unavailable: type) -> tuple[int, str]:
     """(exit status, one line) for an exception that reached the top."""
-    from ..experiments.executors import WorkerDied
+    from ..simulation.executors import WorkerDied
 
     if isinstance(exc, ParameterError | backend_unavailable):
         return 2, _one_line(exc)

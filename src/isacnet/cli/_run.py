@@ -20,8 +20,8 @@ CHUNK_DIR = ".isacnet-chunks"
 def _executor(workers: int | None, scheduler: str | None = None, blocks: int | None = None):
     """The executor; ``--workers`` capped by the usable CPUs and by ``blocks`` (the most chunks
     the work can be cut into), with a one-line note when capped."""
-    from ..experiments.executors import make_executor, usable_cpus
     from ..params import check_int
+    from ..simulation.executors import make_executor, usable_cpus
 
     if workers is not None:
         workers = check_int("--workers", workers, ge=1)

@@ -149,14 +149,18 @@ def _html_figure(folder: Path, stem: str) -> str:
     return img + (f"<p>Figure: {links}</p>" if links else "")
 
 
-def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[Path | None, Path | None]:
-    """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there.
+_INDEX_COLUMNS = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
+                  "max abs(MC-CF)/se", "wall s"]
 
-    ``skipped`` (a list) receives one note per file left out of the index or not overwritten.
-    Returns the two paths; None for an index file left alone because isacnet did not write it.
-    """
-    folder = Path(folder)
-    notes = skipped if skipped is not None else []
+
+def _row(m: FigureMetrics) -> list[str]:
+    return [m.id, m.title, str(m.points), str(m.layouts) + (" (quick)" if m.quick else ""),
+            f"{m.max_rel_ci:.2%}", str(m.nonfinite), z_text(m.max_z), f"{m.wall_s:.1f}"]
+
+
+def _scan(folder: Path, notes: list[str]):
+    """The isacnet results in ``folder`` (path, metrics, attrs) and the combined figures' stems;
+    a note for the .nc files that are not isacnet's."""
     found = []
     foreign = []
     for nc in sorted(folder.glob("*.nc")):
@@ -169,14 +173,11 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
         notes.append(f"{len(foreign)} .nc file(s) in {folder} are not isacnet results and were left out of "
                      f"the index: {', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}")
     figures = {p.stem for f in _IMAGE_FORMATS for p in folder.glob(f"*.{f}")}
-    groups = sorted(figures - {nc.stem for nc, _, _ in found})
+    return found, sorted(figures - {nc.stem for nc, _, _ in found})
 
-    def fmt(m: FigureMetrics) -> list[str]:
-        return [m.id, m.title, str(m.points), str(m.layouts) + (" (quick)" if m.quick else ""),
-                f"{m.max_rel_ci:.2%}", str(m.nonfinite), z_text(m.max_z), f"{m.wall_s:.1f}"]
 
-    cols = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
-            "max abs(MC-CF)/se", "wall s"]
+def _index_markdown(folder: Path, found, groups) -> str:
+    cols = _INDEX_COLUMNS
     md = ["# isacnet results", "", f"<!-- {MARK}: written by isacnet, rewritten by every run into this folder -->", "",
           "Every figure in this folder, with its data (`.nc` netCDF with config, seed and versions "
           "in its attributes; `.csv`). Max rel. 95% CI: the largest CI half-width relative to the "
@@ -184,7 +185,7 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
           "Monte Carlo minus closed-form difference in standard errors where the two must agree "
           f"(\"-\": no such pair; \"!\": above {Z_FLAG:g}).", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join(fmt(m)) + " |" for _, m, _ in found]
+    md += ["| " + " | ".join(_row(m)) + " |" for _, m, _ in found]
     md.append("")
     for g in groups:
         md += [f"## {g}", "", _md_figure(folder, g), ""]
@@ -192,28 +193,45 @@ def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[P
         md += [f"## {m.id}: {m.title}", "", _md_figure(folder, nc.stem), "",
                f"Data: [{nc.name}]({nc.name}), [{nc.stem}.csv]({nc.stem}.csv); seed {attrs.get('seed')}, "
                f"isacnet {attrs.get('isacnet_version')}.", ""]
+    return "\n".join(md)
+
+
+def _index_html(folder: Path, found, groups) -> str:
     e = html.escape
-    rows = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in fmt(m)) + "</tr>" for _, m, _ in found)
+    rows = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in _row(m)) + "</tr>" for _, m, _ in found)
     imgs = "\n".join(f"<h2>{e(g)}</h2>{_html_figure(folder, g)}" for g in groups)
     imgs += "\n".join(
         f"<h2>{e(m.id)}: {e(m.title)}</h2>{_html_figure(folder, nc.stem)}"
         f'<p>Data: <a href="{e(nc.name)}">{e(nc.name)}</a>, <a href="{e(nc.stem)}.csv">{e(nc.stem)}.csv</a>; '
         f"seed {e(str(attrs.get('seed')))}, isacnet {e(str(attrs.get('isacnet_version')))}.</p>"
         for nc, m, attrs in found)
-    page = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>isacnet results</title>
 <!-- {MARK}: written by isacnet, rewritten by every run into this folder -->
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}img{{max-width:100%}}</style></head>
 <body><h1>isacnet results</h1>
-<table><tr>{''.join(f'<th>{e(c)}</th>' for c in cols)}</tr>
+<table><tr>{''.join(f'<th>{e(c)}</th>' for c in _INDEX_COLUMNS)}</tr>
 {rows}
 </table>
 {imgs}
 </body></html>
 """
+
+
+def write_index(folder: str | Path, skipped: list[str] | None = None) -> tuple[Path | None, Path | None]:
+    """(Re)write ``index.html`` and ``README.md`` in ``folder`` for every result found there.
+
+    ``skipped`` (a list) receives one note per file left out of the index or not overwritten.
+    Returns the two paths; None for an index file left alone because isacnet did not write it.
+    """
+    folder = Path(folder)
+    notes = skipped if skipped is not None else []
+    found, groups = _scan(folder, notes)
+    page = _index_html(folder, found, groups)
+    md = _index_markdown(folder, found, groups)
     written: list[Path | None] = []
-    for name, text in (("index.html", page), ("README.md", "\n".join(md))):
+    for name, text in (("index.html", page), ("README.md", md)):
         path = folder / name
         if not _ours(path):
             notes.append(f"{path} was not written by isacnet: left unchanged")

@@ -120,14 +120,16 @@ class FigureSpec:
         from .models import get_model
 
         model = get_model(self.model)
-        out = []
-        outer = [(self.series, v) for v in self.series.values] if self.series is not None else [(None, None)]
+        out: list[tuple[Any, dict[str, Any]]] = []
+        outer: list[tuple[SweepSpec | None, float | None]] = (
+            [(self.series, v) for v in self.series.values] if self.series is not None else [(None, None)]
+        )
         for axis_s, s in outer:
             for v in self.sweep.values:
                 mapping = dict(self.params)
                 opts = dict(self.options)
                 for axis, value in ((axis_s, s), (self.sweep, v)):
-                    if axis is None:
+                    if axis is None or value is None:
                         continue
                     for name in axis.parameters:
                         if name in model.sweep_options:
@@ -235,12 +237,44 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     ParameterError
         Naming the key, value and valid range, with ``source:line`` where it can be found.
     """
-    from .models import get_model
 
     def where(table: str, key: str | None = None) -> str:
         line = _line_of(text, table, key)
         return f"{source}:{line}" if line else source
 
+    doc = _load_tables(text, source, where)
+    fig = doc.get("figure", {})
+    model = _check_figure(fig, where)
+    params = dict(doc.get("params", {}))
+    try:
+        model.make_params(params)  # validates names and values
+    except ParameterError as exc:  # file:line of the offending key (its table's header if none)
+        raise ParameterError(exc.name, exc.value, exc.valid, _key_where(where, "params", exc.name, params)) from None
+
+    sweep = _parse_axis("sweep", doc.get("sweep", {}), model, where)
+    series = _parse_axis("series", doc["series"], model, where) if "series" in doc else None
+    if series is not None:
+        _check_series(series, sweep, where)
+    mc = dict(doc.get("monte_carlo", {}))
+    n_layouts, seed, quick, block = _parse_monte_carlo(mc, model, where)
+    plot = doc.get("plot", {})
+    for k, allowed_vals in (("xscale", ("linear", "log")), ("yscale", ("linear", "log")),
+                            ("x_transform", ("none", "db"))):
+        if k in plot and plot[k] not in allowed_vals:
+            raise ParameterError(f"plot.{k}", plot[k], f"one of {allowed_vals}", where("plot", k))
+
+    spec = FigureSpec(
+        id=fig["id"], model=fig["model"], title=str(fig.get("title", fig["id"])),
+        group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
+        quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
+        series=series,
+    )
+    _validate_points(spec, model, params, where)
+    return spec
+
+
+def _load_tables(text: str, source: str, where) -> dict[str, Any]:
+    """The TOML document, its size, its tables and their keys checked against ``_TABLES``."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ParameterError("config", source, f"at most {MAX_CONFIG_BYTES} characters ({len(text)} given)")
     try:
@@ -260,8 +294,13 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         for k in doc.get(t, {}):
             if k not in allowed:
                 raise ParameterError(f"{t}.{k}", doc[t][k], f"one of {sorted(allowed)}", where(t, k))
+    return doc
 
-    fig = doc.get("figure", {})
+
+def _check_figure(fig: Mapping[str, Any], where):
+    """The ``[figure]`` table's id, model, group and title; returns the registry model."""
+    from .models import get_model
+
     for k in ("id", "model"):
         if not isinstance(fig.get(k), str) or not fig.get(k):
             raise ParameterError(f"figure.{k}", fig.get(k), "a non-empty string", where("figure", k))
@@ -272,31 +311,27 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     if "title" in fig and not isinstance(fig["title"], str):
         raise ParameterError("figure.title", fig["title"], "a string", where("figure", "title"))
     try:
-        model = get_model(fig["model"])
+        return get_model(fig["model"])
     except ParameterError as exc:
         raise ParameterError(exc.name, exc.value, exc.valid, where("figure", "model")) from None
 
-    params = dict(doc.get("params", {}))
-    try:
-        model.make_params(params)  # validates names and values
-    except ParameterError as exc:  # file:line of the offending key (its table's header if none)
-        raise ParameterError(exc.name, exc.value, exc.valid, _key_where(where, "params", exc.name, params)) from None
 
-    sweep = _parse_axis("sweep", doc.get("sweep", {}), model, where)
-    series = _parse_axis("series", doc["series"], model, where) if "series" in doc else None
-    if series is not None:
-        if len(series.values) * len(sweep.values) > MAX_POINTS:
-            raise ParameterError("series", f"{len(series.values)} x {len(sweep.values)} points",
-                                 f"at most {MAX_POINTS} sweep points in all", where("series"))
-        if series.dim == sweep.dim:
-            raise ParameterError("series.dim", series.dim, f"a name other than sweep.dim {sweep.dim!r}",
-                                 where("series", "dim"))
-        both = set(series.parameters) & set(sweep.parameters)
-        if both:
-            raise ParameterError("series.parameters", sorted(both), "names not also swept in [sweep]",
-                                 where("series", "parameters"))
+def _check_series(series: SweepSpec, sweep: SweepSpec, where) -> None:
+    if len(series.values) * len(sweep.values) > MAX_POINTS:
+        raise ParameterError("series", f"{len(series.values)} x {len(sweep.values)} points",
+                             f"at most {MAX_POINTS} sweep points in all", where("series"))
+    if series.dim == sweep.dim:
+        raise ParameterError("series.dim", series.dim, f"a name other than sweep.dim {sweep.dim!r}",
+                             where("series", "dim"))
+    both = set(series.parameters) & set(sweep.parameters)
+    if both:
+        raise ParameterError("series.parameters", sorted(both), "names not also swept in [sweep]",
+                             where("series", "parameters"))
 
-    mc = dict(doc.get("monte_carlo", {}))
+
+def _parse_monte_carlo(mc: dict[str, Any], model, where) -> tuple[int, int, int, int]:
+    """n_layouts, seed, quick_n_layouts and block_size popped from ``mc``; the model's options
+    left in ``mc`` are checked."""
     from ..simulation.engine import DEFAULT_BLOCK_SIZE
 
     def mc_int(key: str, default: int, ge: int) -> int:
@@ -314,30 +349,21 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     except ParameterError as exc:
         key = exc.name.removeprefix("monte_carlo.")
         raise ParameterError(exc.name, exc.value, exc.valid, where("monte_carlo", key)) from None
+    return n_layouts, seed, quick, block
 
-    plot = doc.get("plot", {})
-    for k, allowed_vals in (("xscale", ("linear", "log")), ("yscale", ("linear", "log")),
-                            ("x_transform", ("none", "db"))):
-        if k in plot and plot[k] not in allowed_vals:
-            raise ParameterError(f"plot.{k}", plot[k], f"one of {allowed_vals}", where("plot", k))
 
-    spec = FigureSpec(
-        id=fig["id"], model=fig["model"], title=str(fig.get("title", fig["id"])),
-        group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
-        quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
-        series=series,
-    )
+def _validate_points(spec: FigureSpec, model, params: Mapping[str, Any], where) -> None:
+    """Every sweep point validates, kernel included, before any work."""
     try:
         points = spec.points()
     except ParameterError as exc:  # a swept value out of its parameter's range
         raise ParameterError(exc.name, exc.value, exc.valid, f"{where('sweep', 'values')}: {exc.where}") from None
-    for i, (p, opts) in enumerate(points):  # every point must validate, kernel included
+    for i, (p, opts) in enumerate(points):
         try:
             model.validate_point(p, opts)
         except ParameterError as exc:
             at = _key_where(where, "params", exc.name, params) if exc.name in params else where("sweep", "values")
             raise ParameterError(exc.name, exc.value, exc.valid, f"{at}, sweep point {i}") from None
-    return spec
 
 
 def _key_where(where, table: str, name: str, keys: Mapping[str, Any]) -> str:

@@ -282,6 +282,36 @@ def _all_estimates(job: Job, moments: Mapping[str, Moments]) -> dict[str, Estima
     return estimates(moments)
 
 
+def _check_run_options(jobs: Sequence[Job], chunk_blocks, rel_ci, max_layouts):
+    """The jobs (``max_layouts`` replacing their ``n_layouts``), chunk_blocks and rel_ci, checked."""
+    from ..params import ParameterError, check_int, check_real
+
+    cb_fixed = check_int("chunk_blocks", chunk_blocks, ge=1) if chunk_blocks is not None else None
+    if rel_ci is not None:
+        rel_ci = check_real("rel_ci", rel_ci, gt=0.0, lt=1.0)
+    if max_layouts is not None:
+        if rel_ci is None:
+            raise ParameterError(
+                "max_layouts", max_layouts, "given only with rel_ci (it caps early stopping; set n_layouts otherwise)"
+            )
+        cap = check_int("max_layouts", max_layouts, ge=2)
+        jobs = [dataclasses.replace(job, n_layouts=cap) for job in jobs]
+    return list(jobs), cb_fixed, rel_ci
+
+
+def _folds_from_cache(jobs: Sequence[Job], cache: ChunkCache | None) -> list[_Fold]:
+    """One fold per job, holding what the cache already has (consolidated prefixes, blocks)."""
+    folds = [_Fold(marks=frozenset(stage_ends(job.n_blocks))) for job in jobs]
+    if cache is not None:
+        load_prefixes = getattr(cache, "load_prefixes", None)
+        for j, job in enumerate(jobs):
+            if load_prefixes is not None:
+                folds[j].prefixes = load_prefixes(job)
+            for b, m in cache.load(job).items():
+                folds[j].add(b, [m], cached=True)
+    return folds
+
+
 def run_jobs(
     jobs: Sequence[Job],
     executor: Executor | None = None,
@@ -324,32 +354,14 @@ def run_jobs(
     list of JobMoments
         Per job, ``{output: Moments}`` with ``n_layouts`` (layouts used) and ``cap``.
     """
-    from ..params import ParameterError, check_int, check_real
-
     executor = executor or SerialExecutor()
-    cb_fixed = check_int("chunk_blocks", chunk_blocks, ge=1) if chunk_blocks is not None else None
-    if rel_ci is not None:
-        rel_ci = check_real("rel_ci", rel_ci, gt=0.0, lt=1.0)
-    if max_layouts is not None:
-        if rel_ci is None:
-            raise ParameterError(
-                "max_layouts", max_layouts, "given only with rel_ci (it caps early stopping; set n_layouts otherwise)"
-            )
-        cap = check_int("max_layouts", max_layouts, ge=2)
-        jobs = [dataclasses.replace(job, n_layouts=cap) for job in jobs]
+    jobs, cb_fixed, rel_ci = _check_run_options(jobs, chunk_blocks, rel_ci, max_layouts)
     judge = targets if targets is not None else _all_estimates
     ends = [stage_ends(job.n_blocks) if rel_ci is not None else (job.n_blocks,) for job in jobs]
     stage = [0] * len(jobs)
-    folds = [_Fold(marks=frozenset(stage_ends(job.n_blocks))) for job in jobs]
-    load_prefixes = getattr(cache, "load_prefixes", None)
+    folds = _folds_from_cache(jobs, cache)
     finish = getattr(cache, "finish", None)
     finished: set[int] = set()
-    if cache is not None:
-        for j, job in enumerate(jobs):
-            if load_prefixes is not None:
-                folds[j].prefixes = load_prefixes(job)
-            for b, m in cache.load(job).items():
-                folds[j].add(b, [m], cached=True)
     results: list[JobMoments | None] = [None] * len(jobs)
     bar = _progress_bar(sum(job.n_layouts for job in jobs), progress, desc)
 

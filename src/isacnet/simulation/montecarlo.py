@@ -37,7 +37,7 @@ class RunOptions:
         1: serial, the reference (default); N > 1: a local pool of N processes; None: one
         process per core. Ignored when ``executor`` is given.
     executor : Executor, optional
-        Who runs the chunks (:mod:`isacnet.experiments.executors`: serial, process pool, Dask).
+        Who runs the chunks (:mod:`isacnet.simulation.executors`: serial, process pool, Dask).
     block_size : int, optional
         Layouts per block, the unit of randomness (part of the result's identity: changing it
         changes the numbers). None (default): :data:`DEFAULT_BLOCK_SIZE` = 4096, or the
@@ -81,7 +81,7 @@ class RunOptions:
 
             return SerialExecutor()
         # The pool and Dask executors still live in experiments/ (issue 13: to move here).
-        from ..experiments.executors import make_executor
+        from .executors import make_executor
 
         return make_executor(self.workers)
 
