@@ -45,3 +45,17 @@ def test_backend_a_model_lacks_runs_on_numpy_with_a_note(capsys):
     assert "estimator-vs-crlb" in err and "has no compiled kernel" in err
     assert out[0] is picked[0] and out[1] is picked[1]
     assert out[2].options["backend"] == "jax"
+
+
+def test_backend_numpy_asked_explicitly_prints_no_fallback_note(capsys):
+    """--backend numpy on a model without compiled kernels is not a fallback: no note."""
+    from isacnet.cli import _with_backend
+    from isacnet.experiments.spec import builtin_specs
+
+    specs = builtin_specs()
+    picked = [specs["estimator-vs-crlb"], specs["song-fig1a"]]
+    out = _with_backend(picked, "numpy", None)
+    assert "no compiled kernel" not in capsys.readouterr().err
+    assert out[0] is picked[0]
+    _with_backend(picked, "numpy", "float32")
+    assert "estimator-vs-crlb" in capsys.readouterr().err  # float32 asked: it does fall back

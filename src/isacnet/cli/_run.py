@@ -233,7 +233,8 @@ def _with_backend(specs, backend, dtype):
     for s in specs:
         option = get_model(s.model).options.get("backend")
         if option is None:
-            click.echo(f"note: {s.id} ({s.model}) has no compiled kernel; it runs on numpy", err=True)
+            if backend not in (None, "numpy") or dtype not in (None, "float64"):  # numpy asked: nothing to say
+                click.echo(f"note: {s.id} ({s.model}) has no compiled kernel; it runs on numpy", err=True)
             out.append(s)
             continue
         if backend is not None:
