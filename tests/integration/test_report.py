@@ -43,3 +43,28 @@ def test_index_ignores_foreign_files(tmp_path):
     (tmp_path / "junk.nc").write_bytes(b"not netcdf")
     html, md = write_index(tmp_path)
     assert html.exists() and "junk" not in md.read_text()
+
+
+def test_index_from_remembered_metrics_equals_the_one_read_from_the_files(tmp_path):
+    """The run remembers each result it wrote (no read-back); the index is the same as one built
+    from the files alone, and a file changed since it was remembered is read again."""
+    import os
+
+    from isacnet.experiments import report
+
+    out = tmp_path / "res"
+    for fig in ("song-fig1a", "meng-fig2"):
+        assert run_cli(["reproduce", fig, "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert (out / "song-fig1a.nc").resolve() in report._KNOWN
+    remembered = ((out / "index.html").read_text(), (out / "README.md").read_text())
+    report._KNOWN.clear()
+    write_index(out)
+    assert ((out / "index.html").read_text(), (out / "README.md").read_text()) == remembered
+
+    nc = out / "meng-fig2.nc"
+    fake = load_dataset(out / "song-fig1a.nc")
+    report.remember(nc, fake)  # a wrong record for meng-fig2 ...
+    st = nc.stat()
+    os.utime(nc, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # ... and the file changes after it
+    write_index(out)
+    assert "## meng-fig2: " in (out / "README.md").read_text()

@@ -91,6 +91,7 @@ def _run_and_save(
 ) -> None:
     from ..experiments.chunkstore import ChunkStore, discard
     from ..experiments.preflight import preflight
+    from ..experiments.report import remember
     from ..experiments.runner import run_specs
     from ..experiments.store import check_writable, save_dataset
     from ..plotting import save_figure
@@ -119,6 +120,7 @@ def _run_and_save(
     rows = []
     for spec, ds in zip(specs, datasets, strict=True):
         paths = save_dataset(ds, out, spec.id)
+        remember(paths["nc"], ds)  # the index needs not read it back
         png = save_figure([ds], out / spec.id, formats=output.formats, dpi=output.dpi, style=output.style)
         rows.append((spec, ds, paths["nc"], png))
     groups: dict[str, list] = {}
