@@ -13,6 +13,29 @@ import xarray as xr
 LOG_VARIABLES = ("crlb", "rmse_bound", "crlb_delay_aoa")
 """Variables drawn on a logarithmic colour scale by default (they span decades)."""
 
+_TEX = (
+    ("tr(F^-1)", r"$\mathrm{tr}\,\mathbf{F}^{-1}$"),
+    ("tr(S^-1)", r"$\mathrm{tr}\,\mathbf{S}^{-1}$"),
+    ("sqrt(CRLB)", r"$\sqrt{\mathrm{CRLB}}$"),
+    ("E ln(1 + SIR)", r"$\mathrm{E}\,\ln(1 + \mathrm{SIR})$"),
+    ("P(SIR > threshold)", r"$P(\mathrm{SIR} > \theta)$"),
+    (" x ", r" $\times$ "),
+)
+"""The maps' plain-text long names as mathtext in the colourbar labels."""
+
+_KM_FROM = 5000.0
+"""Axes in km when the map spans at least this many metres."""
+
+
+def _colourbar_label(da: xr.DataArray, variable: str) -> str:
+    from .plotting._labels import tex_units
+
+    label = str(da.attrs.get("long_name", variable))
+    for plain, tex in _TEX:
+        label = label.replace(plain, tex)
+    units = str(da.attrs.get("units", ""))
+    return label + (f" [{tex_units(units)}]" if units and units != "1" else "")
+
 
 def draw_map(
     ds: xr.Dataset,
@@ -53,11 +76,13 @@ def draw_map(
     if use_log and finite.size:
         norm = LogNorm(vmin=float(finite.min()), vmax=float(finite.max()))
     x, y = ds.x.values, ds.y.values
+    span = max(float(np.ptp(x)), float(np.ptp(y))) if x.size and y.size else 0.0
+    scale, unit = (1e-3, "km") if span >= _KM_FROM else (1.0, "m")
+    x, y = x * scale, y * scale
     im = ax.pcolormesh(x, y, np.ma.masked_invalid(z), shading="nearest", cmap=cmap, norm=norm)
-    units = da.attrs.get("units", "")
-    label = da.attrs.get("long_name", variable) + (f" [{units}]" if units else "")
+    label = _colourbar_label(da, variable)
     if "threshold_db" in ds[variable].dims:
-        label += f", threshold {float(ds.threshold_db[threshold_index]):g} dB"
+        label += rf", $\theta$ = {float(ds.threshold_db[threshold_index]):g} dB"
     cb = ax.figure.colorbar(im, ax=ax)
     cb.set_label(label, fontsize=8)
     if markers:
@@ -65,8 +90,8 @@ def draw_map(
             for role, mk in (("tx", "^"), ("rx", "s")):
                 if f"{role}_x" in ds:
                     ax.plot(
-                        ds[f"{role}_x"].values,
-                        ds[f"{role}_y"].values,
+                        ds[f"{role}_x"].values * scale,
+                        ds[f"{role}_y"].values * scale,
                         mk,
                         ms=4,
                         mfc="white",
@@ -78,12 +103,13 @@ def draw_map(
             ax.legend(fontsize=6, loc="upper right")
         else:
             ax.plot(
-                ds.site_x.values, ds.site_y.values, "^", ms=4, mfc="white", mec="black", mew=0.7, ls="none", label="BS"
+                ds.site_x.values * scale, ds.site_y.values * scale, "^", ms=4, mfc="white", mec="black", mew=0.7,
+                ls="none", label="BS",
             )
         ax.set_xlim(x.min(), x.max())
         ax.set_ylim(y.min(), y.max())
-    ax.set_xlabel("x [m]")
-    ax.set_ylabel("y [m]")
+    ax.set_xlabel(f"x [{unit}]")
+    ax.set_ylabel(f"y [{unit}]")
     ax.set_aspect("equal")
     ax.set_title(f"{ds.attrs.get('deployment_source', '')}", fontsize=8)
     return im
@@ -123,13 +149,10 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
         for ax, v in zip(axes, variables, strict=True):
             draw_map(ds, ax, v, **kwargs)
 
-        def fmt(v):
-            return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-        meta = ", ".join(f"{k}={fmt(ds.attrs[k])}" for k in ("model", "N", "L", "n_tx", "n_rx", "kappa", "kappa_c")
-                         if k in ds.attrs)
-        fig.suptitle(f"isacnet map ({meta});\n{ds.attrs.get('n_excluded', 0)} points within "
-                     f"{ds.attrs.get('min_distance_m', '')} m of a site excluded", fontsize=8)
+        n_ex = int(ds.attrs.get("n_excluded", 0))
+        if n_ex:  # the provenance is in the file's metadata, not in the picture
+            fig.suptitle(f"{n_ex} grid point{'s' if n_ex > 1 else ''} within {ds.attrs.get('min_distance_m', '')} m "
+                         "of a site not drawn (NaN)", fontsize=8)
     attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ds.attrs.items()}
     prov = {"Title": f"isacnet map: {', '.join(variables)}",
             "Software": f"isacnet {ds.attrs.get('isacnet_version', '')}".strip(),
@@ -142,6 +165,7 @@ def save_map(ds: xr.Dataset, path: str | Path, variables: tuple[str, ...] | None
         from .params import ParameterError
 
         raise ParameterError("formats", list(formats), "one or more of png, pdf, svg")
+
     def writer(fmt: str):
         def write(t) -> None:
             import matplotlib

@@ -369,3 +369,20 @@ def test_coverage_quadrature_converges_for_heavy_tails():
         ref = power_sum_coverage(w, L, 3, 0.5, kap, th, T, panels=512, tol=1.0)
         assert np.all(e <= 1e-6)
         np.testing.assert_allclose(c, ref, atol=1e-6)
+
+
+def test_map_command_jt_models(tmp_path):
+    """--jt reaches the CoMP map (its attrs say which model and how fading was averaged); a JT
+    model on a sensing map, or an unknown one, is one clear line before any work."""
+    import xarray as xr
+
+    from isacnet.cli import run_cli
+
+    base = ["map", "--process", "hexagonal", "-n", "2", "--resolution", "6", "--threshold-db", "3",
+            "--out", str(tmp_path)]
+    assert run_cli([*base, "--metric", "coverage", "--jt", "coherent", "--n-fading", "64"]) == 0
+    with xr.open_dataset(tmp_path / "map-coverage.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["jt"] == "coherent" and "Monte Carlo" in ds.attrs["fading_average"]
+        assert np.isfinite(ds["coverage"].values).any()
+    assert run_cli([*base, "--metric", "crlb", "--jt", "coherent"]) == 2
+    assert run_cli([*base, "--metric", "rate", "--jt", "phase-locked"]) == 2

@@ -156,10 +156,16 @@ def _print_design(t, d, p, rate_unit: str, variant: str, est, verify: int) -> No
 @click.option("--resolution", type=int, default=256, show_default=True, help="Grid points per axis.")
 @click.option("--threshold-db", "thresholds", type=float, multiple=True, default=(0.0,), help="SIR threshold(s).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a parameter (SI units).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--jt", default="power-sum", show_default=True,
+              help="Joint transmission of the rate and coverage maps: power-sum (the paper's (8)), noncoherent, "
+                   "coherent (docs/coverage.md).")
+@click.option("--n-fading", type=int, default=None,
+              help="Fading draws a point where the JT model has no closed form (coherent).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of a generated network (--process) and of the fading draws.")
 @click.option("--out", type=click.Path(file_okay=False), default="isacnet-map", show_default=True)
 @figure_options
-def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out, formats, dpi, style):
+def map_cmd(sites, process, metric, n, resolution, thresholds, jt, n_fading, sets, seed, out, formats, dpi, style):
     """A map of the CRLB, CoMP rate or coverage over a deployment (isacnet.maps)."""
     from ..map_command import run_map
 
@@ -176,5 +182,7 @@ def map_cmd(sites, process, metric, n, resolution, thresholds, sets, seed, out, 
         formats=formats,
         dpi=dpi,
         style=style,
+        jt=jt,
+        n_fading=n_fading,
     )
     click.echo(f"wrote {nc} and {', '.join(str(f) for f in png)}")
