@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from . import meng, song
 from ._version import __version__
-from .api import run, sweep
+from .api import ClosedFormSkipped, run, sweep
 from .params import MengParams, ParameterError, SongParams
 from .simulation.statistics import Estimate
 
 __all__ = [
-    "Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "run", "song", "sweep",
+    "ClosedFormSkipped", "Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "run",
+    "song", "sweep",
 ]

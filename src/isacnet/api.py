@@ -26,6 +26,7 @@ import dataclasses
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,13 @@ from .params import ParameterError, check_int, check_real
 if TYPE_CHECKING:  # xarray is imported by the runner, when a run starts (not by `import isacnet`)
     import xarray as xr
 
-__all__ = ["run", "spec_toml", "sweep"]
+__all__ = ["ClosedFormSkipped", "run", "spec_toml", "sweep"]
+
+
+class ClosedFormSkipped(UserWarning):
+    """A closed form that does not apply at some sweep points (Theorem 1 at beta != 2, Lemma 3 at
+    gamma <= 2): NaN there, the run goes on; the Dataset attribute ``closed_forms_skipped`` says
+    the same. ``warnings.simplefilter("ignore", isacnet.ClosedFormSkipped)`` silences it."""
 
 RUN_OPTIONS = ("quick", "seed", "n_layouts", "block_size", "backend", "dtype", "workers", "scheduler", "executor",
                "rel_ci", "max_layouts", "progress", "cache", "out")
@@ -134,7 +141,9 @@ def run(
     from .experiments.runner import run_spec, run_specs
     from .experiments.store import check_writable, save_dataset
 
-    preflight([s], quick=quick, max_layouts=max_layouts)  # every point checked before any work
+    for note in preflight([s], quick=quick, max_layouts=max_layouts):  # every point checked before any work
+        # a closed form that does not apply at some points (Theorem 1 at beta != 2): NaN there, said once
+        warnings.warn(f"isacnet.run: {note}", ClosedFormSkipped, stacklevel=2)
     out_dir = None
     if out is not None:
         out_dir = check_writable(_check_folder("out", out))

@@ -128,3 +128,22 @@ def test_swept_value_error_names_the_values_line(tmp_path, capsys):
     )
     assert run_cli(["run", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert f"{cfg}:9" in capsys.readouterr().err
+
+
+def test_python_run_warns_once_per_skipped_closed_form():
+    """isacnet.run says what the command line prints: one ClosedFormSkipped warning per note."""
+    import warnings
+
+    import isacnet
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = isacnet.run(parse_spec(MENG_BETA3.format(model="meng-sensing")), workers=1, progress=False)
+    skipped = [w for w in caught if issubclass(w.category, isacnet.ClosedFormSkipped)]
+    assert len(skipped) == 1 and "theorem1, theorem1_paper skipped at 2 of 2 points" in str(skipped[0].message)
+    assert skipped[0].filename == __file__  # points at the caller's line
+    assert np.all(np.isnan(ds["theorem1"].values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a spec whose closed forms all apply: no warning
+        isacnet.run(parse_spec(MENG_BETA3.format(model="meng-sensing").replace("beta = 3.0", "beta = 2.0")),
+                    workers=1, progress=False)
