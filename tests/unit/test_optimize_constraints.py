@@ -127,3 +127,15 @@ def test_cli_max_crlb_1e20_is_feasible(capsys):
 def test_infeasible_target_names_the_reason():
     with pytest.raises(ParameterError, match="min_rate.*C_backhaul"):
         optimize(PARAMS, min_rate=50.0, L_max=6, N_max=20, rate_fn=concave_rate)
+
+
+@pytest.mark.parametrize("kw", [{"min_rate": 2.0}, {"max_crlb": 4e4}, {"weight": 0.5}])
+def test_design_reports_theorem2_at_its_default_rule(kw):
+    """The search grid uses a cheaper quadrature (6e-5 relative at small p^c); the returned design
+    is evaluated with Theorem 2's default rule, so its rate is meng.rate's at the same point."""
+    from isacnet.analysis.meng_rate import rate
+
+    p = MengParams()
+    d = optimize(p, **kw)
+    want = float(rate(d.L, p, p_c=d.p_c, variant="exact", unit="nats"))
+    assert d.rate == pytest.approx(want, rel=1e-12, abs=0.0)
