@@ -80,7 +80,7 @@ def _default_rate_fn(params: MengParams, variant: str, orders: dict[str, int] | 
     from .meng_rate import rate
 
     variant_: Any = variant  # checked by rate()
-    kw = dict(orders or {})
+    kw: dict[str, Any] = dict(orders or {})
 
     def fn(L: int, pc: np.ndarray) -> np.ndarray:
         return np.asarray(rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant_, unit="nats", **kw),
