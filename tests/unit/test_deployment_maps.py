@@ -386,3 +386,27 @@ def test_map_command_jt_models(tmp_path):
         assert np.isfinite(ds["coverage"].values).any()
     assert run_cli([*base, "--metric", "crlb", "--jt", "coherent"]) == 2
     assert run_cli([*base, "--metric", "rate", "--jt", "phase-locked"]) == 2
+
+
+def test_duplicate_sites_found_like_a_pairwise_comparison():
+    """check_sites' sort-based duplicate test against the obvious O(n^2) twin: same verdict and
+    the same rows named, on random sets with and without planted duplicates (-0.0 == 0.0 too)."""
+    from isacnet.deployment import check_sites
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        n = int(rng.integers(1, 40))
+        a = np.round(rng.uniform(-5, 5, (n, 2)), int(rng.integers(0, 3)))  # coarse grids: natural duplicates
+        if trial % 3 == 0 and n > 1:
+            a[rng.integers(n)] = a[rng.integers(n)]
+        if trial == 1:
+            a = np.array([[0.0, 1.0], [-0.0, 1.0]])
+        pairs = [(i, j) for i in range(len(a)) for j in range(i + 1, len(a)) if np.all(a[i] == a[j])]
+        if not pairs:
+            np.testing.assert_array_equal(check_sites(a, "bs"), a)
+            continue
+        with pytest.raises(ParameterError, match="duplicate position") as exc:
+            check_sites(a, "bs")
+        dup_rows = [int(r) for r in str(exc.value).split("at rows [")[1].split("]")[0].split(",")]
+        assert len(dup_rows) >= 2 and all(np.all(a[r] == a[dup_rows[0]]) for r in dup_rows)
+        assert any(i in dup_rows and j in dup_rows for i, j in pairs)
