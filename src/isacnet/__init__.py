@@ -9,10 +9,10 @@ from __future__ import annotations
 from . import meng, song
 from ._version import __version__
 from .api import ClosedFormSkipped, run, sweep
-from .params import MengParams, ParameterError, SongParams
+from .params import MengParams, ParameterError, QuadratureWarning, SongParams
 from .simulation.statistics import Estimate
 
 __all__ = [
-    "ClosedFormSkipped", "Estimate", "MengParams", "ParameterError", "SongParams", "__version__", "meng", "run",
-    "song", "sweep",
+    "ClosedFormSkipped", "Estimate", "MengParams", "ParameterError", "QuadratureWarning", "SongParams",
+    "__version__", "meng", "run", "song", "sweep",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "LOG_MAX",
     "LOG_MIN",
     "ParameterError",
+    "QuadratureWarning",
     "check_choice",
     "check_int",
     "check_real",
@@ -46,6 +47,16 @@ class ParameterError(ValueError):
 
 
 ParameterError.__module__ = "isacnet.params"  # its public home (repr, pickling, docs), as before the split
+
+
+class QuadratureWarning(RuntimeWarning):
+    """A closed form's quadrature error estimate is larger than the accuracy it promises at some
+    points (e.g. :func:`isacnet.analysis.coverage.coverage` at a path-loss exponent near 2 with a
+    large cluster): the values are returned, with this warning naming how many points, the worst
+    one and how to refine the rule. ``return_error=True`` gives every estimate."""
+
+
+QuadratureWarning.__module__ = "isacnet.params"
 
 
 def check_real(

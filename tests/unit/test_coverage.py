@@ -214,3 +214,23 @@ def test_beta_fraction():
     np.testing.assert_allclose(meta.beta_fraction_above(x, 0.4, 0.2), stats.beta(2, 3).sf(x), rtol=1e-12)
     with pytest.raises(ParameterError):
         meta.beta_fraction_above(0.5, 0.4, 0.1)
+
+
+def test_inaccurate_or_overflowing_quadrature_is_said_not_silent():
+    """Where the rule does not converge (alpha near 2, many cooperating BSs) the values come with
+    a QuadratureWarning naming the worst point; where it overflows, an error naming the point."""
+    import warnings
+
+    coverage = cv.coverage
+
+    from isacnet.params import QuadratureWarning
+
+    p = MengParams(alpha=2.5)
+    with pytest.warns(QuadratureWarning, match=r"threshold = 1000, L = 40"):
+        c, e = coverage(1e3, 40, p, return_error=True)
+    assert e > 1e-3 and 0.0 <= c <= 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a converged point: no warning
+        coverage(np.array([0.1, 1.0, 10.0]), 3, p)
+    with pytest.raises(FloatingPointError, match=r"L = 40, alpha = 2.05"):
+        coverage(1.0, 40, MengParams(alpha=2.05))
