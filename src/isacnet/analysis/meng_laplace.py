@@ -34,7 +34,8 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 def _arr(value, name: str, valid: str, ok) -> np.ndarray:
     a = real_array(name, value, valid)  # no strings, bools or complex (real objects such as mpf pass)
     if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(ok(a)):
-        raise ParameterError(name, value if a.ndim == 0 else a.tolist(), valid)
+        shown = value if a.ndim else (value.item() if isinstance(value, np.ndarray) else value)  # "0", not "array(0)"
+        raise ParameterError(name, shown if a.ndim == 0 else a.tolist(), valid)
     return a
 
 
