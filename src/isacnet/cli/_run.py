@@ -76,6 +76,16 @@ def _check_stopping(rel_ci, max_layouts, n_layouts) -> None:
         check_int("--max-layouts", max_layouts, ge=2)
 
 
+GROUP_TITLES = {
+    "song-fig1": "Song et al., Fig. 1",
+    "meng-fig3": "Meng & Masouros, Fig. 3",
+    "meng-fig4": "Meng & Masouros, Fig. 4",
+    "coverage": "Joint-transmission models and the meta distribution",
+    "deploy": "PPP against regular networks",
+}
+"""Titles of the built-in combined figures (a group of the user's own is titled by its name)."""
+
+
 def _run_and_save(
     specs,
     out: Path,
@@ -129,7 +139,8 @@ def _run_and_save(
             groups.setdefault(spec.group, []).append(ds)
     for g, dss in groups.items():
         if len(dss) > 1:
-            png = save_figure(dss, out / g, suptitle=g, formats=output.formats, dpi=output.dpi, style=output.style)
+            png = save_figure(dss, out / g, suptitle=GROUP_TITLES.get(g, g), formats=output.formats, dpi=output.dpi,
+                              style=output.style)
             click.echo(f"combined figure: {png}")
     _summary(rows, time.perf_counter() - t0, out)
 
