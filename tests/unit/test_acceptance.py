@@ -235,3 +235,15 @@ def test_quadrature_converged():
         v = acc.region_area_variance(3, skip)
         fine = acc.region_area_variance(3, skip, nodes=24, panels=8, nphi=64)
         assert v == pytest.approx(fine, rel=1e-4 if skip == 0 else 5e-4)
+
+
+def test_simulation_without_any_request_says_why():
+    """mu = 1e-3 on 64-BS tori: no request at all in 2 tori; the acceptance of a typical request
+    is not observed, and the error says how many requests a torus expects and what to raise."""
+    from isacnet import meng
+    from isacnet.params import MengParams, ParameterError
+
+    p = MengParams(user_density=1e-7, bs_density=1e-4)
+    with pytest.raises(ParameterError, match=r"2 tori of side 800 m held none \(a torus expects 0.064 requesting "
+                                             r"users at mu = 0.001\); raise n_realisations or side"):
+        meng.simulate_acceptance(p, 2, 2, 0, service="communication", side=800.0)

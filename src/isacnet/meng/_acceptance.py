@@ -61,6 +61,14 @@ def simulate_acceptance(
     (``N`` is then L): users (lambda_u) ask BSs 2..L, psi - 1 blocks per BS for cooperation (the
     nearest BS is the anchor). ``density_ratio`` overrides mu (= lambda_s/lambda_b or
     lambda_u/lambda_b).
+
+    Raises
+    ------
+    ParameterError
+        For invalid arguments, and when no torus held a single request (a low density ratio on
+        a small torus: e.g. mu = 1e-3 with 64 BSs a torus expects 0.06 requests), so that the
+        acceptance of a typical request is not observed: the message gives the expected number
+        of requests per torus; raise ``n_realisations`` or ``side``.
     """
     N = check_int("N", N, ge=1)
     seed = check_seed(seed)
@@ -90,6 +98,13 @@ def simulate_acceptance(
         side=side,
         skip_nearest=skip,
     )
+    if not float(counts.requests.sum()) > 0:
+        per_torus = mu * lam_b * side**2  # requesting points a torus expects
+        raise ParameterError(
+            "n_realisations", n_realisations,
+            f"enough tori to observe a request: {n_realisations} tori of side {side:.4g} m held none (a torus "
+            f"expects {per_torus:.3g} requesting {'targets' if service == 'sensing' else 'users'} at mu = {mu:.3g}); "
+            "raise n_realisations or side")
     by_rank = [ratio_estimate(counts.accepted_by_rank[:, j], counts.requests_by_rank[:, j]) for j in range(n_req)]
     return AcceptanceResult(
         acceptance=ratio_estimate(counts.accepted, counts.requests),
