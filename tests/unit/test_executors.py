@@ -54,3 +54,20 @@ def test_cancelled_chunk_gather_error_is_dropped_and_others_kept():
     assert not f.filter(rec("Couldn't gather keys %s", {"isacnet-run_chunk-0d4c12a05254-1": "forgotten"}))
     assert f.filter(rec("Couldn't gather keys %s", {"k": "memory"}))
     assert f.filter(rec("Worker %s failed", "tcp://127.0.0.1:1"))
+
+
+def test_worker_drops_only_the_heartbeat_to_a_stopped_scheduler():
+    """The local cluster's workers: the heartbeat that fails because the run (and its scheduler)
+    is stopping is not printed; any other worker error is."""
+    import logging
+
+    from isacnet.simulation._dask_worker import _ShutdownHeartbeatFilter
+
+    f = _ShutdownHeartbeatFilter()
+
+    def rec(msg):
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, msg, (), None)
+
+    assert not f.filter(rec("Failed to communicate with scheduler during heartbeat."))
+    assert f.filter(rec("Compute Failed"))
+    assert f.filter(rec("Failed to communicate with scheduler"))  # not a heartbeat: kept
