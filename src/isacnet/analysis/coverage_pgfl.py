@@ -102,21 +102,32 @@ def _Gim(x, k, alpha):
     return np.where(neg, out.conj(), out)
 
 
-def _ring_mean(x, k, alpha, a, one_m_a):
-    """Mean over u uniform on (a, 1) of 1 - (1 + x u^(-alpha/2))^-k. Broadcasts x with a."""
+def _ring(x, a, one_m_a, G_of, f_of):
+    """Mean over u uniform on (a, 1) of f(x u^(-alpha/2)) = 1 - (1 + .)^-k or 1 - exp(-.), from
+    ``G_of`` (its integral from 1 to inf) as (a G(x a^(-alpha/2)) - G(x)) / (1 - a), or by
+    12-point Gauss-Legendre on thin rings (1 - a < _Q_SMALL), where that difference cancels.
+    ``f_of(x, u)`` is the integrand. Broadcasts x with a."""
     x, a, one_m_a = np.broadcast_arrays(x, a, one_m_a)
     out = np.empty(x.shape, dtype=complex)
     thin = one_m_a < _Q_SMALL
     w = ~thin
     if np.any(w):
         xa, aa, qa = x[w], a[w], one_m_a[w]
-        out[w] = (aa * _Gim(xa * aa ** (-0.5 * alpha), k, alpha) - _Gim(xa, k, alpha)) / qa
+        out[w] = (aa * G_of(xa, aa) - G_of(xa, None)) / qa
     if np.any(thin):
         xt, at, qt = x[thin], a[thin], one_m_a[thin]
         u = at[:, None] + 0.5 * qt[:, None] * (1.0 + _GL_X)
-        f = -np.expm1(-k * np.log1p(xt[:, None] * u ** (-0.5 * alpha)))
-        out[thin] = 0.5 * (f @ _GL_W)
+        out[thin] = 0.5 * (f_of(xt[:, None], u) @ _GL_W)
     return out
+
+
+def _ring_mean(x, k, alpha, a, one_m_a):
+    """Mean over u uniform on (a, 1) of 1 - (1 + x u^(-alpha/2))^-k. Broadcasts x with a."""
+    return _ring(
+        x, a, one_m_a,
+        lambda xs, aa: _Gim(xs if aa is None else xs * aa ** (-0.5 * alpha), k, alpha),
+        lambda xs, u: -np.expm1(-k * np.log1p(xs * u ** (-0.5 * alpha))),
+    )
 
 
 def _G_det(x, alpha):
@@ -128,16 +139,8 @@ def _G_det(x, alpha):
 
 def _ring_mean_det(x, alpha, a, one_m_a):
     """Mean over u uniform on (a, 1) of 1 - exp(-x u^(-alpha/2))."""
-    x, a, one_m_a = np.broadcast_arrays(x, a, one_m_a)
-    out = np.empty(x.shape, dtype=complex)
-    thin = one_m_a < _Q_SMALL
-    w = ~thin
-    if np.any(w):
-        xa, aa, qa = x[w], a[w], one_m_a[w]
-        out[w] = (aa * _G_det(xa * aa ** (-0.5 * alpha), alpha) - _G_det(xa, alpha)) / qa
-    if np.any(thin):
-        xt, at, qt = x[thin], a[thin], one_m_a[thin]
-        u = at[:, None] + 0.5 * qt[:, None] * (1.0 + _GL_X)
-        f = -np.expm1(-xt[:, None] * u ** (-0.5 * alpha))
-        out[thin] = 0.5 * (f @ _GL_W)
-    return out
+    return _ring(
+        x, a, one_m_a,
+        lambda xs, aa: _G_det(xs if aa is None else xs * aa ** (-0.5 * alpha), alpha),
+        lambda xs, u: -np.expm1(-xs * u ** (-0.5 * alpha)),
+    )
