@@ -62,6 +62,7 @@ from .coverage_pgfl import (  # noqa: F401 - _G, _table re-exported (meta, tests
     _ring_mean_det,
     _table,
 )
+from .coverage_shared import coverage_shared as _coverage_shared
 from .meng_rate import _check_L, _check_params, _tanh_sinh
 from .meng_sensing import kappa_c as _kappa_c
 
@@ -294,6 +295,7 @@ def coverage(
     jt: str = "power-sum",
     m=1.0,
     return_error: bool = False,
+    method: str = "auto",
     n_v: int = 481,
     n_eta: int = 81,
     n_b: int = 241,
@@ -327,10 +329,18 @@ def coverage(
         interference gain Gamma(m, 1/m); m = 1 is the paper's Rayleigh model.
     return_error : bool
         Also return the error estimate (change when every other node is dropped).
+    method : {"auto", "shared", "pointwise"}
+        "shared": one node set for every threshold and cluster size
+        (:mod:`isacnet.analysis.coverage_shared`; interference-limited power-sum only, about 70x
+        faster on a 64 x 20 grid). "pointwise": a rule fitted to each point (any noise and JT
+        model). "auto" (default): "shared" where it applies. Both are within 1e-6 of each other
+        and of mpmath.
     n_v, n_eta, n_b, n_t : int
-        Trapezoid nodes in ln w (odd); tanh-sinh nodes in eta (4k + 1); trapezoid nodes in ln T_L
-        on the rotated contour (odd; noise only); Gauss-Laguerre nodes over the shared gain
-        ("noncoherent" only).
+        Trapezoid nodes in ln w (odd; the shared rule's step in ln w is 120 / (n_v - 1), 0.25 at
+        the default, and over sqrt(k_d / 3) with 2 n_eta - 1 eta^2 nodes when k_d = m (M_t - 1) > 4);
+        tanh-sinh nodes in eta (pointwise) or eta^2 (shared) (4k + 1); trapezoid nodes
+        in ln T_L on the rotated contour (odd; noise only); Gauss-Laguerre nodes over the shared
+        gain ("noncoherent" only).
 
     Returns
     -------
@@ -347,22 +357,24 @@ def coverage(
     if jt == "coherent":
         raise ParameterError("jt", jt, "'power-sum' or 'noncoherent' for the closed form "
                              "(coherent JT: Monte Carlo, isacnet.simulation.kernels.coverage)")
+    if method not in ("auto", "shared", "pointwise"):
+        raise ParameterError("method", method, "'auto', 'shared' or 'pointwise'")
     m = _check_m(m)
     kd = m * (params.n_tx_antennas - 1)
     if jt == "noncoherent" and abs(kd - 1.0) > 1e-12:
         raise ParameterError("jt", jt, "'power-sum' unless m (M_t - 1) = 1 (non-coherent JT has a closed "
                              "form only for circular Gaussian desired amplitudes: M_t = 2, m = 1)")
-    n_v = _check_n(n_v, "n_v", 33)
-    n_eta = _check_n(n_eta, "n_eta", 9)
-    if (n_eta - 1) % 4:
-        raise ParameterError("n_eta", n_eta, "an integer 4k + 1 >= 9")
-    n_b = _check_n(n_b, "n_b", 33)
-    n_t = int(_check_n(n_t + 1, "n_t", 9)) - 1
+    n_v, n_eta, n_b, n_t = _check_rules(n_v, n_eta, n_b, n_t)
     pc = _check_unit_interval("p_c", params.comm_power_fraction if p_c is None else p_c)
     if kappa_c is None:
         kappa_c = _kappa_c(params.resource_blocks, params.mu_c, Lv)
     kap = _check_unit_interval("kappa_c", kappa_c)
     nu = noise_level(params, noise)
+    shared = jt == "power-sum" and nu == 0.0
+    if method == "shared" and not shared:
+        raise ParameterError("method", method, "'auto' or 'pointwise' with noise or jt = 'noncoherent' (the shared "
+                             "rule is for the interference-limited power-sum model)")
+    shared = shared and method != "pointwise"
     Tb, Lb, kb, pb = np.broadcast_arrays(Tv, Lv, kap, pc)
     shape = Tb.shape
     Tf, Lf, kf, pf = (np.ravel(x) for x in (Tb, Lb, kb, pb))
@@ -370,20 +382,19 @@ def coverage(
     coarse = np.zeros(Tf.size)
     alpha = float(params.alpha)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, by point
-        for Lval in np.unique(Lf):
-            sel = np.flatnonzero((Lf == Lval) & (pf > 0))  # p^c = 0: no signal, coverage 0
-            if sel.size:
-                fine[sel], coarse[sel] = _coverage_L(
-                    int(Lval), Tf[sel], kf[sel], pf[sel] / m, nu, kd, m, alpha, jt, n_v, n_eta, n_b, n_t
-                )
-    bad = ~(np.isfinite(fine) & np.isfinite(coarse))
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        raise FloatingPointError(
-            f"coverage quadrature overflowed at {int(bad.sum())} of {bad.size} points (first: threshold = "
-            f"{Tf[i]:.4g}, L = {int(Lf[i])}, alpha = {alpha:g}): a path-loss exponent this close to 2 with "
-            "this many cooperating BSs is beyond the closed form's rule; use the Monte Carlo "
-            "(isacnet.meng.simulate_coverage)")
+        if shared:
+            on = np.flatnonzero(pf > 0)  # p^c = 0: no signal, coverage 0
+            if on.size:
+                h, n_a = _shared_rule(n_v, n_eta, kd)
+                fine[on], coarse[on] = _coverage_shared(Tf[on] / (pf[on] / m), Lf[on], kf[on], kd, m, alpha, h, n_a)
+        else:
+            for Lval in np.unique(Lf):
+                sel = np.flatnonzero((Lf == Lval) & (pf > 0))
+                if sel.size:
+                    fine[sel], coarse[sel] = _coverage_L(
+                        int(Lval), Tf[sel], kf[sel], pf[sel] / m, nu, kd, m, alpha, jt, n_v, n_eta, n_b, n_t
+                    )
+    _raise_if_overflowed(fine, coarse, Tf, Lf, alpha)
     err = np.abs(fine - coarse)
     _warn_if_inaccurate(err, fine, Tf, Lf)
     val = np.clip(fine, 0.0, 1.0).reshape(shape)
@@ -392,6 +403,38 @@ def coverage(
         e = err.reshape(shape)
         return val, (e[()] if e.ndim == 0 else e)
     return val
+
+
+def _check_rules(n_v, n_eta, n_b, n_t):
+    n_v = _check_n(n_v, "n_v", 33)
+    n_eta = _check_n(n_eta, "n_eta", 9)
+    if (n_eta - 1) % 4:
+        raise ParameterError("n_eta", n_eta, "an integer 4k + 1 >= 9")
+    n_b = _check_n(n_b, "n_b", 33)
+    n_t = int(_check_n(n_t + 1, "n_t", 9)) - 1
+    return n_v, n_eta, n_b, n_t
+
+
+def _raise_if_overflowed(fine, coarse, T, L, alpha) -> None:
+    bad = ~(np.isfinite(fine) & np.isfinite(coarse))
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise FloatingPointError(
+            f"coverage quadrature overflowed at {int(bad.sum())} of {bad.size} points (first: threshold = "
+            f"{T[i]:.4g}, L = {int(L[i])}, alpha = {alpha:g}): a path-loss exponent this close to 2 with "
+            "this many cooperating BSs is beyond the pointwise rule; use the shared rule where it applies "
+            "(method='shared': no noise, power-sum) or the Monte Carlo (isacnet.meng.simulate_coverage)")
+
+
+def _shared_rule(n_v: int, n_eta: int, kd: float) -> tuple[float, int]:
+    """Step in ln s and a-nodes of the shared rule: 120 / (n_v - 1) and n_eta, and for a desired
+    shape k_d > 4 the step over sqrt(k_d / 3) and 2 n_eta - 1 nodes (the characteristic function of
+    a near-deterministic gain oscillates faster in ln s, and psi_D(a) is sharper: at k_d = 17.5,
+    alpha = 2.5 the plain rule is 1.7e-5 off, the scaled one 4e-9; tests/unit/test_coverage_shared.py)."""
+    h = 120.0 / (n_v - 1)
+    if kd > 4.0:
+        return h / math.sqrt(kd / 3.0), 2 * n_eta - 1
+    return h, n_eta
 
 
 def _warn_if_inaccurate(err: np.ndarray, value: np.ndarray, T: np.ndarray, L: np.ndarray) -> None:

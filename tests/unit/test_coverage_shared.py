@@ -1,0 +1,96 @@
+"""The shared-node coverage rule (isacnet.analysis.coverage_shared) against its slow twin, the
+pointwise rule (a rule fitted to each (threshold, L) point, checked against mpmath at L = 1 in
+tests/reference/test_coverage_reference.py and against Theorem 2 through the rate). Both
+evaluate the same characteristic function in different variables and node sets, so agreement to
+1e-6 over a grid checks the change of variables (t = T / theta, s = w' T, a = eta^2 with the
+Beta density folded into Q^(L - 2)) and the node skipping."""
+
+import numpy as np
+import pytest
+
+from isacnet.analysis import coverage as cv
+from isacnet.params import MengParams, ParameterError
+
+T_DB = np.array([-20.0, -7.0, 0.0, 6.0, 15.0, 30.0])
+LS = np.array([1, 2, 3, 5, 10, 20])
+
+
+@pytest.mark.parametrize(
+    "params, m",
+    [
+        (MengParams(), 1.0),  # the paper: M_t = 4, alpha = 4, p^c = 1/2
+        (MengParams(alpha=3.0, n_tx_antennas=2), 1.0),
+        (MengParams(alpha=2.5, n_tx_antennas=8, sensing_power_fraction=0.8), 2.5),
+        (MengParams(alpha=5.0, n_tx_antennas=3), 0.5),
+    ],
+)
+def test_shared_rule_matches_pointwise_rule(params, m):
+    rng = np.random.default_rng(3)
+    T = cv.db_to_linear(T_DB)[:, None]
+    kap = rng.uniform(0.0, 1.0, (T_DB.size, LS.size))  # per point: the rule must not mix them up
+    got, err = cv.coverage(T, LS[None, :], params, kappa_c=kap, m=m, return_error=True)
+    ref = cv.coverage(T, LS[None, :], params, kappa_c=kap, m=m, method="pointwise")
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    assert np.all(err < 1e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::isacnet.QuadratureWarning")  # alpha = 2.5, T = 1e3, L = 20: estimate 1.5e-3
+@pytest.mark.parametrize("alpha", [2.5, 3.0, 4.0])
+def test_shared_rule_within_1e6_of_a_finer_pointwise_rule(alpha):
+    p = MengParams(alpha=alpha)
+    T = cv.db_to_linear(np.linspace(-20.0, 30.0, 11))[:, None]
+    L = np.array([1, 2, 4, 8, 16, 20])[None, :]
+    got = cv.coverage(T, L, p)
+    ref = cv.coverage(T, L, p, method="pointwise", n_v=961, n_eta=161)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+def test_shared_rule_per_point_power_share_and_repeated_thresholds():
+    """p^c per point enters as t = T / theta; equal t from different (T, p^c) share nodes."""
+    p = MengParams()
+    T = np.array([0.5, 1.0, 1.0, 2.0, 4.0])
+    pc = np.array([0.25, 0.5, 0.5, 1.0, 0.3])  # t = 2, 2, 2, 2, 13.3
+    L = np.array([3, 3, 7, 3, 2])
+    got = cv.coverage(T, L, p, p_c=pc)
+    ref = np.array([float(cv.coverage(t, n, p, p_c=q, method="pointwise")) for t, n, q in zip(T, L, pc, strict=True)])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    assert got[0] == got[1] == got[3]  # the same t and L: the same number
+
+
+def test_shared_rule_zero_power_share_is_zero_coverage():
+    assert cv.coverage(1.0, 3, MengParams(), p_c=0.0) == 0.0
+
+
+def test_method_choice():
+    p = MengParams()
+    with pytest.raises(ParameterError, match="method"):
+        cv.coverage(1.0, 2, p, method="fast")
+    with pytest.raises(ParameterError, match="interference-limited power-sum"):
+        cv.coverage(1.0, 2, p, noise="params", method="shared")
+    with pytest.raises(ParameterError, match="interference-limited power-sum"):
+        cv.coverage(1.0, 2, MengParams(n_tx_antennas=2), jt="noncoherent", method="shared")
+    # with noise "auto" is the pointwise rule
+    assert cv.coverage(1.0, 2, p, noise="params") == cv.coverage(1.0, 2, p, noise="params", method="pointwise")
+
+
+def test_many_thresholds_in_blocks():
+    """More thresholds than one block (32): each block has its own ln s range."""
+    p = MengParams()
+    T = np.logspace(-3, 4, 70)
+    got = cv.coverage(T, 4, p)
+    ref = np.concatenate([cv.coverage(T[i:i + 10], 4, p, method="pointwise") for i in range(0, 70, 10)])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("M, m", [(8, 1.0), (8, 2.5), (16, 2.0)])  # k_d = 7, 17.5, 30
+def test_shared_rule_for_large_desired_shapes(M, m):
+    """For k_d > 4 the step in ln s shrinks as 1/sqrt(k_d) and the eta^2 rule doubles: without that
+    the shared rule was 1.7e-5 off at k_d = 17.5 (and scipy's hyp2f1 made k_d = 30 garbage)."""
+    p = MengParams(alpha=2.5, n_tx_antennas=M)
+    T = cv.db_to_linear(np.array([-20.0, 0.0, 15.0, 30.0]))[:, None]
+    L = np.array([1, 2, 5, 20])[None, :]
+    got = cv.coverage(T, L, p, kappa_c=0.5, m=m)
+    ref = cv.coverage(T, L, p, kappa_c=0.5, m=m, method="pointwise", n_v=1921, n_eta=161)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
