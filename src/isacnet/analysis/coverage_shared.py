@@ -19,8 +19,9 @@ variables, so that the expensive factors (the PGFL G on the ray) are computed on
   (L - 1)(1 - a)^(L - 2) w_a < 1e-17 are skipped.
 * phi(s) = (L - 1) sum_a w_a psi_D(a) Q(a)^(L - 2) * (kappa psi_D(1) + (1 - kappa) psi_I(1))
   * (1 + G(x_I))^(-L); L = 2: no power; L = 1: psi_D(1) (1 + G(x_I))^-1.
-* P(SIR > T) = 1/2 + (1/pi) int Im phi(s) d(ln s): trapezoid rule of step ``h`` in ln s on
-  [min(-20/delta (L >= 2), -27) + min(ln t, 0), ln t + 27/k_d + 2] over the block's thresholds.
+* P(SIR > T) = 1/2 + (1/pi) int Im phi(s) d(ln s): trapezoid rule of step ``h`` in ln s, on the
+  lattice ln s = k h, each point over its own range [min(-20/delta (L >= 2), -27) + min(ln t, 0),
+  ln t + 27/k_d + 2] (so that its value does not depend on the other points of a call).
   The tails beyond are below e^-20 (|Im phi| <~ s^delta as s -> 0 for L >= 2, s for L = 1) and
   e^-27 (|phi| <= |psi_D(1)| ~ (s/t)^-k_d as s -> inf).
 
@@ -36,8 +37,8 @@ import math
 
 import numpy as np
 
+from ._quadrature import _tanh_sinh
 from .coverage_pgfl import _Gim
-from .meng_rate import _tanh_sinh
 
 __all__: list[str] = []
 
@@ -65,14 +66,11 @@ def _ring_psi_mean(x, k, alpha, a, one_m_a, G0):
     return out
 
 
-def _s_grid(t, L_max, kd, alpha, h):
-    lo = -_TAIL + min(math.log(t.min()), 0.0)
-    if L_max >= 2:
-        lo = min(lo, -_TAIL_L2 * 0.5 * alpha + min(math.log(t.min()), 0.0))
-    hi = math.log(t.max()) + _TAIL / kd + 2.0
-    n = int(math.ceil((hi - lo) / h))
-    n += n % 2  # an even number of steps: the coarse rule takes every other node
-    return np.exp(lo + h * np.arange(n + 1))
+def _k_range(t, L, kd, alpha, h):
+    """Per point, the lattice indices [k_lo, k_hi] of ln s = k h it sums over."""
+    lo = np.where(L >= 2, min(-_TAIL, -_TAIL_L2 * 0.5 * alpha), -_TAIL) + np.minimum(np.log(t), 0.0)
+    hi = np.log(t) + _TAIL / kd + 2.0
+    return np.floor(lo / h).astype(np.int64), np.ceil(hi / h).astype(np.int64)
 
 
 def coverage_shared(t, L, kap, kd, m, alpha, h, n_a):
@@ -95,7 +93,11 @@ def coverage_shared(t, L, kap, kd, m, alpha, h, n_a):
 
 
 def _block(ut, inv, L, kap, kd, m, alpha, h, a, one_m_a, log1ms, wa, wc):
-    s = _s_grid(ut, int(L.max()), kd, alpha, h)
+    # nodes on the lattice ln s = k h, each point summing over its own range, so that its value
+    # does not depend on the other points of the call
+    k_lo, k_hi = _k_range(ut[inv], L, kd, alpha, h)
+    kv = np.arange(int(k_lo.min()), int(k_hi.max()) + 1)
+    s = np.exp(h * kv)
     xI = (1j * s / m)[None, :, None]
     psiI1 = np.exp(-m * np.log1p(xI[..., 0]))
     lg1C = np.log1p(_Gim(xI[..., 0], m, alpha))
@@ -137,7 +139,7 @@ def _block(ut, inv, L, kap, kd, m, alpha, h, a, one_m_a, log1ms, wa, wc):
                 Q *= pick(psiDa)[..., :nk]
                 phi = (Lv - 1.0) * (Q @ wa[:nk]) * B
                 phic = (Lv - 1.0) * (Q @ wc[:nk]) * B
-        im, imc = phi.imag, phic.imag
-        fine[sel] = 0.5 + h / math.pi * (im.sum(axis=1) - 0.5 * (im[:, 0] + im[:, -1]))
-        coarse[sel] = 0.5 + 2.0 * h / math.pi * (imc[:, ::2].sum(axis=1) - 0.5 * (imc[:, 0] + imc[:, -1]))
+        on = (kv >= k_lo[sel][:, None]) & (kv <= k_hi[sel][:, None])
+        fine[sel] = 0.5 + h / math.pi * np.where(on, phi.imag, 0.0).sum(axis=1)
+        coarse[sel] = 0.5 + 2.0 * h / math.pi * np.where(on & (kv % 2 == 0), phic.imag, 0.0).sum(axis=1)
     return fine, coarse

@@ -82,7 +82,7 @@ def _default_rate_fn(params: MengParams, variant: str, orders: dict[str, int] | 
     variant_: Any = variant  # checked by rate()
     kw: dict[str, Any] = dict(orders or {})
 
-    def fn(L: int, pc: np.ndarray) -> np.ndarray:
+    def fn(L, pc: np.ndarray) -> np.ndarray:  # L: an int or an array broadcasting with pc
         return np.asarray(rate(L, params, p_c=np.asarray(pc, dtype=float), variant=variant_, unit="nats", **kw),
                           dtype=float)
 
@@ -141,6 +141,7 @@ class Tradeoff:
         self.crlb_variant = crlb_variant
         self.C = params.backhaul_capacity
         self.e = params.sensing_rate_demand
+        self._vectorised = rate_fn is None
         self.rate_fn = rate_fn or _default_rate_fn(params, rate_variant, _GRID_ORDERS)  # the search grid
         self._rate_design = rate_fn or _default_rate_fn(params, rate_variant)  # a chosen design: default rule
         self.Ls = np.arange(1, self.L_max + 1)
@@ -160,6 +161,9 @@ class Tradeoff:
     @cached_property
     def rate_grid(self) -> np.ndarray:
         """R_c[L - 1, k] at p^c = pc_grid[k] (Theorem 2, nats/s/Hz)."""
+        if self._vectorised:  # Theorem 2 takes the whole (L, p^c) grid in one call (shared nodes)
+            grid_fn: Any = self.rate_fn  # the default rate_fn broadcasts L; a user's RateFn need not
+            return np.asarray(grid_fn(self.Ls[:, None], self.pc_grid[None, :]), dtype=float)
         return np.stack([np.asarray(self.rate_fn(int(L), self.pc_grid), dtype=float) for L in self.Ls])
 
     @cached_property

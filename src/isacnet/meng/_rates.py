@@ -40,7 +40,9 @@ def rate(L, params: MengParams, *, unit: RateUnit = "nats", **kwargs: Any):
         nats/s/Hz (default; ln) or bits/s/Hz (log2 = ln / ln 2).
     **kwargs
         ``kappa_c``, ``p_c``, ``variant`` ("exact", "pgfl", "paper"), ``interference_shape``,
-        ``return_error``, ``n_eta``, ``n_z``: as in :func:`isacnet.analysis.meng_rate.rate`.
+        ``return_error``, ``method`` ("auto", "shared", "pointwise"), ``n_eta``, ``n_z``: as in
+        :func:`isacnet.analysis.meng_rate.rate`. A sweep is fastest as one call with array ``L``
+        and ``p_c`` (the shared rule: 40 cluster sizes x 10 power shares in ~70 ms).
 
     Returns
     -------
