@@ -139,3 +139,17 @@ def test_design_reports_theorem2_at_its_default_rule(kw):
     d = optimize(p, **kw)
     want = float(rate(d.L, p, p_c=d.p_c, variant="exact", unit="nats"))
     assert d.rate == pytest.approx(want, rel=1e-12, abs=0.0)
+
+
+def test_a_reused_design_space_gives_the_designs_of_a_fresh_one():
+    """meng-fig5 shares one Tradeoff (and its spline crossings) between the rate targets of a
+    network; each target's design must be the one a fresh Tradeoff finds."""
+    import dataclasses
+
+    p = dataclasses.replace(MengParams(), backhaul_capacity=4.5)
+    shared = Tradeoff(p, L_max=8, N_max=12)
+    top = shared.rate_ceiling().rate
+    for f in (0.2, 0.6, 0.9):
+        got = shared.min_crlb(f * top)
+        fresh = Tradeoff(p, L_max=8, N_max=12).min_crlb(f * top)
+        assert (got.L, got.N, got.p_c, got.rate, got.crlb) == (fresh.L, fresh.N, fresh.p_c, fresh.rate, fresh.crlb)

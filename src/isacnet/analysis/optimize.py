@@ -233,12 +233,8 @@ class Tradeoff:
         """p^c values where the optimum over p^c can sit for this (L, N), and the spline's R_c
         there: the fine grid, the spline's crossings of the backhaul budget and of
         ``extra_levels`` (rate targets), and ``pc_hi`` (the p^c bound from a CRLB target)."""
-        sp = self._splines[L - 1]
         budget = self.C - self.e * N
-        extra = []
-        for level in (budget, *extra_levels):
-            roots = np.asarray(sp.solve(level, extrapolate=False), dtype=float)
-            extra.append(self._pc(roots[(roots >= 0) & (roots <= 1)]))
+        extra = [self._crossings(L, level) for level in (budget, *extra_levels)]
         extra.append(np.array([pc_hi]))
         e = np.concatenate(extra)
         c = np.concatenate([self._fine_pc, e])
@@ -246,6 +242,16 @@ class Tradeoff:
         keep = (c >= 0.0) & (c <= min(1.0, pc_hi))
         c, idx = np.unique(c[keep], return_index=True)
         return c, r[keep][idx]
+
+    def _crossings(self, L: int, level: float) -> np.ndarray:
+        """p^c in [0, 1] where the spline of R_c(L, .) crosses ``level`` (memoised per instance: the
+        budget levels C - e N recur for every rate target, a rate target for every N)."""
+        cache = self.__dict__.setdefault("_crossing_memo", {})
+        key = (L, float(level))
+        if key not in cache:
+            roots = np.asarray(self._splines[L - 1].solve(level, extrapolate=False), dtype=float)
+            cache[key] = self._pc(roots[(roots >= 0) & (roots <= 1)])
+        return cache[key]
 
     def _best(
         self,

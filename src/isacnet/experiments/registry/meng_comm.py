@@ -122,11 +122,18 @@ def _shared_grid_tradeoff() -> type:
     return SharedGridTradeoff
 
 
+@lru_cache(maxsize=64)
+def _network(params: MengParams, opts_key: tuple):
+    """The design space and its best cooperative rate, shared by every rate target of a network
+    (neither depends on ``rate_fraction``; the ceiling is a search of its own)."""
+    t = tradeoff_for(params, dict(opts_key))
+    return t, t.rate_ceiling()
+
+
 @lru_cache(maxsize=1024)
 def _design(params: MengParams, opts_key: tuple):
     opts = dict(opts_key)
-    t = tradeoff_for(params, opts)
-    c = t.rate_ceiling()
+    t, c = _network(params, tuple((k, v) for k, v in opts_key if k != "rate_fraction"))
     if c is None:
         raise ParameterError("backhaul_capacity", params.backhaul_capacity,
                              "large enough for one sensing BS and some rate")
