@@ -32,6 +32,7 @@ value does not depend on the other points of a call. Checked against the pointwi
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -84,7 +85,7 @@ def rate_shared(pc, L, kap, th, sh, M, alpha, h, a_rule):
     k_hi = int(math.ceil((_TAIL / (d * int(L.min())) + 2.0) / h))  # what the call's smallest L needs
     k0 = int(k_lo.min())
     zp = np.exp(h * np.arange(k0, k_hi + 1))
-    f = _Factors(zp, up, th, sh, K, alpha, a_rule)
+    f = _Factors(zp, up, th, sh, K, alpha, a_rule, (k0, k_hi, h))
     fine = np.empty(pc.size)
     coarse = np.empty(pc.size)
     for Lv in np.unique(L):
@@ -99,18 +100,41 @@ def rate_shared(pc, L, kap, th, sh, M, alpha, h, a_rule):
     return fine, coarse
 
 
+@functools.lru_cache(maxsize=16)
+def _interference(th: float, sh: float, alpha: float, K: float, h: float, n_a: int):
+    """The p^c-free factors (ln(1 + G), e_I, m_I) on every lattice node any call with this
+    interference law, alpha, K and rule can use (p^c <= 1, L >= 1), computed once: a root search
+    over p^c (``meng.optimize``'s polish) or a per-point loop then pays for the desired terms only.
+    Returns the first lattice index and read-only arrays."""
+    from ._quadrature import _tanh_sinh
+
+    d = 2.0 / alpha
+    kg = int(math.floor((-_TAIL / d - max(0.0, math.log(K))) / h))
+    k1 = int(math.ceil((_TAIL / d + 2.0) / h))
+    zp = np.exp(h * np.arange(kg, k1 + 1))
+    a, log1ma, _ = _tanh_sinh(n_a)
+    eta, q = np.sqrt(a), np.exp(log1ma) / a
+    x = th * zp[:, None] * a ** (-0.5 * alpha)
+    lg1G = np.log1p(_h_parts(th * zp, sh, alpha, 1.0)[1])
+    eI = np.exp(-sh * np.log1p(th * zp))
+    mI = np.clip(_annulus_mean(x, sh, alpha, eta, q, _h_parts(x, sh, alpha, eta)[0]), 0.0, 1.0)
+    for v in (lg1G, eI, mI):
+        v.flags.writeable = False
+    return kg, lg1G, eI, mI
+
+
 class _Factors:
     """The L-free factors on the (p^c, z', a) grid, and the integrand in z' for one L."""
 
-    def __init__(self, zp, up, th, sh, K, alpha, a_rule):
+    def __init__(self, zp, up, th, sh, K, alpha, a_rule, lattice):
         a, one_m_a, log1ma, wa, wc = a_rule
         eta = np.sqrt(a)
         q = one_m_a / a  # eta^-2 - 1
         z = zp[:, None] * a ** (-0.5 * alpha)  # the Laplace argument in units of T_1 (S, K)
-        self.lg1G = np.log1p(_h_parts(th * zp, sh, alpha, 1.0)[1])
-        self.eI = np.exp(-sh * np.log1p(th * zp))
-        h1I = _h_parts(th * z, sh, alpha, eta)[0]
-        self.mI = np.clip(_annulus_mean(th * z, sh, alpha, eta, q, h1I), 0.0, 1.0)
+        k0, k_hi, h = lattice
+        kg, lg1G, eI, mI = _interference(float(th), float(sh), float(alpha), float(K), float(h), a_rule[0].size)
+        rows = slice(k0 - kg, k_hi - kg + 1)
+        self.lg1G, self.eI, self.mI = lg1G[rows], eI[rows], mI[rows]
         xD = up[:, None, None] * z
         h1D = _h_parts(xD, K, alpha, eta)[0]
         self.mD = np.clip(_annulus_mean(xD, K, alpha, eta, q, h1D), 0.0, 1.0)

@@ -119,15 +119,44 @@ _CLOSED_MEMO: dict[Any, dict[str, float]] = {}
 """Closed forms by (model, parameters, options): the preflight's evaluation is the run's."""
 
 
-def _closed_at(model: Model, params: Any, opts: Mapping[str, Any]) -> dict[str, float]:
-    """``model.closed_forms`` at one point (memoised); a ParameterError of the whole call makes
-    every closed form of the point :class:`~isacnet.experiments.registry.NotApplicable`."""
-    full = model.full_options(opts)
+def _memo_key(model: Model, params: Any, full: Mapping[str, Any]) -> Any:
     try:
         key: Any = (model.name, params, tuple(sorted(full.items())))
         hash(key)
     except TypeError:  # an unhashable option: not memoised
         key = None
+    return key
+
+
+def _closed_batch(model: Model, pts: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+    """Fill the memo for the points of ``pts`` not in it with one ``closed_forms_batch`` call. A
+    ParameterError leaves them to :func:`_closed_at`, point by point, so that a point the closed
+    forms refuse gets its reason and the others their values."""
+    if model.closed_forms_batch is None or len(pts) < 2:
+        return
+    todo = []
+    for p, o in pts:
+        full = model.full_options(o)
+        key = _memo_key(model, p, full)
+        if key is not None and key not in _CLOSED_MEMO:
+            todo.append((key, p, full))
+    if len(todo) < 2:
+        return
+    try:
+        outs = model.closed_forms_batch([(p, f) for _, p, f in todo])
+    except ParameterError:
+        return
+    if len(_CLOSED_MEMO) + len(todo) > 4096:
+        _CLOSED_MEMO.clear()
+    for (key, _, _), out in zip(todo, outs, strict=True):
+        _CLOSED_MEMO[key] = dict(out)
+
+
+def _closed_at(model: Model, params: Any, opts: Mapping[str, Any]) -> dict[str, float]:
+    """``model.closed_forms`` at one point (memoised); a ParameterError of the whole call makes
+    every closed form of the point :class:`~isacnet.experiments.registry.NotApplicable`."""
+    full = model.full_options(opts)
+    key = _memo_key(model, params, full)
     if key is not None and key in _CLOSED_MEMO:
         return dict(_CLOSED_MEMO[key])
     try:
@@ -152,6 +181,7 @@ def closed_forms(spec: FigureSpec) -> tuple[list[dict[str, float]], list[str]]:
     """
     model = get_model(spec.model)
     pts = spec.points()
+    _closed_batch(model, pts)  # where the model vectorises its closed forms over the points
     values = [_closed_at(model, p, o) for p, o in pts]
     skipped: dict[str, list[tuple[int, str]]] = {}
     for i, v in enumerate(values):

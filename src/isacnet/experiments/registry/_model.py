@@ -36,6 +36,9 @@ class Model:
     sweep_options: tuple[str, ...] = ()  # options that a sweep may vary per point
     derived: Callable[[dict, Any], dict] | None = None  # estimates, kernel -> more estimates
     check_point: Callable[[Any, Mapping[str, Any]], None] | None = None  # cheap parse-time check
+    # the closed forms of many points at once ([(params, full options)] -> [dict]), the same
+    # numbers as ``closed_forms`` point by point (to rounding), faster where they vectorise
+    closed_forms_batch: Callable[[list[tuple[Any, Mapping[str, Any]]]], list[dict[str, float]]] | None = None
 
     def validate_point(self, params: Any, opts: Mapping[str, Any]) -> None:
         """Check one sweep point when a spec is parsed: ``check_point`` where the model has one

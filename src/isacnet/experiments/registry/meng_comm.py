@@ -45,6 +45,30 @@ def _rate_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float
     return out
 
 
+def _rate_closed_batch(points: list[tuple[MengParams, Mapping[str, Any]]]) -> list[dict[str, float]]:
+    """:func:`_rate_closed` at many points: one vectorised Theorem 2 call per network and
+    interference shape (over the cluster sizes; the shared rule, issue 18)."""
+    import numpy as np
+
+    from ...analysis.meng_rate import rate
+    from ...analysis.meng_sensing import kappa_c
+
+    groups: dict[tuple, list[int]] = {}
+    for i, (params, opts) in enumerate(points):
+        groups.setdefault((params, _SHAPE_TO_CLOSED.get(opts["interference"], "paper")), []).append(i)
+    out: list[dict[str, float]] = [{} for _ in points]
+    for (params, shape), idx in groups.items():
+        L = np.array([points[i][1]["n_comm"] for i in idx])
+        kw: dict[str, Any] = dict(unit="nats", interference_shape=shape)
+        cols = {f"rate_{v}": np.atleast_1d(rate(L, params, variant=v, **kw)) for v in ("exact", "paper")}
+        cols["kappa_c"] = np.atleast_1d(kappa_c(params.resource_blocks, params.mu_c, L))
+        kp = kappa_c(params.resource_blocks, params.mu_c, L, variant="paper")
+        cols["rate_exact_kappa_paper"] = np.atleast_1d(rate(L, params, kappa_c=kp, variant="exact", **kw))
+        for j, i in enumerate(idx):
+            out[i] = {name: float(v[j]) for name, v in cols.items()}
+    return out
+
+
 def _check_k(name: str, v: Any):
     return None if v is None else check_int(name, v, ge=2)
 
@@ -63,6 +87,7 @@ RATE = Model(
     },
     make_kernel=_rate_kernel,
     closed_forms=_rate_closed,
+    closed_forms_batch=_rate_closed_batch,
     mc_outputs=(
         Output("rate_nats", "average rate E[ln(1 + SIR)] (Monte Carlo of (8)-(9))", "nats/s/Hz",
                "Meng (9)", "MC"),
