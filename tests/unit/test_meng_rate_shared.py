@@ -68,3 +68,22 @@ def test_shared_rule_over_a_wider_grid(alpha):
     got = mr.rate(L, p, p_c=pc)
     ref = mr.rate(L, p, p_c=pc, method="pointwise", n_eta=81, n_z=513)
     np.testing.assert_allclose(got, ref, rtol=5e-8)
+
+
+@pytest.mark.parametrize("alpha", [2.000000001, 4.0])
+def test_no_signal_is_rate_zero_and_tiny_shares_are_not_negative(alpha):
+    """Found by the randomised API sweep: p^c = 0 gave -1.2e-13 (a difference of two terms of
+    order 1 rounds to ~1e-13); the rate is 0 there and never negative."""
+    p = MengParams(alpha=alpha)
+    got = mr.rate(np.array([1, 2, 5, 30])[:, None], p, p_c=[0.0, 1e-300, 1e-200, 1e-30])
+    assert np.all(got >= 0.0)
+    assert np.all(got[:, 0] == 0.0)
+
+
+def test_error_estimate_covers_tiny_power_shares():
+    """At p^c = 1e-12 the rate (8.9e-6) comes from BS 1 very close; the shared rule is 1.9e-5
+    off there (the pointwise default 6.5e-4) and its estimate says so."""
+    p = MengParams()
+    ref = float(mr.rate(2, p, p_c=1e-12, method="pointwise", n_eta=161, n_z=1025))
+    got, err = mr.rate(2, p, p_c=1e-12, return_error=True)
+    assert abs(got - ref) <= err

@@ -57,19 +57,23 @@ def rate_shared_groups(Lf, pcf, kf, thf, shf, M, alpha, n_eta, n_z):
     wc[::2] = 2.0 * w[::2]
     a_rule = (s, np.exp(log1ms), log1ms, w, wc)
     h = 120.0 / (max(n_z, 257) - 1)
-    fine = np.empty(Lf.size)
-    coarse = np.empty(Lf.size)
+    fine = np.zeros(Lf.size)  # p^c = 0: no signal, rate 0 exactly
+    coarse = np.zeros(Lf.size)
     _, law = np.unique(np.stack([thf, shf]), axis=1, return_inverse=True)
     law = np.ravel(law)
     for g in np.unique(law):
-        sel = np.flatnonzero(law == g)
+        sel = np.flatnonzero((law == g) & (pcf > 0))
+        if not sel.size:
+            continue
         ups, pidx = np.unique(pcf[sel], return_inverse=True)
         pidx = np.ravel(pidx)
         for b in range(0, ups.size, _SHARED_BLOCK):
             j = sel[(pidx >= b) & (pidx < b + _SHARED_BLOCK)]
             fine[j], coarse[j] = rate_shared(
                 pcf[j], Lf[j].astype(np.int64), kf[j], float(thf[j[0]]), float(shf[j[0]]), M, alpha, h, a_rule)
-    return fine, coarse
+    # R is a difference of two terms of order 1, so its absolute rounding is ~1e-13: where the
+    # rate is below that (p^c -> 0) it can come out slightly negative; R >= 0, so clip there
+    return np.maximum(fine, 0.0), np.maximum(coarse, 0.0)
 
 
 def rate_shared(pc, L, kap, th, sh, M, alpha, h, a_rule):
