@@ -92,6 +92,21 @@ class Deployment:
                 raise ParameterError("torus", self.torus, "(Lx, Ly) in metres")
             s(self, "torus", t)
 
+    @classmethod
+    def _generated(cls, bs: np.ndarray, torus: tuple[float, float], process: str, source: str,
+                   density: float | None) -> Deployment:
+        """A deployment made by one of this module's generators, without ``__post_init__``'s site
+        check: their positions are finite and distinct by construction (uniform draws, lattices
+        and their Gaussian moves, a Matern II subset), and the check cost a quarter of a Song
+        typical-kernel sample, which draws eight deployments (the tests run every generator's
+        output through the check: ``tests/unit/test_deployment_generated.py``)."""
+        d = object.__new__(cls)
+        values = {"bs": _frozen(bs), "tx": None, "rx": None, "torus": (float(torus[0]), float(torus[1])),
+                  "process": process, "source": source, "density": density, "origin_lonlat": None}
+        for name, v in values.items():
+            object.__setattr__(d, name, v)
+        return d
+
     @property
     def n_sites(self) -> int:
         return int(self.bs.shape[0])
@@ -329,8 +344,8 @@ def ppp(density: float, side: float, rng, side_y: float | None = None) -> Deploy
     while m == 0:  # an empty network has no map; condition on at least one site (documented)
         m = int(g.poisson(lam * lx * ly))
     xy = g.random((m, 2)) * (lx, ly)
-    return Deployment(xy, torus=(lx, ly), process="ppp", source=f"ppp(density={lam:g}, side=({lx:g}, {ly:g}))",
-                      density=lam)
+    return Deployment._generated(xy, torus=(lx, ly), process="ppp",
+                                 source=f"ppp(density={lam:g}, side=({lx:g}, {ly:g}))", density=lam)
 
 
 def hex_spacing(density: float) -> float:
@@ -360,8 +375,9 @@ def hexagonal(density: float, n_cells: int = 20, rng=None) -> Deployment:
                                     np.array([0.5 * a, 0.5 * a * math.sqrt(3.0)]))])
     if rng is not None:
         rows = np.mod(rows + _gen(rng).random(2) * (lx, ly), (lx, ly))
-    return Deployment(rows, torus=(lx, ly), process="hexagonal",
-                      source=f"hexagonal(density={density:g}, spacing={a:g} m)", density=len(rows) / (lx * ly))
+    return Deployment._generated(rows, torus=(lx, ly), process="hexagonal",
+                                 source=f"hexagonal(density={density:g}, spacing={a:g} m)",
+                                 density=len(rows) / (lx * ly))
 
 
 def square(density: float, n_cells: int = 20, rng=None) -> Deployment:
@@ -372,8 +388,8 @@ def square(density: float, n_cells: int = 20, rng=None) -> Deployment:
     pts = _lattice(np.array([[a, 0.0], [0.0, a]]), n, n, np.zeros(2))
     if rng is not None:
         pts = np.mod(pts + _gen(rng).random(2) * a, n * a)
-    return Deployment(pts, torus=(n * a, n * a), process="square",
-                      source=f"square(density={density:g}, spacing={a:g} m)", density=float(density))
+    return Deployment._generated(pts, torus=(n * a, n * a), process="square",
+                                 source=f"square(density={density:g}, spacing={a:g} m)", density=float(density))
 
 
 def perturbed_lattice(density: float, sigma: float, rng, n_cells: int = 20, lattice: str = "hexagonal") -> Deployment:
@@ -385,8 +401,9 @@ def perturbed_lattice(density: float, sigma: float, rng, n_cells: int = 20, latt
     base = (hexagonal if lattice == "hexagonal" else square)(density, n_cells, g)
     lx, ly = base.torus  # type: ignore[misc]
     pts = np.mod(base.bs + sig * g.standard_normal(base.bs.shape), (lx, ly))
-    return Deployment(pts, torus=(lx, ly), process="perturbed",
-                      source=f"perturbed {lattice}(density={density:g}, sigma={sig:g} m)", density=base.density)
+    return Deployment._generated(pts, torus=(lx, ly), process="perturbed",
+                                 source=f"perturbed {lattice}(density={density:g}, sigma={sig:g} m)",
+                                 density=base.density)
 
 
 def matern_ii_parent_density(density: float, radius: float) -> float:
@@ -434,8 +451,9 @@ def matern_ii(parent_density: float, radius: float, side: float, rng) -> Deploym
     if len(pts) == 0:  # pragma: no cover - needs a parent-free torus, conditioned away in ppp()
         raise ParameterError("parent_density", lam_p, "large enough for at least one kept site")
     dens = (1.0 - math.exp(-lam_p * math.pi * r * r)) / (math.pi * r * r)
-    return Deployment(pts, torus=(s, s), process="matern-ii",
-                      source=f"matern_ii(parent_density={lam_p:g}, radius={r:g} m, side={s:g} m)", density=dens)
+    return Deployment._generated(pts, torus=(s, s), process="matern-ii",
+                                 source=f"matern_ii(parent_density={lam_p:g}, radius={r:g} m, side={s:g} m)",
+                                 density=dens)
 
 
 GENERATORS = ("ppp", "hexagonal", "square", "perturbed", "matern-ii")
