@@ -47,22 +47,23 @@ _TAIL_L2 = 20.0  # ... or e^-20 at small s for L >= 2 (|Im phi| ~ s^delta there:
 _THIN = 0.05
 _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
 _CUT = 1e-17  # a-nodes whose weight bound (L - 1)(1 - a)^(L - 2) w_a is below this are skipped
-_BLOCK = 32  # thresholds per block (memory: ~5 complex arrays of block x S x n_a)
+_BLOCK = 16  # thresholds per block: ~5 complex arrays of block x S x n_a (16: 20% faster than 32, cache)
 
 
 def _ring_psi_mean(x, k, alpha, a, one_m_a, G0):
     """(1 - a) * mean over u ~ U(a, 1) of psi(u) = (1 + x u^(-alpha/2))^-k, i.e. int_a^1 psi du,
-    for x (..., S, 1) and a (1, 1, K); G0 = G(x, k) (the ring's outer end, computed once)."""
-    x, a, one_m_a, G0 = np.broadcast_arrays(x, a, one_m_a, G0)
-    out = np.empty(x.shape, dtype=complex)
-    thin = one_m_a < _THIN
-    w = ~thin
-    xa, aa = x[w], a[w]
+    for x (..., S, 1) and a (1, 1, K) ascending; G0 = G(x, k) (the ring's outer end, computed
+    once). The thin rings (1 - a < 0.05) are the last nodes, so both parts are slices."""
+    n_thick = int(np.count_nonzero(one_m_a >= _THIN))
+    shape = np.broadcast_shapes(x.shape, a.shape)
+    out = np.empty(shape, dtype=complex)
+    aa, qa = a[..., :n_thick], one_m_a[..., :n_thick]
     # int_a^1 (1 - psi) du = a G(x a^(-alpha/2)) - G(x); int_a^1 psi du = (1 - a) - that
-    out[w] = one_m_a[w] - (aa * _Gim(xa * aa ** (-0.5 * alpha), k, alpha) - G0[w])
-    xt, at, qt = x[thin], a[thin], one_m_a[thin]
-    u = at[:, None] + 0.5 * qt[:, None] * (1.0 + _GL4_X)
-    out[thin] = 0.5 * qt * (np.exp(-k * np.log1p(xt[:, None] * u ** (-0.5 * alpha))) @ _GL4_W)
+    out[..., :n_thick] = qa - (aa * _Gim(x * aa ** (-0.5 * alpha), k, alpha) - G0)
+    at, qt = a[..., n_thick:, None], one_m_a[..., n_thick:, None]
+    u = at + 0.5 * qt * (1.0 + _GL4_X)  # (1, 1, K_thin, 4)
+    f = np.exp(-k * np.log1p(x[..., None] * u ** (-0.5 * alpha)))
+    out[..., n_thick:] = 0.5 * qt[..., 0] * (f @ _GL4_W)
     return out
 
 

@@ -46,7 +46,7 @@ _TAIL = 28.0
 _CUT = 1e-17
 
 
-_SHARED_BLOCK = 64  # distinct p^c per call of the shared rule (memory: ~6 arrays of 64 x ~250 x 61)
+_SHARED_BLOCK = 16  # distinct p^c per call of the shared rule (~6 arrays of 16 x ~250 x 61: in cache)
 
 
 def rate_shared_groups(Lf, pcf, kf, thf, shf, M, alpha, n_eta, n_z):
