@@ -941,7 +941,7 @@ def _(data, fn):
         "n_samples": data.draw(integer(ge=2, hi=60, p_invalid=0.1)),
         "seed": data.draw(integer(ge=0, hi=1000, p_invalid=0.1)),
         "rule": rule,
-        "n_pilot": data.draw(integer(ge=10, hi=60, p_invalid=0.1)),
+        "n_pilot": data.draw(integer(ge=10, hi=60, p_invalid=0.1, none_ok=True)),  # None: the default
         "quantiles": Arg((0.5,), True, None),
     }
 

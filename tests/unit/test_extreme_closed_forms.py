@@ -196,3 +196,14 @@ def test_kappa_huge_psi_names_psi():
 def test_theorem2_refuses_where_its_integral_leaves_float64():
     with pytest.raises(ParameterError, match="alpha"):
         meng.rate(3, MengParams(alpha=60.0))
+
+
+def test_song_bound_refuses_gamma_whose_log_overflows_without_a_warning():
+    """Found by the extreme-float sweep: at gamma = 3.2e305 each Lemma 3 log is finite but their
+    sum overflows; numpy warned 'overflow encountered in scalar add' before the refusal."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ParameterError, match="gamma"):
+            song.scaling_bound(SongParams(gamma=3.1622776601683794e305))

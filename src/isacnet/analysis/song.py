@@ -101,15 +101,19 @@ _BOUND_NAMES = ("n_tx_antennas", "n_rx_antennas", "tx_density", "rx_density", "g
 def _log_bound(log_mt: float, log_mr: float, log_eta: float, lam_t, lam_r, gamma) -> float:
     """ln of 2 c^2 / (M_r M_t eta) Lemma3(lam_t) Lemma3(lam_r) (eq. (23) with Lemma 3)."""
     g = np.asarray(gamma, dtype=float)
-    return float(
-        math.log(2.0) + 2.0 * math.log(SPEED_OF_LIGHT) - log_mt - log_mr - log_eta
-        + _log_lemma3(np.asarray(lam_t, dtype=float), g) + _log_lemma3(np.asarray(lam_r, dtype=float), g)
-    )
+    # each Lemma 3 log is finite up to gamma ~ 1e307, but their sum can overflow from ~1e305 on:
+    # +-inf here, which exp_checked refuses (found by the extreme-float sweep: gamma = 3.2e305)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(
+            math.log(2.0) + 2.0 * math.log(SPEED_OF_LIGHT) - log_mt - log_mr - log_eta
+            + _log_lemma3(np.asarray(lam_t, dtype=float), g) + _log_lemma3(np.asarray(lam_r, dtype=float), g)
+        )
 
 
 def log_scaling_bound(params: SongParams) -> float:
     """ln of the Theorem 2 bound (26) [ln m^2]: finite for every valid SongParams with gamma > 2
-    (up to gamma ~ 1e307), also where the bound itself is not a float64."""
+    up to gamma ~ 1e305, also where the bound itself is not a float64; beyond, +-inf or NaN
+    (:func:`scaling_bound` refuses it with a ParameterError)."""
     params.require_gamma_above_2("Theorem 2 (eq. 26)")
     return _log_bound(math.log(params.n_tx_antennas), math.log(params.n_rx_antennas), params.log_eta,
                       params.tx_density, params.rx_density, params.gamma)
