@@ -4,7 +4,9 @@ The random numbers of block ``b`` of sweep point ``p`` come from
 ``SeedSequence(seed, spawn_key=(p, b))``, which is exactly the ``b``-th child of the ``p``-th
 child of ``SeedSequence(seed)``. A block is the unit of randomness (a fixed number of layouts);
 work is handed to executors in chunks of whole blocks, so the numbers do not depend on how the
-work is split, on the number of workers, or on the order in which chunks finish.
+work is split, on the number of workers, or on the order in which chunks finish. (The points of
+a sweep over a threshold that shares its samples are one job, drawn from the stream of the first
+of them: :func:`isacnet.experiments.runner.jobs_for`.)
 """
 
 from __future__ import annotations

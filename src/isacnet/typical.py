@@ -65,6 +65,13 @@ class TypicalKernel:
         Locations per deployment, and sites per torus (about).
     hardcore, sigma_rel : float
         Matern II: lambda_b pi r^2; perturbed lattice: sigma / spacing.
+    thresholds : tuple of float
+        Several coverage thresholds evaluated on the same deployments (epsilon [m] for crlb and
+        song, threshold_db [dB] for comp): the outputs ``cov_P@k`` for the k-th threshold replace
+        ``cov_P`` (whose ``epsilon`` / ``threshold_db`` is then unused). Empty (default): ``cov_P``
+        alone. A sweep over the threshold is run this way (:attr:`Model.shared_option`): one set of
+        deployments for every threshold, so a coverage curve is a non-increasing empirical CDF of
+        the same samples, at the cost of one point.
     """
 
     params: Any  # MengParams, or SongParams for quantity 'song'
@@ -76,6 +83,7 @@ class TypicalKernel:
     n_sites: int = 400
     hardcore: float = 0.5
     sigma_rel: float = 0.25
+    thresholds: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -94,11 +102,23 @@ class TypicalKernel:
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))
         s(self, "epsilon", check_real("epsilon", self.epsilon, gt=0.0))
         s(self, "threshold_db", check_real("threshold_db", self.threshold_db))
+        name = "threshold_db" if self.quantity == "comp" else "epsilon"
+        s(self, "thresholds", tuple(check_real(name, v, gt=0.0) if name == "epsilon" else check_real(name, v)
+                                    for v in self.thresholds))
+
+    @property
+    def _cov_names(self) -> tuple[str, ...]:
+        return tuple(f"cov@{k}" for k in range(len(self.thresholds))) if self.thresholds else ("cov",)
 
     @property
     def quantities(self) -> tuple[str, ...]:
-        pre = ("cov", "rate") if self.quantity == "comp" else ("cov", "log")
-        return tuple(output_name(p, q) for q in PROCESSES for p in pre)
+        pre = self._cov_names + (("rate",) if self.quantity == "comp" else ("log",))
+        return tuple(_name(p, q) for q in PROCESSES for p in pre)
+
+    def _coverage(self, tr: np.ndarray) -> dict[str, np.ndarray]:
+        """Per location, the indicator of CRLB <= epsilon^2 for the kernel's epsilon(s)."""
+        eps = self.thresholds or (self.epsilon,)
+        return {n: (tr <= e**2).astype(float) for n, e in zip(self._cov_names, eps, strict=True)}
 
     def describe(self) -> dict[str, object]:
         return {"geometry": f"torus deployments of about {self.n_sites} sites, {self.points} uniform points each",
@@ -113,7 +133,7 @@ class TypicalKernel:
         rxp = pts[:, None, :] + np.stack([rdx, rdy], -1)
         tr = song_crlb(txp, rxp, pts, self.params)  # type: ignore[arg-type]
         with np.errstate(divide="ignore"):
-            return {"cov": (tr <= self.epsilon**2).astype(float), "log": np.log(tr)}
+            return {**self._coverage(tr), "log": np.log(tr)}
 
     def _values(self, dep, pts: np.ndarray) -> dict[str, np.ndarray]:
         p = self.params
@@ -123,7 +143,7 @@ class TypicalKernel:
             dist = np.maximum(dist, 1e-9)
             tr = meng_crlb_chunk(dx, dy, dist, p)
             with np.errstate(divide="ignore"):
-                return {"cov": (tr <= self.epsilon**2).astype(float), "log": np.log(tr)}
+                return {**self._coverage(tr), "log": np.log(tr)}
         from .analysis.meng_sensing import kappa_c
         from .comp_given import power_sum_coverage, power_sum_rate
 
@@ -135,8 +155,10 @@ class TypicalKernel:
         w = dist ** (-p.alpha)
         T = _tail_interference(dep, pts, dist, p.alpha)
         m, pc = p.n_tx_antennas - 1, p.comm_power_fraction
+        dbs = self.thresholds or (self.threshold_db,)
         return {"rate": power_sum_rate(w, L, m, pc, kap, T),
-                "cov": power_sum_coverage(w, L, m, pc, kap, 10.0 ** (self.threshold_db / 10.0), T)}
+                **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), T)
+                   for n, d in zip(self._cov_names, dbs, strict=True)}}
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}
@@ -152,8 +174,14 @@ class TypicalKernel:
                 pts = rng.random((self.points, 2)) * dep.torus
                 values = self._song(dep, draw(), pts) if song else self._values(dep, pts)
                 for name, v in values.items():
-                    out[output_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
+                    out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
         return out
+
+
+def _name(quantity: str, process: str) -> str:
+    """``output_name``, keeping a threshold index last: ("cov@3", "ppp") -> "cov_ppp@3"."""
+    base, at, k = quantity.partition("@")
+    return output_name(base, process) + at + k
 
 
 def shift_db(a: float, b: float) -> float:

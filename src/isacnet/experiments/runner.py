@@ -30,7 +30,8 @@ from ..simulation.statistics import Estimate, Moments
 from .registry import Model, NotApplicable, get_model
 from .spec import FigureSpec
 
-__all__ = ["RunOptions", "Sweep", "closed_forms", "collect", "estimate", "jobs_for", "run_spec", "run_specs"]
+__all__ = ["RunOptions", "Sweep", "closed_forms", "collect", "estimate", "jobs_for", "member_moments", "run_spec",
+           "run_specs"]
 
 _MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
 """An output a kernel does not produce at this point (e.g. a mean that does not exist)."""
@@ -38,7 +39,8 @@ _MISSING = Estimate(mean=float("nan"), stderr=float("nan"), n=0)
 
 @dataclass(frozen=True)
 class Sweep:
-    """The jobs of one spec (:func:`jobs_for`): one Monte Carlo job per sweep point.
+    """The jobs of one spec (:func:`jobs_for`): one Monte Carlo job per sweep point, or per group
+    of points that differ only in the model's :attr:`~isacnet.experiments.registry.Model.shared_option`.
 
     Attributes
     ----------
@@ -48,9 +50,12 @@ class Sweep:
     points : list of (params, options)
         Per sweep point, flat and series-major.
     kernels : list
-        Per point, the Monte Carlo kernel.
+        Per point, the Monte Carlo kernel (what describes the point and derives its estimates).
     jobs : list of Job
-        Per point, the job (kernel, layouts, seed, point index, block size).
+        The jobs run: per point, or per group of points evaluated on the same samples.
+    members : list of tuple of int
+        Per job, the points it computes, in the order of its kernel's ``name@k`` outputs (a single
+        point: the point's own kernel, outputs without suffix).
     stop_on : tuple of str
         The plotted Monte Carlo outputs (those the early-stopping rule judges).
     """
@@ -60,24 +65,92 @@ class Sweep:
     points: list
     kernels: list
     jobs: list[Job]
+    members: list[tuple[int, ...]]
     stop_on: tuple[str, ...]
 
+    def _members_of(self, job: Job) -> tuple[int, ...]:
+        for j, m in zip(self.jobs, self.members, strict=True):
+            if j.point == job.point:
+                return m
+        return (job.point,)
+
     def judge(self, job: Job, moments: Mapping[str, Moments]) -> dict[str, Estimate]:
-        """The estimates the early-stopping rule judges: plotted outputs, derived ones included."""
-        ests = self.model.derive(estimates(moments), self.kernels[job.point])
-        return {k: e for k, e in ests.items() if k in self.stop_on}
+        """The estimates the early-stopping rule judges: plotted outputs, derived ones included (of
+        every point of a group job, named ``"<point>:<output>"``)."""
+        members = self._members_of(job)
+        if len(members) == 1:
+            ests = self.model.derive(estimates(moments), self.kernels[job.point])
+            return {k: e for k, e in ests.items() if k in self.stop_on}
+        out = {}
+        for k, i in enumerate(members):
+            ests = self.model.derive(estimates(member_moments(moments, k)), self.kernels[i])
+            out.update({f"{i}:{n}": e for n, e in ests.items() if n in self.stop_on})
+        return out
+
+    def point_moments(self, moments: Sequence[JobMoments]) -> list[JobMoments]:
+        """Per point, its moments, from those of the jobs (in the order of :attr:`jobs`)."""
+        out: list[JobMoments | None] = [None] * len(self.points)
+        for mom, members in zip(moments, self.members, strict=True):
+            for k, i in enumerate(members):
+                part = member_moments(mom, k) if len(members) > 1 else mom
+                out[i] = JobMoments(part, mom.n_layouts, mom.n_blocks, mom.cap)
+        assert all(m is not None for m in out)
+        return out  # type: ignore[return-value]
+
+
+def member_moments(moments: Mapping[str, Moments], k: int) -> dict[str, Moments]:
+    """The moments of the k-th point of a group job: ``name@k`` as ``name``, and every output
+    without a suffix (the same at each point of the group)."""
+    tag = f"@{k}"
+    out = {n: m for n, m in moments.items() if "@" not in n}
+    out.update({n[: -len(tag)]: m for n, m in moments.items() if n.endswith(tag)})
+    return out
+
+
+def _groups(model: Model, pts: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[tuple[int, ...]]:
+    """The points evaluated together: those that differ only in ``model.shared_option`` (in point
+    order, each group at its first point); every point alone for a model without one."""
+    opt = model.shared_option
+    if opt is None or model.make_group_kernel is None:
+        return [(i,) for i in range(len(pts))]
+    by: dict[Any, list[int]] = {}
+    for i, (p, o) in enumerate(pts):
+        rest = tuple(sorted((k, v) for k, v in model.full_options(o).items() if k != opt))
+        try:
+            key: Any = (p, rest)
+            hash(key)
+        except TypeError:  # an unhashable option: alone
+            key = ("alone", i)
+        by.setdefault(key, []).append(i)
+    return [tuple(g) for g in by.values()]
 
 
 def jobs_for(spec: FigureSpec, *, quick: bool = False) -> Sweep:
-    """The Monte Carlo jobs of every sweep point of ``spec`` (``quick``: its quick layouts)."""
+    """The Monte Carlo jobs of every sweep point of ``spec`` (``quick``: its quick layouts).
+
+    Points that differ only in the model's ``shared_option`` (a coverage threshold) are one job on
+    the model's group kernel, seeded as the first of them: the same samples at every threshold
+    (common random numbers), so the first point's numbers are those it has alone and a coverage
+    curve is an empirical CDF (monotone) rather than independent estimates, for the cost of one
+    point. Early stopping judges the plotted outputs of every point of the group.
+    """
     model = get_model(spec.model)
     pts = spec.points()
     n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
     kernels = [model.kernel(p, o) for p, o in pts]
-    jobs = [Job(k, n_layouts, spec.seed, point=i, block_size=spec.block_size) for i, k in enumerate(kernels)]
+    members = _groups(model, pts)
+    jobs = []
+    for g in members:
+        if len(g) == 1:
+            kern = kernels[g[0]]
+        else:
+            p, o = pts[g[0]]
+            assert model.shared_option is not None
+            kern = model.group_kernel(p, o, tuple(model.full_options(pts[i][1])[model.shared_option] for i in g))
+        jobs.append(Job(kern, n_layouts, spec.seed, point=g[0], block_size=spec.block_size))
     plotted = {q for p in model.plotted for q in p.split(":")}  # "x:y" entries plot y against x
     stop_on = tuple(o.name for o in model.mc_outputs if o.name in plotted)
-    return Sweep(spec, model, pts, kernels, jobs, stop_on)
+    return Sweep(spec, model, pts, kernels, jobs, members, stop_on)
 
 
 def run_spec(
@@ -107,8 +180,8 @@ def run_spec(
     closed = closed_forms(spec)  # before the Monte Carlo: a failure here costs no work
     t0 = time.perf_counter()
     invalid_before = getattr(cache, "n_invalid", 0)
-    moments = run_jobs(sweep.jobs, executor, progress=progress, desc=spec.id, cache=cache,
-                       rel_ci=rel_ci, max_layouts=max_layouts, targets=sweep.judge)
+    moments = sweep.point_moments(run_jobs(sweep.jobs, executor, progress=progress, desc=spec.id, cache=cache,
+                                           rel_ci=rel_ci, max_layouts=max_layouts, targets=sweep.judge))
     run = {"quick": quick, "executor": executor, "rel_ci": rel_ci, "max_layouts": max_layouts,
            "mc_wall_time_s": time.perf_counter() - t0,
            "chunks_failed_validation": getattr(cache, "n_invalid", 0) - invalid_before}
@@ -316,7 +389,8 @@ def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[
     del ident["point"]  # the same for every point but the point (and its kernel's swept fields)
     attrs["job_identity"] = json.dumps(ident, sort_keys=True)
     used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
-    attrs["job_keys"] = ",".join(job.key for job in used)  # one per sweep point, in point order
+    key_of = {i: job.key for job, g in zip(used, sweep.members, strict=True) for i in g}
+    attrs["job_keys"] = ",".join(key_of[i] for i in range(len(sweep.points)))  # per point (its job's)
     return attrs
 
 

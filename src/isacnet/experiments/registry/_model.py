@@ -39,6 +39,12 @@ class Model:
     # the closed forms of many points at once ([(params, full options)] -> [dict]), the same
     # numbers as ``closed_forms`` point by point (to rounding), faster where they vectorise
     closed_forms_batch: Callable[[list[tuple[Any, Mapping[str, Any]]]], list[dict[str, float]]] | None = None
+    # a sweep option (a threshold such as the epsilon of P(CRLB <= epsilon^2)) whose values one
+    # kernel evaluates on the same samples: ``group_kernel(params, full options, values)`` returns
+    # a kernel whose outputs ``name@k`` are output ``name`` at ``values[k]`` (the others are the
+    # same at every value). The runner makes the points that differ only in it one job.
+    shared_option: str | None = None
+    make_group_kernel: Callable[[Any, Mapping[str, Any], tuple], Any] | None = None
 
     def validate_point(self, params: Any, opts: Mapping[str, Any]) -> None:
         """Check one sweep point when a spec is parsed: ``check_point`` where the model has one
@@ -70,6 +76,13 @@ class Model:
 
     def kernel(self, params: Any, opts: Mapping[str, Any]):
         return self.make_kernel(params, self.full_options(opts))
+
+    def group_kernel(self, params: Any, opts: Mapping[str, Any], values: tuple) -> Any:
+        """The kernel of the points at ``values`` of :attr:`shared_option` (all else as ``opts``):
+        its output ``name@k`` is output ``name`` at ``values[k]``."""
+        if self.make_group_kernel is None or self.shared_option is None:
+            raise TypeError(f"model {self.name!r} evaluates no sweep option on shared samples")
+        return self.make_group_kernel(params, self.full_options(opts), tuple(values))
 
 
 class NotApplicable(float):

@@ -53,6 +53,13 @@ def _jt_kernel(params: MengParams, opts: Mapping[str, Any]):
     )
 
 
+def _jt_group_kernel(params: MengParams, opts: Mapping[str, Any], values: tuple):
+    """The coverage of every threshold (``values`` [dB]) on the same layouts."""
+    from dataclasses import replace
+
+    return replace(_jt_kernel(params, opts), thresholds=tuple(10.0 ** (v / 10.0) for v in values))
+
+
 def _jt_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
     import math
 
@@ -119,6 +126,8 @@ COVERAGE_JT = Model(
     plotted=("cov_ps", "cov_nc", "cov_coh", "cov_ps_closed", "cov_nc_closed"),
     agreement=(("cov_ps", "cov_ps_closed"), ("cov_nc", "cov_nc_closed")),
     sweep_options=("n_comm", "threshold_db"),
+    shared_option="threshold_db",  # a sweep over the threshold: the same layouts at every threshold
+    make_group_kernel=_jt_group_kernel,
 )
 
 

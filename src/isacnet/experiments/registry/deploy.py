@@ -45,6 +45,14 @@ def _kernel(quantity: str):
     return make
 
 
+def _group_kernel(quantity: str):
+    """The kernel of several thresholds on the same deployments (``TypicalKernel.thresholds``)."""
+    def make(params: MengParams, opts: Mapping[str, Any], values: tuple) -> TypicalKernel:
+        return TypicalKernel(params, quantity, **{k: opts[k] for k in _OPTIONS}, thresholds=values)
+
+    return make
+
+
 def _crlb_derived(ests: dict, kernel) -> dict:
     """Geometric means exp(E log CRLB) (delta-method CI) and their shift against the PPP [dB]."""
     from ...simulation.estimate import Estimate
@@ -95,6 +103,8 @@ TYPICAL_CRLB = Model(
     plotted=tuple(output_name("cov", p) for p in PROCESSES),
     sweep_options=("n_bs", "epsilon"),
     derived=_crlb_derived,
+    shared_option="epsilon",  # a sweep over epsilon: one set of deployments for every epsilon
+    make_group_kernel=_group_kernel("crlb"),
 )
 
 TYPICAL_CRLB_GEO = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-crlb-geo",
@@ -120,9 +130,11 @@ TYPICAL_COMP = Model(
                            "PPP analysis, Theorem 2", "PPP analysis (Theorem 2)"),),
     plotted=tuple(output_name("rate", p) for p in PROCESSES) + ("rate_ppp_theorem2",),
     sweep_options=("n_bs", "threshold_db"),
+    shared_option="threshold_db",
+    make_group_kernel=_group_kernel("comp"),
 )
 
 TYPICAL_SONG = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-song", "params_cls": SongParams,
-                        "make_kernel": _kernel("song")})
+                        "make_kernel": _kernel("song"), "make_group_kernel": _group_kernel("song")})
 
 MODELS = DEPLOY_MODELS = {m.name: m for m in (TYPICAL_CRLB, TYPICAL_CRLB_GEO, TYPICAL_SONG, TYPICAL_COMP)}

@@ -252,6 +252,9 @@ class JTCompareKernel:
         As :func:`isacnet.analysis.coverage.noise_level`.
     k_nearest : int, optional
         BSs sampled exactly (>= max(L, 2)); default max(128, 4 L).
+    thresholds : tuple of float
+        Several linear thresholds on the same layouts: outputs ``cov_<tag>@k`` = 1{SINR > thresholds[k]}
+        replace ``cov_<tag>`` (``threshold`` then unused). Empty (default): ``cov_<tag>`` alone.
 
     Notes
     -----
@@ -265,6 +268,7 @@ class JTCompareKernel:
     kappa_c: float = 1.0
     noise: object = None
     k_nearest: int | None = None
+    thresholds: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -273,14 +277,23 @@ class JTCompareKernel:
         L = check_int("L", self.L, ge=1)
         s(self, "L", L)
         s(self, "threshold", check_real("threshold", self.threshold, gt=0.0))
+        s(self, "thresholds", tuple(check_real("threshold", t, gt=0.0) for t in self.thresholds))
         s(self, "kappa_c", check_real("kappa_c", self.kappa_c, ge=0.0, le=1.0))
         _noise_level(self.params, self.noise)  # validates
         k = max(128, 4 * L) if self.k_nearest is None else self.k_nearest
         s(self, "k_nearest", check_int("k_nearest", k, ge=max(L, 2)))
 
     @property
+    def _covs(self) -> tuple[tuple[str, float], ...]:
+        """(suffix, threshold) of each coverage output."""
+        if not self.thresholds:
+            return (("", self.threshold),)
+        return tuple((f"@{k}", t) for k, t in enumerate(self.thresholds))
+
+    @property
     def quantities(self) -> tuple[str, ...]:
-        return tuple(f"{q}_{t}" for t in JT_SHORT.values() for q in ("cov", "rate"))
+        return tuple(n for t in JT_SHORT.values()
+                     for n in (*(f"cov_{t}{sfx}" for sfx, _ in self._covs), f"rate_{t}"))
 
     def describe(self) -> dict[str, object]:
         return {
@@ -311,7 +324,8 @@ class JTCompareKernel:
         out = {}
         for jt, tag in JT_SHORT.items():
             sinr = comm.sinr(comm.served_signal(w[:, :L], gd, served, jt, phases), interf, nu)
-            out[f"cov_{tag}"] = (sinr > self.threshold).astype(float)
+            for sfx, th in self._covs:
+                out[f"cov_{tag}{sfx}"] = (sinr > th).astype(float)
             out[f"rate_{tag}"] = np.log1p(sinr)
         return out
 
