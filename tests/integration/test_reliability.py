@@ -179,6 +179,43 @@ def test_failed_result_write_keeps_previous_file(tmp_path, monkeypatch, capsys):
     assert after == before  # the old record intact, no temporary file left
 
 
+def test_a_failed_result_write_stops_the_run_at_the_next_figure(tmp_path, monkeypatch, capsys):
+    # files are written in a background thread while the next figure runs: a failure there must
+    # not be lost, nor wait for the whole run (three figures: the third never starts)
+    import xarray as xr
+
+    import isacnet.experiments.runner as runner
+
+    started = []
+    real = runner.run_spec
+
+    def counting(spec, *a, **k):
+        started.append(spec.id)
+        return real(spec, *a, **k)
+
+    def full(self, path, *a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(runner, "run_spec", counting)
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    out = tmp_path / "out"
+    code = run_cli(["reproduce", "song-fig1a", "song-fig1b", "song-fig1c", "--quick", "--workers", "1",
+                    "--no-progress", "--out", str(out)])
+    assert code == 2
+    assert "writing song-fig1a.nc failed: No space left on device" in capsys.readouterr().err
+    assert started[0] == "song-fig1a" and "song-fig1c" not in started
+
+
+def test_files_and_combined_figure_of_a_group_are_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli(["reproduce", "song-fig1a", "song-fig1b", "--quick", "--workers", "1", "--no-progress",
+                    "--out", str(out)]) == 0
+    assert f"combined figure: {out / 'song-fig1.png'}" in capsys.readouterr().out
+    for stem in ("song-fig1a", "song-fig1b"):
+        assert load_dataset(out / f"{stem}.nc").attrs["figure_id"] == stem
+        assert (out / f"{stem}.png").stat().st_size > 0 and (out / f"{stem}.csv").exists()
+
+
 # --------------------------------------------------------------------------- numerical faults
 def test_singular_fims_counted_per_point_and_reported(tmp_path, capsys):
     """N = 1: the FIM 2 w^2 (e e^T + e e^T)/... has rank one for every layout, so every sample of

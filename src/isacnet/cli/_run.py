@@ -4,6 +4,7 @@ both share (the common options, the executor, the summary)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import click
@@ -86,6 +87,61 @@ GROUP_TITLES = {
 """Titles of the built-in combined figures (a group of the user's own is titled by its name)."""
 
 
+class _Saver:
+    """Writes each finished figure's files (netCDF, CSV, sidecar, figure) in one background thread,
+    so that they are on disk as soon as the figure is done and the writing overlaps the next
+    figure's Monte Carlo (matplotlib's object API: no pyplot state; only this thread draws until
+    :meth:`rows` returns), and a group's combined figure as soon as its last member is written.
+    A failed write stops the run at the next figure; an interrupted run waits for the file being
+    written (atomic in any case) and drops the queued ones."""
+
+    def __init__(self, out: Path, output: FigureOutput, specs=()) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.out, self.output = out, output
+        self.futures: list[Future] = []
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isacnet-save")
+        groups: dict[str, list[str]] = {}
+        for s in specs:
+            if s.group:
+                groups.setdefault(s.group, []).append(s.id)
+        self.groups = {g: ids for g, ids in groups.items() if len(ids) > 1}  # drawn combined
+        self.saved: dict[str, list] = {g: [] for g in self.groups}
+        self.combined: list[Path] = []  # the combined figures written, in order
+
+    def _save(self, spec, ds):
+        from ..experiments.report import remember
+        from ..experiments.store import save_dataset
+        from ..plotting import save_figure
+
+        paths = save_dataset(ds, self.out, spec.id)
+        remember(paths["nc"], ds)  # the index needs not read it back
+        o = self.output
+        png = save_figure([ds], self.out / spec.id, formats=o.formats, dpi=o.dpi, style=o.style)
+        g = spec.group
+        if g in self.groups:
+            self.saved[g].append(ds)
+            if len(self.saved[g]) == len(self.groups[g]):
+                self.combined.append(save_figure(self.saved[g], self.out / g, suptitle=GROUP_TITLES.get(g, g),
+                                                 formats=o.formats, dpi=o.dpi, style=o.style))
+        return spec, ds, paths["nc"], png
+
+    def submit(self, spec, ds) -> None:
+        for f in self.futures:
+            if f.done() and (exc := f.exception()) is not None:
+                raise exc  # e.g. a full disk: say so now, not after the remaining work
+        self.futures.append(self.pool.submit(self._save, spec, ds))
+
+    def rows(self) -> list:
+        return [f.result() for f in self.futures]
+
+    def __enter__(self) -> _Saver:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+
+
 def _run_and_save(
     specs,
     out: Path,
@@ -101,10 +157,8 @@ def _run_and_save(
 ) -> None:
     from ..experiments.chunkstore import ChunkStore, discard
     from ..experiments.preflight import preflight
-    from ..experiments.report import remember
     from ..experiments.runner import run_specs
-    from ..experiments.store import check_writable, save_dataset
-    from ..plotting import save_figure
+    from ..experiments.store import check_writable
 
     output = output or FigureOutput()
     _check_out(out)
@@ -117,9 +171,10 @@ def _run_and_save(
     if fresh and (note := discard(out / CHUNK_DIR)):
         click.echo(f"note: {note}", err=True)
     store = ChunkStore(out / CHUNK_DIR, keep_chunks=keep_chunks)
-    datasets = run_specs(
-        specs, executor, quick=quick, progress=progress, cache=store, rel_ci=rel_ci, max_layouts=max_layouts
-    )
+    with _Saver(out, output, specs) as saver:  # each figure's files are written as soon as it is done
+        run_specs(specs, executor, quick=quick, progress=progress, cache=store, rel_ci=rel_ci,
+                  max_layouts=max_layouts, on_result=saver.submit)
+        rows = saver.rows()
     if store.n_invalid:
         n = store.n_invalid
         click.echo(
@@ -127,21 +182,8 @@ def _run_and_save(
             f"{'were' if n > 1 else 'was'} recomputed (first: {store.invalid[0][1]})",
             err=True,
         )
-    rows = []
-    for spec, ds in zip(specs, datasets, strict=True):
-        paths = save_dataset(ds, out, spec.id)
-        remember(paths["nc"], ds)  # the index needs not read it back
-        png = save_figure([ds], out / spec.id, formats=output.formats, dpi=output.dpi, style=output.style)
-        rows.append((spec, ds, paths["nc"], png))
-    groups: dict[str, list] = {}
-    for spec, ds, _, _ in rows:
-        if spec.group:
-            groups.setdefault(spec.group, []).append(ds)
-    for g, dss in groups.items():
-        if len(dss) > 1:
-            png = save_figure(dss, out / g, suptitle=GROUP_TITLES.get(g, g), formats=output.formats, dpi=output.dpi,
-                              style=output.style)
-            click.echo(f"combined figure: {png}")
+    for png in saver.combined:
+        click.echo(f"combined figure: {png}")
     _summary(rows, time.perf_counter() - t0, out)
 
 

@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -403,11 +403,20 @@ def run_specs(
     cache: ChunkCache | None = None,
     rel_ci: float | None = None,
     max_layouts: int | None = None,
+    on_result: Callable[[FigureSpec, xr.Dataset], None] | None = None,
 ) -> list[xr.Dataset]:
-    """Run several specs, reusing one executor (and so one process pool or Dask cluster)."""
+    """Run several specs, reusing one executor (and so one process pool or Dask cluster).
+    ``on_result(spec, ds)`` is called as each spec finishes (the CLI writes its files then, in a
+    background thread, while the next spec's Monte Carlo runs)."""
     def run_all() -> list[xr.Dataset]:
-        return [run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
-                         max_layouts=max_layouts) for s in specs]
+        out = []
+        for s in specs:
+            ds = run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
+                          max_layouts=max_layouts)
+            if on_result is not None:
+                on_result(s, ds)
+            out.append(ds)
+        return out
 
     if hasattr(executor, "__enter__"):
         with executor:  # type: ignore[union-attr]
