@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from isacnet.experiments import runner
+from isacnet.experiments import closed, runner
 from isacnet.experiments.registry import get_model
 from isacnet.experiments.registry.meng_comm import _rate_closed, _rate_closed_batch
 from isacnet.experiments.spec import resolve_figures
@@ -36,12 +36,12 @@ def test_runner_uses_the_batch_and_falls_back_point_by_point(monkeypatch):
         raise ParameterError("n_comm", 0, ">= 1")
 
     bad = dataclasses.replace(model, closed_forms_batch=refusing)
-    monkeypatch.setattr(runner, "get_model", lambda name: bad)
+    monkeypatch.setattr(closed, "get_model", lambda name: bad)
     values, notes = runner.closed_forms(spec)  # the batch refuses: every point evaluated alone
     assert calls == [len(spec.points())] and notes == []
     runner._CLOSED_MEMO.clear()
     good = dataclasses.replace(model, closed_forms_batch=lambda pts: calls.append(-len(pts)) or _rate_closed_batch(pts))
-    monkeypatch.setattr(runner, "get_model", lambda name: good)
+    monkeypatch.setattr(closed, "get_model", lambda name: good)
     again, _ = runner.closed_forms(spec)
     assert calls[-1] == -len(spec.points())
     for a, b in zip(values, again, strict=True):

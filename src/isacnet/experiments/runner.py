@@ -22,12 +22,12 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..params import ParameterError
 from ..rng import BIT_GENERATOR, SEEDING
 from ..simulation.engine import ChunkCache, Executor, Job, JobMoments, estimates, run_jobs
 from ..simulation.montecarlo import RunOptions, estimate
 from ..simulation.statistics import Estimate, Moments
-from .registry import Model, NotApplicable, get_model
+from .closed import _CLOSED_MEMO, closed_forms  # noqa: F401  (re-exported; tests clear the memo)
+from .registry import Model, get_model
 from .spec import FigureSpec
 
 __all__ = ["RunOptions", "Sweep", "closed_forms", "collect", "estimate", "jobs_for", "member_moments", "run_spec",
@@ -188,85 +188,6 @@ def run_spec(
     return collect(sweep, moments, run, t_start, closed)
 
 
-_CLOSED_MEMO: dict[Any, dict[str, float]] = {}
-"""Closed forms by (model, parameters, options): the preflight's evaluation is the run's."""
-
-
-def _memo_key(model: Model, params: Any, full: Mapping[str, Any]) -> Any:
-    try:
-        key: Any = (model.name, params, tuple(sorted(full.items())))
-        hash(key)
-    except TypeError:  # an unhashable option: not memoised
-        key = None
-    return key
-
-
-def _closed_batch(model: Model, pts: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
-    """Fill the memo for the points of ``pts`` not in it with one ``closed_forms_batch`` call. A
-    ParameterError leaves them to :func:`_closed_at`, point by point, so that a point the closed
-    forms refuse gets its reason and the others their values."""
-    if model.closed_forms_batch is None or len(pts) < 2:
-        return
-    todo = []
-    for p, o in pts:
-        full = model.full_options(o)
-        key = _memo_key(model, p, full)
-        if key is not None and key not in _CLOSED_MEMO:
-            todo.append((key, p, full))
-    if len(todo) < 2:
-        return
-    try:
-        outs = model.closed_forms_batch([(p, f) for _, p, f in todo])
-    except ParameterError:
-        return
-    if len(_CLOSED_MEMO) + len(todo) > 4096:
-        _CLOSED_MEMO.clear()
-    for (key, _, _), out in zip(todo, outs, strict=True):
-        _CLOSED_MEMO[key] = dict(out)
-
-
-def _closed_at(model: Model, params: Any, opts: Mapping[str, Any]) -> dict[str, float]:
-    """``model.closed_forms`` at one point (memoised); a ParameterError of the whole call makes
-    every closed form of the point :class:`~isacnet.experiments.registry.NotApplicable`."""
-    full = model.full_options(opts)
-    key = _memo_key(model, params, full)
-    if key is not None and key in _CLOSED_MEMO:
-        return dict(_CLOSED_MEMO[key])
-    try:
-        out = dict(model.closed_forms(params, full))
-    except ParameterError as exc:
-        why = NotApplicable(" ".join(str(exc).split()))
-        out = {o.name: why for o in model.closed_outputs}
-    if key is not None:
-        if len(_CLOSED_MEMO) > 4096:
-            _CLOSED_MEMO.clear()
-        _CLOSED_MEMO[key] = out
-    return dict(out)
-
-
-def closed_forms(spec: FigureSpec) -> tuple[list[dict[str, float]], list[str]]:
-    """The closed forms of every sweep point of ``spec``, and one note per closed form that does
-    not apply at some points (e.g. Theorem 1 at beta != 2): ``"theorem1 skipped at 2 of 2 points
-    (beta = 3.0 is invalid: ...)"``. Those entries are NaN; they never fail the run.
-
-    Evaluated (once, memoised) by :func:`isacnet.experiments.preflight.preflight` and again
-    before the Monte Carlo of :func:`run_spec`, so that nothing fails after the work.
-    """
-    model = get_model(spec.model)
-    pts = spec.points()
-    _closed_batch(model, pts)  # where the model vectorises its closed forms over the points
-    values = [_closed_at(model, p, o) for p, o in pts]
-    skipped: dict[str, list[tuple[int, str]]] = {}
-    for i, v in enumerate(values):
-        for name, x in v.items():
-            if isinstance(x, NotApplicable):
-                skipped.setdefault(name, []).append((i, x.reason))
-    by_reason: dict[tuple[int, str], list[str]] = {}  # outputs skipped at the same points for one reason
-    for name, where in skipped.items():
-        by_reason.setdefault((len(where), where[0][1]), []).append(name)
-    notes = [f"{', '.join(names)} skipped at {n} of {len(pts)} point{'s' if len(pts) > 1 else ''} ({reason})"
-             for (n, reason), names in by_reason.items()]
-    return values, notes
 
 
 def collect(sweep: Sweep, moments: Sequence[JobMoments], run: Mapping[str, Any], t_start: float,
@@ -366,7 +287,8 @@ def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[
         "bit_generator": BIT_GENERATOR,
         "seeding": SEEDING,
         "executor": repr(executor) if executor is not None else "SerialExecutor()",
-        "mc_wall_time_s": round(run["mc_wall_time_s"], 3),
+        "mc_wall_time_s": round(run["mc_wall_time_s"], 3),  # run with others: until this one was done
+        "mc_run_figures": int(run.get("mc_run_figures", 1)),  # figures whose jobs shared the executor
         "rel_ci": float(rel_ci) if rel_ci is not None else 0.0,
         "chunks_failed_validation": int(run.get("chunks_failed_validation", 0)),  # stored files refused
         "rel_ci_targets": ",".join(sweep.stop_on) if rel_ci is not None else "",
@@ -405,10 +327,16 @@ def run_specs(
     max_layouts: int | None = None,
     on_result: Callable[[FigureSpec, xr.Dataset], None] | None = None,
 ) -> list[xr.Dataset]:
-    """Run several specs, reusing one executor (and so one process pool or Dask cluster).
-    ``on_result(spec, ds)`` is called as each spec finishes (the CLI writes its files then, in a
-    background thread, while the next spec's Monte Carlo runs)."""
+    """Run several specs on one executor (and so one process pool or Dask cluster), their jobs as
+    one list (:func:`run_together`: the same numbers as one by one, without the pool draining
+    between figures). ``on_result(spec, ds)`` is called as each spec finishes (the
+    CLI writes its files then, in a background thread, while the other specs run)."""
     def run_all() -> list[xr.Dataset]:
+        if len(specs) > 1:
+            both = run_together(specs, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
+                                max_layouts=max_layouts, on_result=on_result)
+            if both is not None:
+                return both
         out = []
         for s in specs:
             ds = run_spec(s, executor, quick=quick, progress=progress, cache=cache, rel_ci=rel_ci,
@@ -422,3 +350,98 @@ def run_specs(
         with executor:  # type: ignore[union-attr]
             return run_all()
     return run_all()
+
+
+# --------------------------------------------------------------------------- figures run together
+# Several figures' Monte Carlo as one list of jobs on one executor (the default of
+# :func:`isacnet.experiments.runner.run_specs`).
+#
+# Run one after the other, each figure ends with a drain of the pool: the engine checks early
+# stopping at up to seven stages per figure, and a stage waits for its slowest chunk before the next
+# is submitted, so with many small figures the workers idle between stages and between figures.
+# Here every figure's jobs go to :func:`~isacnet.simulation.engine.run_jobs` at once: a stage
+# holds the chunks of every figure still running, and a figure is collected (and handed to
+# ``on_result``) as soon as its last point is final, while the others go on.
+#
+# The numbers are those of the figure run alone, bit for bit: a job's numbers and its stopping
+# decisions depend on (seed, point, block size, cap) only, not on which jobs share the executor
+# (``tests/integration/test_run_together.py``). What changes is the timing attribute:
+# ``mc_wall_time_s`` is the time from the start of the shared run until the figure's last point was
+# done (``mc_run_figures`` says how many figures shared it).
+
+
+def run_together(
+    specs: Sequence[FigureSpec],
+    executor: Executor | None,
+    *,
+    quick: bool,
+    progress: bool | None,
+    cache: ChunkCache | None,
+    rel_ci: float | None,
+    max_layouts: int | None,
+    on_result: Callable[[FigureSpec, xr.Dataset], None] | None = None,
+) -> list[xr.Dataset] | None:
+    """The Datasets of ``specs`` (in order), their jobs run as one list; None (nothing run) where
+    two figures' jobs cannot be told apart (the same kernel object at the same point), so that the
+    caller runs them one by one."""
+    t_start = time.perf_counter()
+    sweeps = [jobs_for(s, quick=quick) for s in specs]
+    closed = [closed_forms(s) for s in specs]  # before the Monte Carlo: a failure here costs no work
+    jobs: list[Job] = []
+    owner: list[int] = []
+    whose: dict[tuple[int, int], int] = {}
+    for k, sw in enumerate(sweeps):
+        for job in sw.jobs:
+            key = (id(job.kernel), job.point)  # kept by the engine's max_layouts replacement
+            if whose.setdefault(key, k) != k:
+                return None
+            jobs.append(job)
+            owner.append(k)
+    first = [owner.index(k) for k in range(len(specs))]
+    got: list[list[JobMoments | None]] = [[None] * len(sw.jobs) for sw in sweeps]
+    left = [len(sw.jobs) for sw in sweeps]
+    out: list[xr.Dataset | None] = [None] * len(specs)
+    invalid_before = len(getattr(cache, "invalid", ()))
+    t0 = time.perf_counter()
+
+    def judge(job: Job, moments):
+        return sweeps[whose[(id(job.kernel), job.point)]].judge(job, moments)
+
+    def done(i: int, mom: JobMoments) -> None:
+        k = owner[i]
+        got[k][i - first[k]] = mom
+        left[k] -= 1
+        if left[k]:
+            return
+        run: dict[str, Any] = {"quick": quick, "executor": executor, "rel_ci": rel_ci, "max_layouts": max_layouts,
+                               "mc_wall_time_s": time.perf_counter() - t0, "mc_run_figures": len(specs),
+                               "chunks_failed_validation": _invalid(cache, invalid_before, sweeps[k].jobs, max_layouts)}
+        ds = collect(sweeps[k], sweeps[k].point_moments(got[k]), run, t_start, closed[k])  # type: ignore[arg-type]
+        out[k] = ds
+        if on_result is not None:
+            on_result(specs[k], ds)
+
+    run_jobs(jobs, executor, progress=progress, desc=f"{len(specs)} figures", cache=cache, rel_ci=rel_ci,
+             max_layouts=max_layouts, targets=judge, on_done=done)
+    assert all(ds is not None for ds in out)
+    return out  # type: ignore[return-value]
+
+
+def _invalid(cache: Any, before: int, jobs: Sequence[Job], max_layouts: int | None) -> int:
+    """Stored files of these jobs that failed validation in this run (the store keeps each job's
+    files under its key, :func:`~isacnet.experiments.chunkstore.job_key`)."""
+    import dataclasses
+
+    from .chunkstore import Uncacheable, job_key
+
+    bad = getattr(cache, "invalid", [])[before:]
+    if not bad:
+        return 0
+    used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
+    keys = set()
+    for j in used:
+        try:
+            keys.add(job_key(j))
+        except Uncacheable:
+            continue
+    return sum(1 for path, _ in bad if any(k in path for k in keys))

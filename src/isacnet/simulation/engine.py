@@ -14,7 +14,9 @@ of whole blocks. Results are folded in block order as they arrive, so
 cap. The stopping rule is checked only at predetermined *stages*, after the first
 ``ceil(n_blocks / 2**k)`` blocks for k = 6, 5, ..., 0 (1/64, 1/32, ..., 1 of the cap, in whole
 blocks; see :func:`stage_ends`), on the in-order fold of exactly those blocks. Work is submitted
-stage by stage, so no block past the stopping stage is ever computed. The decision at a stage is
+stage by stage, so no block past the stopping stage is ever computed. A job is judged as soon as
+its own stage is folded (its result handed to ``on_done`` there if it stops), not when the whole
+stage of every job is: many sweeps can share one list of jobs (``experiments.runner.run_together``). The decision at a stage is
 a function of (seed, point, block_size, cap) only, so early-stopped numbers are as independent of
 the executor, the worker count and the chunking as full runs are; they equal, bit for bit, those
 of a plain run of ``stage * block_size`` layouts (when the stage is not the last, partial block).
@@ -323,6 +325,7 @@ def run_jobs(
     rel_ci: float | None = None,
     max_layouts: int | None = None,
     targets: Callable[[Job, Mapping[str, Moments]], Mapping[str, Estimate]] | None = None,
+    on_done: Callable[[int, JobMoments], None] | None = None,
 ) -> list[JobMoments]:
     """Run every job's blocks on ``executor`` and return each job's merged moments.
 
@@ -348,6 +351,10 @@ def run_jobs(
     targets : callable, optional
         ``targets(job, moments) -> {name: Estimate}``, the estimates the stopping rule judges
         (e.g. derived outputs, or a subset). Default: every output's estimate.
+    on_done : callable, optional
+        ``on_done(j, moments)`` as soon as job ``jobs[j]``'s result is final (at the end of the
+        stage where it stopped), so that a caller running many sweeps as one list of jobs can use
+        a sweep's results while the others go on.
 
     Returns
     -------
@@ -356,68 +363,94 @@ def run_jobs(
     """
     executor = executor or SerialExecutor()
     jobs, cb_fixed, rel_ci = _check_run_options(jobs, chunk_blocks, rel_ci, max_layouts)
-    judge = targets if targets is not None else _all_estimates
-    ends = [stage_ends(job.n_blocks) if rel_ci is not None else (job.n_blocks,) for job in jobs]
-    stage = [0] * len(jobs)
-    folds = _folds_from_cache(jobs, cache)
-    finish = getattr(cache, "finish", None)
-    finished: set[int] = set()
-    results: list[JobMoments | None] = [None] * len(jobs)
     bar = _progress_bar(sum(job.n_layouts for job in jobs), progress, desc)
-
-    def done(j: int) -> None:  # job j's result is final: let the cache record it
-        if finish is not None and j not in finished:
-            finished.add(j)
-            finish(jobs[j], {**folds[j].prefixes, **folds[j].snapshots})
-
-    def advance(j: int) -> None:
-        cached = folds[j].advance(ends[j][stage[j]])
-        if bar is not None and cached:
-            bar.update(sum(jobs[j].block_layouts(b) for b in cached))
-        if folds[j].next_block == jobs[j].n_blocks:
-            done(j)
-
-    multi = rel_ci is not None and any(len(e) > 1 for e in ends)
+    run = _Run(jobs, rel_ci, targets if targets is not None else _all_estimates, cache, on_done, bar)
+    multi = rel_ci is not None and any(len(e) > 1 for e in run.ends)
     session: Any = executor if multi and hasattr(executor, "__enter__") else contextlib.nullcontext()
-    active = list(range(len(jobs)))
     try:
         with session:
-            while active:
-                for j in active:
-                    advance(j)
-                # This stage's missing blocks, in chunks, generated lazily (the executor pulls a
-                # bounded number at a time), so memory does not grow with n_layouts.
-                tasks: dict[int, tuple[int, int, int]] = {}  # in flight: i -> (job, first block, n)
-                for i, blocks in executor.imap_unordered(run_chunk, _chunk_args(jobs, active, folds, ends, stage,
-                                                                              cb_fixed, executor.n_workers, tasks)):
-                    j, b, nb = tasks.pop(i)
-                    if cache is not None:
-                        cache.save(jobs[j], b, blocks)
-                    folds[j].add(b, blocks)
-                    advance(j)
-                    if bar is not None:
-                        bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
-                still = []
-                for j in active:
-                    job, f, end = jobs[j], folds[j], ends[j][stage[j]]
-                    if f.next_block != end:  # pragma: no cover - executor contract violated
-                        raise RuntimeError(f"job {job.point}: folded {f.next_block} of {end} blocks")
-                    last = stage[j] == len(ends[j]) - 1
-                    if last or precise_enough(judge(job, f.total), rel_ci):  # type: ignore[arg-type]
-                        used = min(end * job.block_size, job.n_layouts)
-                        results[j] = JobMoments(f.total, used, end, job.n_layouts)
-                        done(j)
-                        if bar is not None and used < job.n_layouts:
-                            bar.total -= job.n_layouts - used
-                            bar.refresh()
-                    else:
-                        stage[j] += 1
-                        still.append(j)
-                active = still
+            while run.active:
+                run.stage_round(executor, cb_fixed)
     finally:
         if bar is not None:
             bar.close()
-    return results  # type: ignore[return-value]
+    return run.results  # type: ignore[return-value]
+
+
+class _Run:
+    """The state of :func:`run_jobs`: per job its fold, stages and result; one round per stage."""
+
+    def __init__(self, jobs, rel_ci, judge, cache, on_done, bar) -> None:
+        self.jobs, self.rel_ci, self.judge, self.cache = jobs, rel_ci, judge, cache
+        self.on_done, self.bar = on_done, bar
+        self.ends = [stage_ends(job.n_blocks) if rel_ci is not None else (job.n_blocks,) for job in jobs]
+        self.stage = [0] * len(jobs)
+        self.folds = _folds_from_cache(jobs, cache)
+        self.finish = getattr(cache, "finish", None)
+        self.finished: set[int] = set()
+        self.results: list[JobMoments | None] = [None] * len(jobs)
+        self.active = list(range(len(jobs)))
+        self.decided: dict[int, bool] = {}  # this stage: job -> goes on to the next stage
+
+    def done(self, j: int) -> None:  # job j's result is final: let the cache record it
+        if self.finish is not None and j not in self.finished:
+            self.finished.add(j)
+            self.finish(self.jobs[j], {**self.folds[j].prefixes, **self.folds[j].snapshots})
+
+    def advance(self, j: int) -> None:
+        cached = self.folds[j].advance(self.ends[j][self.stage[j]])
+        if self.bar is not None and cached:
+            self.bar.update(sum(self.jobs[j].block_layouts(b) for b in cached))
+        if self.folds[j].next_block == self.jobs[j].n_blocks:
+            self.done(j)
+
+    def decide(self, j: int) -> None:
+        """Job j has folded its stage: stop it (its result is final: ``on_done`` now, while the
+        other jobs' chunks still run) or send it to the next stage. Depends on job j alone."""
+        job, f, end = self.jobs[j], self.folds[j], self.ends[j][self.stage[j]]
+        last = self.stage[j] == len(self.ends[j]) - 1
+        if not last and not precise_enough(self.judge(job, f.total), self.rel_ci):
+            self.decided[j] = True
+            return
+        used = min(end * job.block_size, job.n_layouts)
+        self.results[j] = res = JobMoments(f.total, used, end, job.n_layouts)
+        self.decided[j] = False
+        self.done(j)
+        if self.on_done is not None:
+            self.on_done(j, res)
+        if self.bar is not None and used < job.n_layouts:
+            self.bar.total -= job.n_layouts - used
+            self.bar.refresh()
+
+    def stage_round(self, executor: Executor, cb_fixed: int | None) -> None:
+        """Run the missing blocks of the active jobs' current stage; decide each job as soon as
+        its stage is folded."""
+        jobs, folds, ends, stage, active = self.jobs, self.folds, self.ends, self.stage, self.active
+        self.decided.clear()
+        for j in active:
+            self.advance(j)
+        # This stage's missing blocks, in chunks, generated lazily (the executor pulls a bounded
+        # number at a time), so memory does not grow with n_layouts.
+        tasks: dict[int, tuple[int, int, int]] = {}  # in flight: i -> (job, first block, n)
+        for i, blocks in executor.imap_unordered(run_chunk, _chunk_args(jobs, active, folds, ends, stage,
+                                                                      cb_fixed, executor.n_workers, tasks)):
+            j, b, nb = tasks.pop(i)
+            if self.cache is not None:
+                self.cache.save(jobs[j], b, blocks)
+            folds[j].add(b, blocks)
+            self.advance(j)
+            if self.bar is not None:
+                self.bar.update(sum(jobs[j].block_layouts(x) for x in range(b, b + nb)))
+            if folds[j].next_block == ends[j][stage[j]] and j not in self.decided:
+                self.decide(j)
+        for j in active:
+            if folds[j].next_block != ends[j][stage[j]]:  # pragma: no cover - executor contract violated
+                raise RuntimeError(f"job {jobs[j].point}: folded {folds[j].next_block} of {ends[j][stage[j]]} blocks")
+            if j not in self.decided:  # every block of its stage came from the cache
+                self.decide(j)
+        for j in active:
+            stage[j] += self.decided[j]
+        self.active = [j for j in active if self.decided[j]]
 
 
 def _chunk_args(jobs, active, folds, ends, stage, cb_fixed, n_workers, tasks) -> Iterator[tuple]:
