@@ -162,7 +162,20 @@ def test_disk_full_during_run_keeps_chunks_and_resumes(tmp_path, monkeypatch, ca
     _same(load_dataset(out / "rel.nc"), ref)
 
 
-def test_failed_result_write_keeps_previous_file(tmp_path, monkeypatch, capsys):
+@pytest.fixture(params=["processes", "thread"])
+def saver(request, monkeypatch):
+    """Results written by saver processes (forked: they see this test's monkeypatches) or a thread."""
+    import multiprocessing as mp
+
+    if request.param == "processes" and "fork" not in mp.get_all_start_methods():
+        pytest.skip("saver processes are forked; this platform cannot fork")
+    monkeypatch.setattr("isacnet.cli._run.SAVER_PROCESSES", request.param == "processes")
+    if request.param == "processes":  # forked even where an earlier test loaded JAX (the saver never uses it)
+        monkeypatch.setattr("isacnet.simulation.executors._context", lambda: mp.get_context("fork"))
+    return request.param
+
+
+def test_failed_result_write_keeps_previous_file(tmp_path, monkeypatch, capsys, saver):
     cfg, out = _cfg(tmp_path), tmp_path / "out"
     assert _run(cfg, out) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
@@ -179,7 +192,7 @@ def test_failed_result_write_keeps_previous_file(tmp_path, monkeypatch, capsys):
     assert after == before  # the old record intact, no temporary file left
 
 
-def test_a_failed_result_write_stops_the_run_at_the_next_figure(tmp_path, monkeypatch, capsys):
+def test_a_failed_result_write_stops_the_run_at_the_next_figure(tmp_path, monkeypatch, capsys, saver):
     # files are written in a background thread while the other figures run: a failure there must
     # not be lost, nor wait for the whole run. Serial executor: the figures' chunks are computed in
     # order, so the run stops when song-fig1b is done, before song-fig1c's first chunk.
@@ -208,7 +221,7 @@ def test_a_failed_result_write_stops_the_run_at_the_next_figure(tmp_path, monkey
     assert computed and not any(k in fig1c for k in computed)
 
 
-def test_files_and_combined_figure_of_a_group_are_written(tmp_path, capsys):
+def test_files_and_combined_figure_of_a_group_are_written(tmp_path, capsys, saver):
     out = tmp_path / "out"
     assert run_cli(["reproduce", "song-fig1a", "song-fig1b", "--quick", "--workers", "1", "--no-progress",
                     "--out", str(out)]) == 0

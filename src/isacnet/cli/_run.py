@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -87,53 +88,89 @@ GROUP_TITLES = {
 """Titles of the built-in combined figures (a group of the user's own is titled by its name)."""
 
 
-class _Saver:
-    """Writes each finished figure's files (netCDF, CSV, sidecar, figure) in one background thread,
-    so that they are on disk as soon as the figure is done and the writing overlaps the next
-    figure's Monte Carlo (matplotlib's object API: no pyplot state; only this thread draws until
-    :meth:`rows` returns), and a group's combined figure as soon as its last member is written.
-    A failed write stops the run at the next figure; an interrupted run waits for the file being
-    written (atomic in any case) and drops the queued ones."""
+SAVER_PROCESSES: bool | None = None
+"""Write results in saver processes (True), a thread (False), or processes where they fork (None)."""
 
-    def __init__(self, out: Path, output: FigureOutput, specs=()) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+
+def _save_files(out: Path, output: FigureOutput, spec_id: str, ds) -> tuple[Path, Path]:
+    """One figure's netCDF, CSV, sidecar and figure (in a saver process)."""
+    from ..experiments.store import save_dataset
+    from ..plotting import save_figure
+
+    paths = save_dataset(ds, out, spec_id)
+    png = save_figure([ds], out / spec_id, formats=output.formats, dpi=output.dpi, style=output.style)
+    return paths["nc"], png
+
+
+def _save_combined(out: Path, output: FigureOutput, group: str, dss: list) -> Path:
+    """A group's combined figure (in a saver process)."""
+    from ..plotting import save_figure
+
+    return save_figure(dss, out / group, suptitle=GROUP_TITLES.get(group, group), formats=output.formats,
+                       dpi=output.dpi, style=output.style)
+
+
+class _Saver:
+    """Writes each finished figure's files (netCDF, CSV, sidecar, figure) in the background, so
+    that they are on disk as soon as the figure is done and the writing overlaps the other
+    figures' Monte Carlo, and a group's combined figure as soon as its last member is done.
+
+    Where processes can be forked (Linux, JAX not loaded) two saver processes (one on one CPU),
+    forked before the Monte Carlo starts any thread, so that the writing neither holds this
+    process's GIL nor queues behind one figure at the end; elsewhere one thread (a spawned process
+    would pay isacnet's imports first). A failed write stops the run at the next figure; an
+    interrupted run waits for the files being written (atomic in any case) and drops the queued
+    ones."""
+
+    def __init__(self, out: Path, output: FigureOutput, specs=(), processes: bool | None = None) -> None:
+        from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+
+        from ..simulation.executors import _context, _die_with_parent, usable_cpus
 
         self.out, self.output = out, output
-        self.futures: list[Future] = []
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isacnet-save")
+        self.futures: list[tuple[Any, Any, Future]] = []  # (spec, ds, future)
+        ctx = _context()
+        if processes is None:
+            processes = ctx.get_start_method() == "fork" if SAVER_PROCESSES is None else SAVER_PROCESSES
+        self.pool: Executor
+        if processes:
+            n = min(2, usable_cpus())
+            self.pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_die_with_parent)
+            wait([self.pool.submit(int) for _ in range(n)])  # start the processes now
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isacnet-save")
         groups: dict[str, list[str]] = {}
         for s in specs:
             if s.group:
                 groups.setdefault(s.group, []).append(s.id)
         self.groups = {g: ids for g, ids in groups.items() if len(ids) > 1}  # drawn combined
-        self.saved: dict[str, list] = {g: [] for g in self.groups}
-        self.combined: list[Path] = []  # the combined figures written, in order
-
-    def _save(self, spec, ds):
-        from ..experiments.report import remember
-        from ..experiments.store import save_dataset
-        from ..plotting import save_figure
-
-        paths = save_dataset(ds, self.out, spec.id)
-        remember(paths["nc"], ds)  # the index needs not read it back
-        o = self.output
-        png = save_figure([ds], self.out / spec.id, formats=o.formats, dpi=o.dpi, style=o.style)
-        g = spec.group
-        if g in self.groups:
-            self.saved[g].append(ds)
-            if len(self.saved[g]) == len(self.groups[g]):
-                self.combined.append(save_figure(self.saved[g], self.out / g, suptitle=GROUP_TITLES.get(g, g),
-                                                 formats=o.formats, dpi=o.dpi, style=o.style))
-        return spec, ds, paths["nc"], png
+        self.members: dict[str, list] = {g: [] for g in self.groups}
+        self.combined: list[Future] = []
 
     def submit(self, spec, ds) -> None:
-        for f in self.futures:
+        for _, _, f in self.futures:
             if f.done() and (exc := f.exception()) is not None:
                 raise exc  # e.g. a full disk: say so now, not after the remaining work
-        self.futures.append(self.pool.submit(self._save, spec, ds))
+        self.futures.append((spec, ds, self.pool.submit(_save_files, self.out, self.output, spec.id, ds)))
+        g = spec.group
+        if g in self.groups:
+            self.members[g].append((spec.id, ds))
+            if len(self.members[g]) == len(self.groups[g]):
+                order = {sid: i for i, sid in enumerate(self.groups[g])}  # the run's order of the specs
+                dss = [d for _, d in sorted(self.members[g], key=lambda m: order[m[0]])]
+                self.combined.append(self.pool.submit(_save_combined, self.out, self.output, g, dss))
 
     def rows(self) -> list:
-        return [f.result() for f in self.futures]
+        """(spec, ds, nc path, figure path) per figure, once every file is written."""
+        from ..experiments.report import remember
+
+        out = []
+        for spec, ds, f in self.futures:
+            nc, png = f.result()
+            remember(nc, ds)  # the index needs not read it back
+            out.append((spec, ds, nc, png))
+        self.combined_paths = [f.result() for f in self.combined]
+        return out
 
     def __enter__(self) -> _Saver:
         return self
@@ -182,7 +219,7 @@ def _run_and_save(
             f"{'were' if n > 1 else 'was'} recomputed (first: {store.invalid[0][1]})",
             err=True,
         )
-    for png in saver.combined:
+    for png in saver.combined_paths:
         click.echo(f"combined figure: {png}")
     _summary(rows, time.perf_counter() - t0, out)
 

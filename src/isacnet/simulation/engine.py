@@ -16,10 +16,11 @@ cap. The stopping rule is checked only at predetermined *stages*, after the firs
 blocks; see :func:`stage_ends`), on the in-order fold of exactly those blocks. Work is submitted
 stage by stage, so no block past the stopping stage is ever computed. A job is judged as soon as
 its own stage is folded (its result handed to ``on_done`` there if it stops), not when the whole
-stage of every job is: many sweeps can share one list of jobs (``experiments.runner.run_together``). The decision at a stage is
-a function of (seed, point, block_size, cap) only, so early-stopped numbers are as independent of
-the executor, the worker count and the chunking as full runs are; they equal, bit for bit, those
-of a plain run of ``stage * block_size`` layouts (when the stage is not the last, partial block).
+stage of every job is: many sweeps can share one list of jobs (``experiments.runner.run_together``).
+The decision at a stage is a function of (seed, point, block_size, cap) only, so early-stopped
+numbers are as independent of the executor, the worker count and the chunking as full runs are;
+they equal, bit for bit, those of a plain run of ``stage * block_size`` layouts (when the stage is
+not the last, partial block).
 
 A job stops at the first stage where every judged target estimate has a 95% CI half-width
 ``1.96 * stderr < r * |mean|`` (:func:`precise_enough`). The targets are chosen by the caller
