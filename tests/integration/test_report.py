@@ -17,7 +17,7 @@ def test_reproduce_writes_an_index_of_every_figure(tmp_path, capsys):
     assert run_cli(["reproduce", "song-fig1a", "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     assert run_cli(["reproduce", "meng-fig2", "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     text = capsys.readouterr().out
-    assert "wall s" in text and "index:" in text
+    assert "done at s" in text and "index:" in text
     page = (out / "index.html").read_text()
     md = (out / "README.md").read_text()
     for fig in ("song-fig1a", "meng-fig2"):  # the second run keeps the first run's figure listed

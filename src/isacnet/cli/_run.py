@@ -211,7 +211,8 @@ def _run_and_save(
     with _Saver(out, output, specs) as saver:  # each figure's files are written as soon as it is done
         run_specs(specs, executor, quick=quick, progress=progress, cache=store, rel_ci=rel_ci,
                   max_layouts=max_layouts, on_result=saver.submit)
-        rows = saver.rows()
+        order = {id(s): i for i, s in enumerate(specs)}
+        rows = sorted(saver.rows(), key=lambda r: order[id(r[0])])  # the order asked for, not of completion
     if store.n_invalid:
         n = store.n_invalid
         click.echo(

@@ -36,7 +36,8 @@ class FigureMetrics:
     max_rel_ci: float  # largest 95% CI half-width / |estimate| over the plotted MC outputs
     nonfinite: int  # +inf / NaN samples of the plotted MC outputs (counted, never averaged)
     max_z: float  # largest |MC - closed form| / stderr over the model's agreement pairs (NaN: none)
-    wall_s: float
+    wall_s: float  # seconds from the start of the figure's run until it was done (figures run together
+    # share one run: the later ones count the earlier ones' time; alone: its own wall time)
     quick: bool
 
 
@@ -76,7 +77,7 @@ def _dims(ds: xr.Dataset) -> list[str]:
 
 
 HEADER = (f"{'figure':<22}{'points':>7}{'layouts/pt':>12}{'max rel CI':>12}{'non-finite':>11}"
-          f"{'max |MC-CF|/se':>16}{'wall s':>9}")
+          f"{'max |MC-CF|/se':>16}{'done at s':>10}")
 
 
 Z_FLAG = 4.0
@@ -92,7 +93,7 @@ def z_text(z: float) -> str:
 
 def summary_line(m: FigureMetrics) -> str:
     return (f"{m.id:<22}{m.points:>7}{m.layouts:>12}{m.max_rel_ci:>11.2%}{m.nonfinite:>11}"
-            f"{z_text(m.max_z):>16}{m.wall_s:>9.1f}")
+            f"{z_text(m.max_z):>16}{m.wall_s:>10.1f}")
 
 
 def _ours(path: Path) -> bool:
@@ -173,7 +174,7 @@ def _html_figure(folder: Path, stem: str) -> str:
 
 
 _INDEX_COLUMNS = ["figure", "title", "points", "layouts/point", "max rel. 95% CI", "non-finite samples",
-                  "max abs(MC-CF)/se", "wall s"]
+                  "max abs(MC-CF)/se", "done at s"]
 
 
 def _row(m: FigureMetrics) -> list[str]:
