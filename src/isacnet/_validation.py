@@ -45,6 +45,9 @@ class ParameterError(ValueError):
         loc = f" ({where})" if where else ""
         super().__init__(f"{name} = {value!r}{loc} is invalid: must be {valid}")
 
+    def __reduce__(self):  # pickled with its fields (a worker process's error reaches the caller whole)
+        return (type(self), (self.name, self.value, self.valid, self.where))
+
 
 ParameterError.__module__ = "isacnet.params"  # its public home (repr, pickling, docs), as before the split
 

@@ -147,3 +147,64 @@ def test_python_run_warns_once_per_skipped_closed_form():
         warnings.simplefilter("error")  # a spec whose closed forms all apply: no warning
         isacnet.run(parse_spec(MENG_BETA3.format(model="meng-sensing").replace("beta = 3.0", "beta = 2.0")),
                     workers=1, progress=False)
+
+
+def _fork_only():
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("the preflight's closed-form processes are forked; this platform cannot fork")
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """The preflight's processes forked even where an earlier test loaded JAX."""
+    import multiprocessing as mp
+
+    _fork_only()
+    monkeypatch.setattr("isacnet.simulation.executors._context", lambda: mp.get_context("fork"))
+
+
+def test_preflight_in_processes_gives_the_same_notes_and_memo(forked):
+    from isacnet.experiments import closed
+    from isacnet.experiments.spec import builtin_specs
+
+    specs = [parse_spec(MENG_BETA3.format(model="meng-sensing"), "b3.toml"), builtin_specs()["meng-fig3-mu1"],
+             builtin_specs()["song-fig1d"]]
+    closed._CLOSED_MEMO.clear()
+    here = preflight(specs, quick=True)
+    memo_here = dict(closed._CLOSED_MEMO)
+    closed._CLOSED_MEMO.clear()
+    there = preflight(specs, quick=True, processes=2)
+    assert there == here and len(here) == 1  # beta3: theorem1 skipped
+    assert closed._CLOSED_MEMO.keys() == memo_here.keys()
+    for k, v in memo_here.items():
+        got = closed._CLOSED_MEMO[k]
+        assert got.keys() == v.keys()
+        for name, x in v.items():
+            assert (math.isnan(x) and math.isnan(got[name])) or got[name] == x, (k, name)
+            assert isinstance(got[name], NotApplicable) == isinstance(x, NotApplicable)
+            if isinstance(x, NotApplicable):
+                assert got[name].reason == x.reason
+
+
+def test_a_closed_form_error_in_a_preflight_process_reaches_the_caller_whole(forked, monkeypatch):
+    from isacnet.experiments.spec import builtin_specs
+
+    def broken(spec):
+        raise ParameterError("alpha", 2.0, "> 2 (from a preflight process)", spec.id)
+
+    monkeypatch.setattr("isacnet.experiments.closed.closed_forms", broken)
+    specs = [builtin_specs()["meng-fig3-mu1"], builtin_specs()["song-fig1a"]]
+    with pytest.raises(ParameterError) as err:
+        preflight(specs, quick=True, processes=2)
+    e = err.value
+    assert (e.name, e.value, e.valid, e.where) == ("alpha", 2.0, "> 2 (from a preflight process)", "meng-fig3-mu1")
+
+
+def test_parameter_error_pickles_with_its_fields():
+    import pickle
+
+    e = pickle.loads(pickle.dumps(ParameterError("n_bs", 0, ">= 1", "a.toml:3")))
+    assert (e.name, e.value, e.valid, e.where) == ("n_bs", 0, ">= 1", "a.toml:3")
+    assert str(e) == str(ParameterError("n_bs", 0, ">= 1", "a.toml:3"))

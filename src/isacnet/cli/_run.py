@@ -199,7 +199,10 @@ def _run_and_save(
 
     output = output or FigureOutput()
     _check_out(out)
-    for note in preflight(specs, quick=quick, max_layouts=max_layouts):  # every point checked before any work
+    from ..simulation.executors import usable_cpus
+
+    helpers = 0 if workers == 1 or scheduler is not None else min(2, usable_cpus())  # closed forms beside the kernels
+    for note in preflight(specs, quick=quick, max_layouts=max_layouts, processes=helpers):  # all before any work
         click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once
     executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
     check_writable(out)

@@ -11,7 +11,7 @@ from ..params import ParameterError
 from .registry import Model, NotApplicable, get_model
 from .spec import FigureSpec
 
-__all__ = ["closed_forms"]
+__all__ = ["closed_forms", "memo_entries", "remember_entries"]
 
 
 _CLOSED_MEMO: dict[Any, dict[str, float]] = {}
@@ -93,3 +93,18 @@ def closed_forms(spec: FigureSpec) -> tuple[list[dict[str, float]], list[str]]:
     notes = [f"{', '.join(names)} skipped at {n} of {len(pts)} point{'s' if len(pts) > 1 else ''} ({reason})"
              for (n, reason), names in by_reason.items()]
     return values, notes
+
+
+def memo_entries(spec: FigureSpec) -> dict[Any, dict[str, float]]:
+    """The memo's entries of ``spec``'s points (after :func:`closed_forms`): what a process that
+    evaluated them hands back (:func:`remember_entries`)."""
+    model = get_model(spec.model)
+    keys = (_memo_key(model, p, model.full_options(o)) for p, o in spec.points())
+    return {k: _CLOSED_MEMO[k] for k in keys if k is not None and k in _CLOSED_MEMO}
+
+
+def remember_entries(entries: Mapping[Any, dict[str, float]]) -> None:
+    """Put closed forms evaluated elsewhere (:func:`memo_entries`) into this process's memo."""
+    if len(_CLOSED_MEMO) + len(entries) > 4096:
+        _CLOSED_MEMO.clear()
+    _CLOSED_MEMO.update(entries)

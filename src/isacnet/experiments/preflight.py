@@ -169,9 +169,14 @@ def probe(kernel: Any, params: Any, opts: Mapping[str, Any], where: str) -> None
         raise _point_error(exc, params, opts, where) from None
 
 
-def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None = None) -> list[str]:
+def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None = None, *,
+              processes: int = 0) -> list[str]:
     """Build, bound and try every sweep point's kernel of ``specs`` and evaluate its closed forms
     (see the module docstring).
+
+    ``processes`` > 0: the closed forms are evaluated in that many forked processes while this
+    one builds and tries the kernels, and handed back into this process's memo (the command
+    line: two where processes fork; where they cannot, or with one spec, all here, in order).
 
     Returns
     -------
@@ -186,28 +191,68 @@ def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None
     BackendUnavailable
         A ``backend`` whose package is not installed.
     """
-    from .models import get_model
-    from .runner import closed_forms
+    from .closed import closed_forms, remember_entries
 
-    notes: list[str] = []
-    for spec in specs:
-        model = get_model(spec.model)
-        n_layouts = max_layouts or (spec.quick_n_layouts if quick else spec.n_layouts)
-        n = min(spec.block_size, n_layouts)
-        for i, (params, opts) in enumerate(spec.points()):
-            where = f"{spec.id}, sweep point {i}"
-            try:
-                kernel = model.kernel(params, opts)
-            except ParameterError as exc:
-                raise ParameterError(exc.name, exc.value, exc.valid, exc.where or where) from None
-            except ImportError:
-                raise
-            except _POINT_FAULTS as exc:
-                raise _point_error(exc, params, opts, where) from None
-            check_memory(kernel, n, where, opts, spec.block_size)
-            probe(kernel, params, opts, where)
-        notes += [f"{spec.id}: {note}" for note in _closed_notes(spec, closed_forms)]
+    specs = list(specs)
+    pool = _closed_pool(processes, len(specs))
+    ok = False
+    try:
+        futures = [pool.submit(_closed_elsewhere, spec) for spec in specs] if pool is not None else []
+        for spec in specs:
+            _check_kernels(spec, quick, max_layouts)
+        notes: list[str] = []
+        for k, spec in enumerate(specs):
+            if pool is not None:
+                spec_notes, entries = futures[k].result()
+                remember_entries(entries)
+            else:
+                spec_notes = _closed_notes(spec, closed_forms)
+            notes += [f"{spec.id}: {note}" for note in spec_notes]
+        ok = True
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=ok, cancel_futures=True)
     return notes
+
+
+def _closed_pool(processes: int, n_specs: int):
+    """A pool of forked processes for the closed forms, or None (evaluate them here)."""
+    from ..simulation.executors import _context, _die_with_parent
+
+    ctx = _context()
+    if processes < 1 or n_specs < 2 or ctx.get_start_method() != "fork":
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_die_with_parent)
+
+
+def _closed_elsewhere(spec: Any) -> tuple[list[str], dict]:
+    """In a preflight process: the closed forms' notes of ``spec`` and the memo entries made."""
+    from .closed import closed_forms, memo_entries
+
+    return _closed_notes(spec, closed_forms), memo_entries(spec)
+
+
+def _check_kernels(spec: Any, quick: bool, max_layouts: int | None) -> None:
+    """Build, bound and try the kernel of every sweep point of ``spec``."""
+    from .models import get_model
+
+    model = get_model(spec.model)
+    n_layouts = max_layouts or (spec.quick_n_layouts if quick else spec.n_layouts)
+    n = min(spec.block_size, n_layouts)
+    for i, (params, opts) in enumerate(spec.points()):
+        where = f"{spec.id}, sweep point {i}"
+        try:
+            kernel = model.kernel(params, opts)
+        except ParameterError as exc:
+            raise ParameterError(exc.name, exc.value, exc.valid, exc.where or where) from None
+        except ImportError:
+            raise
+        except _POINT_FAULTS as exc:
+            raise _point_error(exc, params, opts, where) from None
+        check_memory(kernel, n, where, opts, spec.block_size)
+        probe(kernel, params, opts, where)
 
 
 def _closed_notes(spec: Any, closed_forms: Any) -> list[str]:
