@@ -381,9 +381,17 @@ def run_together(
     max_layouts: int | None,
     on_result: Callable[[FigureSpec, xr.Dataset], None] | None = None,
 ) -> list[xr.Dataset] | None:
-    """The Datasets of ``specs`` (in order), their jobs run as one list; None (nothing run) where
-    two figures' jobs cannot be told apart (the same kernel object at the same point), so that the
-    caller runs them one by one."""
+    """The Datasets of ``specs`` (in order), their jobs run as one list of
+    :func:`~isacnet.simulation.engine.run_jobs`; None (nothing run) where two figures' jobs cannot
+    be told apart (the same kernel object at the same point), so that the caller runs them one by
+    one.
+
+    A stage of the engine holds the chunks of every figure still running, so the workers do not
+    idle between figures; each figure is collected, and handed to ``on_result(spec, ds)``, as
+    soon as its last point is final. The numbers are bit for bit those of :func:`run_spec` on each
+    figure alone (a job's numbers and stopping decisions depend on its seed, point, block size and
+    cap only). ``mc_wall_time_s`` is the time from the start of the shared run until the figure
+    was done, and ``mc_run_figures`` the number of figures that shared it."""
     t_start = time.perf_counter()
     sweeps = [jobs_for(s, quick=quick) for s in specs]
     closed = [closed_forms(s) for s in specs]  # before the Monte Carlo: a failure here costs no work
