@@ -130,3 +130,24 @@ def test_coverage_jt_threshold_sweep_is_one_job_per_cluster_size():
     ds = run_spec(spec, progress=False)
     for v in ("cov_ps", "cov_nc", "cov_coh"):
         assert np.all(np.diff(ds[v].values, axis=ds[v].dims.index(spec.sweep.dim)) <= 0)  # P(SINR > T) falls
+
+
+def test_meta_group_kernel_equals_one_kernel_per_reliability():
+    model = get_model("meta-coop")
+    p, xs = MengParams(n_tx_antennas=2), (0.1, 0.5, 0.9)
+    opts = {"n_comm": 3, "threshold_db": 0.0}
+    g = model.group_kernel(p, opts, xs)(np.random.default_rng(4), 300)
+    for k, x in enumerate(xs):
+        alone = model.kernel(p, {**opts, "x": x})(np.random.default_rng(4), 300)
+        for name in ("meta_noncoop", "meta_coop"):
+            np.testing.assert_array_equal(g[f"{name}@{k}"], alone[name], err_msg=f"{name} at x = {x}")
+        for name in ("ps_noncoop", "ps_coop"):
+            np.testing.assert_array_equal(g[name], alone[name])
+
+
+def test_meta_coop_is_one_job_and_an_empirical_ccdf():
+    spec = builtin_specs()["meta-coop"].with_overrides(n_layouts=256, block_size=64, seed=2)
+    assert len(jobs_for(spec).jobs) == 1
+    ds = run_spec(spec, progress=False)
+    for v in ("meta_noncoop", "meta_coop"):
+        assert np.all(np.diff(ds[v].values) <= 0)  # the fraction with P_s > x falls with x

@@ -163,9 +163,10 @@ _META_OPTIONS = {
 
 
 class _MetaKernel:
-    """L = 1 and L = ``n_comm`` (non-coherent JT) CoverageKernels drawn in turn from one stream."""
+    """L = 1 and L = ``n_comm`` (non-coherent JT) CoverageKernels drawn in turn from one stream.
+    ``xs``: several reliabilities x on the same layouts (outputs ``meta_*@k``; a sweep over x)."""
 
-    def __init__(self, params: MengParams, opts: Mapping[str, Any]) -> None:
+    def __init__(self, params: MengParams, opts: Mapping[str, Any], xs: tuple | None = None) -> None:
         from ...simulation.kernels.coverage import CoverageKernel
 
         if params.n_tx_antennas != 2:
@@ -176,21 +177,21 @@ class _MetaKernel:
             )
         th = (10.0 ** (opts["threshold_db"] / 10.0),)
         L = opts["n_comm"]
-        self.one = CoverageKernel(params, 1, th, kappa_c=1.0, meta_x=(opts["x"],))
-        self.coop = CoverageKernel(params, L, th, jt="noncoherent", kappa_c=_kappa(params, L), meta_x=(opts["x"],))
-        self.quantities = ("meta_noncoop", "meta_coop", "ps_noncoop", "ps_coop")
+        self.sfx = ("",) if xs is None else tuple(f"@{k}" for k in range(len(xs)))
+        mx = (opts["x"],) if xs is None else tuple(xs)
+        self.one = CoverageKernel(params, 1, th, kappa_c=1.0, meta_x=mx)
+        self.coop = CoverageKernel(params, L, th, jt="noncoherent", kappa_c=_kappa(params, L), meta_x=mx)
+        self.quantities = (*(f"meta_{w}{s}" for w in ("noncoop", "coop") for s in self.sfx), "ps_noncoop", "ps_coop")
 
     def describe(self) -> dict[str, object]:
         return {"noncoop": self.one.describe(), "coop": self.coop.describe()}
 
     def __call__(self, rng, n: int) -> dict:
         a, b = self.one(rng, n), self.coop(rng, n)
-        return {
-            "meta_noncoop": a["meta_0_0"],
-            "meta_coop": b["meta_0_0"],
-            "ps_noncoop": a["ps_0"],
-            "ps_coop": b["ps_0"],
-        }
+        out = {"ps_noncoop": a["ps_0"], "ps_coop": b["ps_0"]}
+        for i, s in enumerate(self.sfx):
+            out[f"meta_noncoop{s}"], out[f"meta_coop{s}"] = a[f"meta_0_{i}"], b[f"meta_0_{i}"]
+        return out
 
 
 def _meta_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, float]:
@@ -236,6 +237,8 @@ META_COOP = Model(
     ),
     plotted=("meta_noncoop", "meta_coop", "meta_noncoop_beta"),
     sweep_options=("x", "threshold_db", "n_comm"),
+    shared_option="x",  # a sweep over x: one set of layouts, so the curve is an empirical CCDF
+    make_group_kernel=lambda params, opts, values: _MetaKernel(params, opts, values),
 )
 
 MODELS = COVERAGE_MODELS = {m.name: m for m in (COVERAGE_JT, COVERAGE_JT_RATE, META_COOP)}
