@@ -196,11 +196,10 @@ def _run_and_save(
     from ..experiments.preflight import preflight
     from ..experiments.runner import run_specs
     from ..experiments.store import check_writable
+    from ..simulation.executors import usable_cpus
 
     output = output or FigureOutput()
     _check_out(out)
-    from ..simulation.executors import usable_cpus
-
     helpers = 0 if workers == 1 or scheduler is not None else min(2, usable_cpus())  # closed forms beside the kernels
     for note in preflight(specs, quick=quick, max_layouts=max_layouts, processes=helpers):  # all before any work
         click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once

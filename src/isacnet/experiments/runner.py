@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import json
 import platform
 import time
@@ -68,11 +69,13 @@ class Sweep:
     members: list[tuple[int, ...]]
     stop_on: tuple[str, ...]
 
+    @functools.cached_property
+    def _group_at(self) -> dict[int, tuple[int, ...]]:
+        """Each job's points, by the job's (first) point."""
+        return {j.point: m for j, m in zip(self.jobs, self.members, strict=True)}
+
     def _members_of(self, job: Job) -> tuple[int, ...]:
-        for j, m in zip(self.jobs, self.members, strict=True):
-            if j.point == job.point:
-                return m
-        return (job.point,)
+        return self._group_at.get(job.point, (job.point,))
 
     def judge(self, job: Job, moments: Mapping[str, Moments]) -> dict[str, Estimate]:
         """The estimates the early-stopping rule judges: plotted outputs, derived ones included (of
@@ -310,10 +313,15 @@ def _attrs(sweep: Sweep, point_estimates: list, run: Mapping[str, Any]) -> dict[
     ident = dict(jobs[0].identity)
     del ident["point"]  # the same for every point but the point (and its kernel's swept fields)
     attrs["job_identity"] = json.dumps(ident, sort_keys=True)
-    used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
+    used = _used_jobs(jobs, max_layouts)
     key_of = {i: job.key for job, g in zip(used, sweep.members, strict=True) for i in g}
     attrs["job_keys"] = ",".join(key_of[i] for i in range(len(sweep.points)))  # per point (its job's)
     return attrs
+
+
+def _used_jobs(jobs: Sequence[Job], max_layouts: int | None) -> list[Job]:
+    """The jobs as the engine runs them (``max_layouts`` replacing their ``n_layouts``)."""
+    return list(jobs) if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
 
 
 def run_specs(
@@ -438,16 +446,13 @@ def run_together(
 def _invalid(cache: Any, before: int, jobs: Sequence[Job], max_layouts: int | None) -> int:
     """Stored files of these jobs that failed validation in this run (the store keeps each job's
     files under its key, :func:`~isacnet.experiments.chunkstore.job_key`)."""
-    import dataclasses
-
     from .chunkstore import Uncacheable, job_key
 
     bad = getattr(cache, "invalid", [])[before:]
     if not bad:
         return 0
-    used = jobs if max_layouts is None else [dataclasses.replace(j, n_layouts=max_layouts) for j in jobs]
     keys = set()
-    for j in used:
+    for j in _used_jobs(jobs, max_layouts):
         try:
             keys.add(job_key(j))
         except Uncacheable:

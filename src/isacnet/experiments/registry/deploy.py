@@ -39,16 +39,10 @@ _OPTIONS = {
 
 
 def _kernel(quantity: str):
-    def make(params: MengParams, opts: Mapping[str, Any]) -> TypicalKernel:
-        return TypicalKernel(params, quantity, **{k: opts[k] for k in _OPTIONS})
-
-    return make
-
-
-def _group_kernel(quantity: str):
-    """The kernel of several thresholds on the same deployments (``TypicalKernel.thresholds``)."""
-    def make(params: MengParams, opts: Mapping[str, Any], values: tuple) -> TypicalKernel:
-        return TypicalKernel(params, quantity, **{k: opts[k] for k in _OPTIONS}, thresholds=values)
+    """The kernel factory of ``quantity``; with ``values``, several thresholds on the same
+    deployments (``TypicalKernel.thresholds``: the model's group kernel)."""
+    def make(params: MengParams, opts: Mapping[str, Any], values: tuple = ()) -> TypicalKernel:
+        return TypicalKernel(params, quantity, **{k: opts[k] for k in _OPTIONS}, thresholds=tuple(values))
 
     return make
 
@@ -104,7 +98,7 @@ TYPICAL_CRLB = Model(
     sweep_options=("n_bs", "epsilon"),
     derived=_crlb_derived,
     shared_option="epsilon",  # a sweep over epsilon: one set of deployments for every epsilon
-    make_group_kernel=_group_kernel("crlb"),
+    make_group_kernel=_kernel("crlb"),
 )
 
 TYPICAL_CRLB_GEO = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-crlb-geo",
@@ -131,10 +125,10 @@ TYPICAL_COMP = Model(
     plotted=tuple(output_name("rate", p) for p in PROCESSES) + ("rate_ppp_theorem2",),
     sweep_options=("n_bs", "threshold_db"),
     shared_option="threshold_db",
-    make_group_kernel=_group_kernel("comp"),
+    make_group_kernel=_kernel("comp"),
 )
 
 TYPICAL_SONG = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-song", "params_cls": SongParams,
-                        "make_kernel": _kernel("song"), "make_group_kernel": _group_kernel("song")})
+                        "make_kernel": _kernel("song"), "make_group_kernel": _kernel("song")})
 
 MODELS = DEPLOY_MODELS = {m.name: m for m in (TYPICAL_CRLB, TYPICAL_CRLB_GEO, TYPICAL_SONG, TYPICAL_COMP)}
