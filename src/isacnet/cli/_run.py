@@ -301,7 +301,19 @@ def _with_common(f):
     return f
 
 
+GPU_BLOCK = 65536
+"""Layouts per block from which a GPU is kept busy (docs/performance.md, "JAX on a GPU")."""
+
+
 def _backend_options(f):
+    f = click.option(
+        "--block-size",
+        type=int,
+        default=None,
+        help="Layouts per block (one kernel call, drawn from its own seed: part of the random "
+        f"stream, so another size gives other numbers within the CIs). Default: the config's. "
+        f"A GPU (--backend jax) needs {GPU_BLOCK} or more to be busy.",
+    )(f)
     f = click.option(
         "--dtype",
         type=click.Choice(["float64", "float32"]),
@@ -318,10 +330,42 @@ def _backend_options(f):
     )(f)
 
 
-def _with_backend(specs, backend, dtype):
-    """Apply --backend/--dtype to the specs whose model has compiled kernels; say which not."""
+def _jax_gpu() -> str | None:
+    """The kind of JAX's default device if it is a GPU (None: a CPU, or jax missing)."""
+    try:
+        import jax
+
+        device = jax.devices()[0]
+    except Exception:  # noqa: BLE001 - no jax, or no backend it can start: no GPU to speak of
+        return None
+    return str(device.device_kind) if device.platform == "gpu" else None
+
+
+def _gpu_block_note(specs) -> None:
+    """Tell a user whose JAX kernels run on a GPU in small blocks that the GPU idles."""
+    small = [s for s in specs if s.options.get("backend") == "jax" and s.block_size < GPU_BLOCK]
+    if not small:
+        return
+    gpu = _jax_gpu()
+    if gpu is None:
+        return
+    ids = ", ".join(s.id for s in small[:3]) + (f" and {len(small) - 3} more" if len(small) > 3 else "")
+    click.echo(
+        f"note: JAX computes on the GPU ({gpu}), and {ids} draw blocks of {min(s.block_size for s in small)} "
+        f"layouts, which keep it mostly idle (an H200: 1-2 million layouts/s with 4096, 15-100 million with "
+        f"{GPU_BLOCK} or more). --block-size 1048576 (or block_size in [monte_carlo]) uses it; the block "
+        "size is part of the random stream.",
+        err=True,
+    )
+
+
+def _with_backend(specs, backend, dtype, block_size=None):
+    """Apply --backend/--dtype to the specs whose model has compiled kernels, saying which not,
+    and --block-size to every spec."""
     from ..experiments.registry import get_model
 
+    if block_size is not None:
+        specs = [s.with_overrides(block_size=block_size) for s in specs]
     if backend is None and dtype is None:
         return specs
     out = []
@@ -372,6 +416,7 @@ def reproduce(
     k_nearest,
     backend,
     dtype,
+    block_size,
     formats,
     dpi,
     style,
@@ -390,7 +435,8 @@ def reproduce(
         )
         for s in resolve_figures(list(figures))
     ]
-    specs = _with_backend(specs, backend, dtype)
+    specs = _with_backend(specs, backend, dtype, block_size)
+    _gpu_block_note(specs)
     if window_radius is not None:
         import dataclasses
 
@@ -437,6 +483,7 @@ def run(
     keep_chunks,
     backend,
     dtype,
+    block_size,
     formats,
     dpi,
     style,
@@ -446,7 +493,8 @@ def run(
 
     _check_stopping(rel_ci, max_layouts, n_layouts)
     spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
-    (spec,) = _with_backend([spec], backend, dtype)
+    (spec,) = _with_backend([spec], backend, dtype, block_size)
+    _gpu_block_note([spec])
     _run_and_save(
         [spec],
         out,
