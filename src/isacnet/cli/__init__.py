@@ -20,12 +20,12 @@ share), ``_eval`` (``eval song``, ``eval meng``), ``_tools`` (``optimize``, ``ma
 from __future__ import annotations
 
 from . import _eval, _run, _tools  # noqa: F401 - importing them registers their commands on `main`
+from ._backend import _with_backend as _with_backend
 from ._errors import Terminated, console, run_cli
 from ._eval import eval_
 from ._main import list_figures, main
 from ._run import CHUNK_DIR, reproduce, run
 from ._run import _executor as _executor  # tests patch and call them here
-from ._run import _with_backend as _with_backend
 from ._tools import map_cmd, optimize_cmd
 
 __all__ = [
