@@ -46,9 +46,11 @@ def print_ratios(title: str, rows: list[tuple[str, float]], t_ours: float, t_rng
     print(f"cost relative to drawing the random numbers alone: {t_ours / t_rng:.2f}x")
 
 
-def blocks(kernel, n: int, seed: int) -> None:
-    for b in range(-(-n // BLOCK)):
-        kernel(block_rng(seed, 0, b), min(BLOCK, n - b * BLOCK))
+def blocks(kernel, n: int, seed: int, block: int = BLOCK) -> None:
+    """``n`` layouts of ``kernel`` in blocks of ``block``, each from its own generator (as the
+    estimator draws them), results discarded."""
+    for b in range(-(-n // block)):
+        kernel(block_rng(seed, 0, b), min(block, n - b * block))
 
 
 def measure(methods: dict, repeat: int) -> dict[str, tuple[float, float]]:

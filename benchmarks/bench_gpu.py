@@ -35,18 +35,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import rng_only  # noqa: E402
+from _common import blocks, rng_only  # noqa: E402
 
 from isacnet import backends  # noqa: E402
 from isacnet.params import MengParams, SongParams  # noqa: E402
 from isacnet.rng import block_rng  # noqa: E402
 from isacnet.simulation.meng import MengCrlbKernel  # noqa: E402
+from isacnet.simulation.montecarlo import estimate  # noqa: E402
 from isacnet.simulation.song import SongKernel  # noqa: E402
-
-
-def _run(kernel, n: int, block: int, seed: int) -> None:
-    for b in range(-(-n // block)):
-        kernel(block_rng(seed, 0, b), min(block, n - b * block))
 
 
 def _device(kind: str):
@@ -66,21 +62,6 @@ def _on(device, f):
 
     with jax.default_device(device):
         return f()
-
-
-def _moments(kernel, n: int, block: int, seed: int, device) -> dict[str, tuple[float, float]]:
-    """{output: (mean, standard error)} over ``n`` layouts (finite values)."""
-    acc: dict[str, list[np.ndarray]] = {}
-    for b in range(-(-n // block)):
-        out = _on(device, lambda b=b: kernel(block_rng(seed, 0, b), min(block, n - b * block)))
-        for q, v in out.items():
-            acc.setdefault(q, []).append(np.asarray(v, dtype=np.float64))
-    res = {}
-    for q, vs in acc.items():
-        v = np.concatenate(vs)
-        v = v[np.isfinite(v)]
-        res[q] = (float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)))
-    return res
 
 
 def main() -> None:
@@ -113,17 +94,17 @@ def main() -> None:
         floor_name = "(b) random numbers alone (numpy, 1 core)"
         rows: dict[str, tuple] = {floor_name: (lambda nc=nc, k=k, p=procs: rng_only(nc, k, 2, p), nc)}
         knp = make("numpy", "float64")
-        rows["(c) numpy, 1 core"] = (lambda nc=nc, kk=knp: _run(kk, nc, 4096, 1), nc)
+        rows["(c) numpy, 1 core"] = (lambda nc=nc, kk=knp: blocks(kk, nc, 1, 4096), nc)
         gpu_kernels = {}
         for dt in ("float64", "float32"):
             if backends.available("numba"):
                 kk = make("numba", dt)
                 kk(block_rng(0, 0, 0), 4096)
-                rows[f"(c) numba {dt}, 1 core"] = (lambda nc=nc, kk=kk: _run(kk, nc, 4096, 1), nc)
+                rows[f"(c) numba {dt}, 1 core"] = (lambda nc=nc, kk=kk: blocks(kk, nc, 1, 4096), nc)
             kk = make("jax", dt)
             _on(cpu, lambda kk=kk: kk(block_rng(0, 0, 0), 4096))
             rows[f"(c) jax {dt}, CPU, blocks of 4096"] = (
-                lambda nc=nc, kk=kk: _on(cpu, lambda: _run(kk, nc // 4, 4096, 1)),
+                lambda nc=nc, kk=kk: _on(cpu, lambda: blocks(kk, nc // 4, 1, 4096)),
                 nc // 4,
             )
             if gpu is not None:
@@ -133,7 +114,7 @@ def main() -> None:
                     n = min(ng, 64 * block) if block == 4096 else ng
                     _on(gpu, lambda kk=kk, block=block: kk(block_rng(0, 0, 0), block))  # compile
                     rows[f"(c) jax {dt}, GPU, blocks of {block}"] = (
-                        lambda kk=kk, block=block, n=n: _on(gpu, lambda: _run(kk, n, block, 1)),
+                        lambda kk=kk, block=block, n=n: _on(gpu, lambda: blocks(kk, n, 1, block)),
                         n,
                     )
         best = dict.fromkeys(rows, math.inf)
@@ -152,6 +133,7 @@ def main() -> None:
         if gpu is None:
             continue
         print("checks:")
+        ref = estimate(make("numpy", "float64"), 1 << 18, 11)  # the same reference for both dtypes
         for dt, kk in gpu_kernels.items():
             n = 1 << 16
             on_cpu = _on(cpu, lambda kk=kk, n=n: kk(block_rng(7, 0, 0), n))
@@ -166,9 +148,12 @@ def main() -> None:
                 den = np.maximum(np.abs(x[both]), np.finfo(np.float64).tiny)
                 worst.append(f"{q} {np.max(np.abs(x[both] - y[both]) / den):.1e}")
             print(f"  same key, CPU vs GPU, {dt}, {n} layouts, largest relative difference: " + ", ".join(worst))
-            ref = _moments(make("numpy", "float64"), 1 << 18, 4096, 11, None)
-            got = _moments(kk, 1 << 22, 1 << 20, 12, gpu)
-            z = {q: abs(got[q][0] - m) / math.hypot(s, got[q][1]) for q, (m, s) in ref.items() if s > 0}
+            got = _on(gpu, lambda kk=kk: estimate(kk, 1 << 22, 12, block_size=1 << 20))
+            z = {
+                q: abs(got[q].mean - e.mean) / math.hypot(e.stderr, got[q].stderr)
+                for q, e in ref.items()
+                if e.stderr > 0
+            }
             worst_z = max(z.values())
             status = "ok" if worst_z < 5 else "FAILED"
             print(

@@ -66,13 +66,10 @@ def _gpu_block_note(specs) -> None:
     )
 
 
-def _with_backend(specs, backend, dtype, block_size=None):
-    """Apply --backend/--dtype to the specs whose model has compiled kernels, saying which not,
-    and --block-size to every spec."""
+def _with_backend(specs, backend, dtype):
+    """Apply --backend/--dtype to the specs whose model has compiled kernels; say which not."""
     from ..experiments.registry import get_model
 
-    if block_size is not None:
-        specs = [s.with_overrides(block_size=block_size) for s in specs]
     if backend is None and dtype is None:
         return specs
     out = []

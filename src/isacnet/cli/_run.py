@@ -346,11 +346,16 @@ def reproduce(
     _check_stopping(rel_ci, max_layouts, n_layouts)
     specs = [
         s.with_overrides(
-            seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts, window_radius=window_radius, k_nearest=k_nearest
+            seed=seed,
+            n_layouts=n_layouts,
+            quick_n_layouts=n_layouts,
+            block_size=block_size,
+            window_radius=window_radius,
+            k_nearest=k_nearest,
         )
         for s in resolve_figures(list(figures))
     ]
-    specs = _with_backend(specs, backend, dtype, block_size)
+    specs = _with_backend(specs, backend, dtype)
     _gpu_block_note(specs)
     if window_radius is not None:
         import dataclasses
@@ -407,8 +412,10 @@ def run(
     from ..experiments.spec import load_spec
 
     _check_stopping(rel_ci, max_layouts, n_layouts)
-    spec = load_spec(config).with_overrides(seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts)
-    (spec,) = _with_backend([spec], backend, dtype, block_size)
+    spec = load_spec(config).with_overrides(
+        seed=seed, n_layouts=n_layouts, quick_n_layouts=n_layouts, block_size=block_size
+    )
+    (spec,) = _with_backend([spec], backend, dtype)
     _gpu_block_note([spec])
     _run_and_save(
         [spec],
