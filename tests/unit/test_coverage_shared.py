@@ -94,3 +94,85 @@ def test_shared_rule_for_large_desired_shapes(M, m):
     got = cv.coverage(T, L, p, kappa_c=0.5, m=m)
     ref = cv.coverage(T, L, p, kappa_c=0.5, m=m, method="pointwise", n_v=1921, n_eta=161)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- the fast helpers
+# (each against its slow, obviously correct twin)
+
+from isacnet.analysis import coverage_pgfl as pgfl  # noqa: E402
+from isacnet.analysis import coverage_shared as cs  # noqa: E402
+
+
+def _ray(n, seed=0):
+    """Purely imaginary points over 40 decades of |x| and both signs, the closed forms' inputs."""
+    rng = np.random.default_rng(seed)
+    return 1j * rng.choice([-1.0, 1.0], n) * np.exp(rng.uniform(-45.0, 90.0, n))
+
+
+@pytest.mark.parametrize("n", list(range(1, 20)) + [31, 32, 63])
+def test_int_power_is_repeated_multiplication(n):
+    z = np.exp(1j * np.linspace(0.0, 6.0, 50)) * np.linspace(0.0, 1.0, 50)
+    slow = np.ones_like(z)
+    for _ in range(n):
+        slow = slow * z
+    out = np.empty_like(z)
+    assert cs._int_power(z, n, out) is out
+    np.testing.assert_allclose(out, slow, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0, 3.0, 7.0, 64.0, 65.0, 2.5, 0.5])
+def test_psi_by_products_is_the_power(k):
+    """(1 + x)^-k by products (whole k <= 64) or by exp/log1p (else) against exp(-k log1p(x))."""
+    x = _ray(4000)
+    ref = np.exp(-k * np.log1p(x))
+    z = x.copy()
+    got = cs._psi_inplace(z, k, np.empty_like(z))
+    assert got is z
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(cs._psi(x, k), ref, rtol=1e-12, atol=1e-300)
+
+
+def test_Gim_in_chunks_is_the_pointwise_interpolant(monkeypatch):
+    """Chunked, in place (out = x), on a non-contiguous array: the same numbers as one chunk."""
+    x = _ray(3 * 4007).reshape(3, -1)
+    monkeypatch.setattr(pgfl, "_CHUNK", 10**9)
+    whole = pgfl._Gim(x, 3.0, 4.0)
+    monkeypatch.setattr(pgfl, "_CHUNK", 1000)
+    np.testing.assert_array_equal(pgfl._Gim(x, 3.0, 4.0), whole)
+    y = x.copy()
+    assert pgfl._Gim(y, 3.0, 4.0, out=y) is y
+    np.testing.assert_array_equal(y, whole)
+    np.testing.assert_array_equal(pgfl._Gim(x.T, 3.0, 4.0), whole.T)  # not contiguous
+    # and the interpolant is G: against scipy's closed form where that is reliable (k = 3)
+    mid = np.abs(x) < 1e6
+    np.testing.assert_allclose(whole[mid], pgfl._G(x[mid], 3.0, 4.0), rtol=1e-9, atol=1e-14)
+
+
+def test_dropped_s_tail_is_below_its_bound(monkeypatch):
+    """_s_keep drops the s-nodes whose bound |1 + C|^-L sums below 1e-12: with nothing dropped
+    (_S_TOL = 0) the values move by less than that, and at L = 20, T = 30 dB nodes are dropped."""
+    p = MengParams()
+    T = cv.db_to_linear(np.linspace(-20.0, 30.0, 9))[:, None]
+    L = np.array([2, 3, 5, 10, 20])[None, :]
+    got = cv.coverage(T, L, p)
+    monkeypatch.setattr(cs, "_S_TOL", 0.0)
+    full = cv.coverage(T, L, p)
+    assert np.max(np.abs(got - full)) < 1e-12
+    s = np.exp(0.25 * np.arange(-160, 75))
+    eb = np.abs(1.0 + pgfl._Gim(1j * s, 1.0, 4.0)) ** -20.0
+    monkeypatch.setattr(cs, "_S_TOL", 1e-12)
+    ns = cs._s_keep(eb, 0.25)
+    assert ns < 0.8 * s.size
+    assert 2.02 * 0.25 / np.pi * eb[ns:].sum() <= 1e-12 < 2.02 * 0.25 / np.pi * eb[ns - 1:].sum()
+
+
+def test_one_kappa_for_all_thresholds_is_the_per_point_path():
+    """A kappa_c shared by the thresholds of a block takes a scalar product, one per threshold a
+    product on the float view: row by row they must give the same numbers."""
+    p = MengParams()
+    T = cv.db_to_linear(np.linspace(-20.0, 30.0, 7))
+    L = np.arange(1, 9)
+    kap = np.linspace(0.2, 1.0, 7)
+    per_point = cv.coverage(T[:, None], L[None, :], p, kappa_c=kap[:, None])
+    for i in range(7):
+        np.testing.assert_allclose(per_point[i], cv.coverage(T[i], L, p, kappa_c=kap[i]), rtol=0, atol=1e-15)
