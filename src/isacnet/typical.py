@@ -72,6 +72,10 @@ class TypicalKernel:
         alone. A sweep over the threshold is run this way (:attr:`Model.shared_option`): one set of
         deployments for every threshold, so a coverage curve is a non-increasing empirical CDF of
         the same samples, at the cost of one point.
+    with_coverage : bool
+        comp only: False leaves out the coverage (the rate alone, ``rate_P``; the Gil-Pelaez
+        integral per location is two thirds of the cost). The rate is the same number either way
+        (the coverage draws no random numbers).
     """
 
     params: Any  # MengParams, or SongParams for quantity 'song'
@@ -84,11 +88,15 @@ class TypicalKernel:
     hardcore: float = 0.5
     sigma_rel: float = 0.25
     thresholds: tuple[float, ...] = ()
+    with_coverage: bool = True
 
     def __post_init__(self) -> None:
         s = object.__setattr__
         if self.quantity not in ("crlb", "song", "comp"):
             raise ParameterError("quantity", self.quantity, "'crlb', 'song' or 'comp'")
+        if not self.with_coverage and self.quantity != "comp":
+            raise ParameterError("with_coverage", self.with_coverage,
+                                 "True (only 'comp' has an output beside the coverage)")
         want = SongParams if self.quantity == "song" else MengParams
         if not isinstance(self.params, want):
             raise ParameterError("params", type(self.params).__name__,
@@ -108,6 +116,8 @@ class TypicalKernel:
 
     @property
     def _cov_names(self) -> tuple[str, ...]:
+        if not self.with_coverage:
+            return ()
         return tuple(f"cov@{k}" for k in range(len(self.thresholds))) if self.thresholds else ("cov",)
 
     @property
@@ -158,7 +168,7 @@ class TypicalKernel:
         dbs = self.thresholds or (self.threshold_db,)
         return {"rate": power_sum_rate(w, L, m, pc, kap, T),
                 **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), T)
-                   for n, d in zip(self._cov_names, dbs, strict=True)}}
+                   for n, d in zip(self._cov_names, dbs, strict=False)}}
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}

@@ -151,3 +151,19 @@ def test_meta_coop_is_one_job_and_an_empirical_ccdf():
     ds = run_spec(spec, progress=False)
     for v in ("meta_noncoop", "meta_coop"):
         assert np.all(np.diff(ds[v].values) <= 0)  # the fraction with P_s > x falls with x
+
+
+def test_rate_only_comp_kernel_gives_the_same_rates_and_no_coverage():
+    """typical-comp-rate (deploy-comp-vs-l) leaves out the Gil-Pelaez coverage, which draws no
+    random numbers: the rates are bit for bit those of typical-comp on the same stream."""
+    both = TypicalKernel(MengParams(), "comp", 3, points=4, n_sites=100)(np.random.default_rng(5), 3)
+    k = TypicalKernel(MengParams(), "comp", 3, points=4, n_sites=100, with_coverage=False)
+    rate = k(np.random.default_rng(5), 3)
+    assert sorted(rate) == sorted(output_name("rate", p) for p in PROCESSES) == sorted(k.quantities)
+    for name, v in rate.items():
+        np.testing.assert_array_equal(v, both[name])
+    with pytest.raises(ParameterError, match="with_coverage"):
+        TypicalKernel(MengParams(), "crlb", 3, with_coverage=False)
+    m = get_model("typical-comp-rate")
+    assert {o.name for o in m.mc_outputs} == {output_name("rate", p) for p in PROCESSES}
+    assert builtin_specs()["deploy-comp-vs-l"].model == "typical-comp-rate"

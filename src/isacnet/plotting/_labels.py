@@ -55,11 +55,12 @@ _LEGEND = {
 _PROCESS_LABELS = {"ppp": "PPP", "hexagonal": "hexagonal lattice", "perturbed": "perturbed lattice",
                    "matern_ii": "Matérn II hard-core"}
 for _q, _models in (("cov", ("typical-crlb", "typical-song", "typical-comp")), ("geo", ("typical-crlb-geo",)),
-                    ("rate", ("typical-comp",))):
+                    ("rate", ("typical-comp", "typical-comp-rate"))):
     for _m in _models:
         for _proc, _text in _PROCESS_LABELS.items():
             _LEGEND[(_m, f"{_q}_{_proc}")] = f"{_text} (Monte Carlo)"
-_LEGEND[("typical-comp", "rate_ppp_theorem2")] = "PPP analysis: Theorem 2 re-derived"
+for _m in ("typical-comp", "typical-comp-rate"):
+    _LEGEND[(_m, "rate_ppp_theorem2")] = "PPP analysis: Theorem 2 re-derived"
 # The joint-transmission comparison (the y axis says coverage or rate; the legend says which model)
 for _m, _q in (("coverage-jt", "cov"), ("coverage-jt-rate", "rate")):
     _LEGEND[(_m, f"{_q}_ps")] = "power-sum JT, (8) (Monte Carlo)"
