@@ -104,7 +104,8 @@ def run(
         Stop each point once its plotted Monte Carlo outputs have a 95% CI half-width below
         ``rel_ci * |estimate|`` (``--rel-ci``).
     max_layouts : int, optional
-        With ``rel_ci``: the cap on layouts per point (default: the spec's ``n_layouts``).
+        With ``rel_ci``: the cap on layouts per point (default: the spec's ``max_layouts``, else its
+        ``n_layouts``).
     progress : bool or None
         A progress bar (None: when stderr is a terminal).
     cache : path or ChunkCache, optional

@@ -9,6 +9,7 @@ from isacnet.cli import run_cli
 from isacnet.experiments.runner import run_spec
 from isacnet.experiments.spec import builtin_specs
 from isacnet.experiments.store import load_dataset
+from isacnet.params import ParameterError
 from isacnet.simulation.executors import ProcessExecutor
 
 Z95 = 1.959963984540054
@@ -118,3 +119,44 @@ def test_cli_rel_ci_end_to_end(tmp_path):
     again = load_dataset(tmp_path / "a" / "stop-early.nc")
     for v in ("crlb", "jensen", "n_layouts_used"):
         np.testing.assert_array_equal(ds[v].values, again[v].values)
+
+
+# --------------------------------------------------------------------------- the spec's cap
+
+def test_spec_max_layouts_is_the_cap_of_an_early_stopping_run_only():
+    """[monte_carlo] max_layouts: the cap with rel_ci; a plain run keeps n_layouts (so the README's
+    main job is unchanged by a higher cap)."""
+    from isacnet.experiments.runner import jobs_for
+
+    spec = builtin_specs()["song-fig1d"]
+    assert (spec.n_layouts, spec.max_layouts, spec.rel_ci_cap) == (200_000, 400_000, 400_000)
+    assert {j.n_layouts for j in jobs_for(spec).jobs} == {200_000}
+    assert {j.n_layouts for j in jobs_for(spec, rel_ci=True).jobs} == {400_000}
+    assert {j.n_layouts for j in jobs_for(spec, quick=True, rel_ci=True).jobs} == {spec.quick_n_layouts}
+    # a new n_layouts is the cap too; a cap below n_layouts is refused by name
+    assert spec.with_overrides(n_layouts=1000).rel_ci_cap == 1000
+    assert spec.with_overrides(max_layouts=500_000).rel_ci_cap == 500_000
+    with pytest.raises(ParameterError, match="max_layouts"):
+        spec.with_overrides(max_layouts=100)
+
+
+def test_spec_max_layouts_parsed_checked_and_kept_in_the_stored_toml():
+    from isacnet.experiments.spec import parse_spec
+
+    text = builtin_specs()["song-fig1d"].to_toml()
+    assert "max_layouts = 400000" in text
+    assert parse_spec(text).max_layouts == 400_000
+    bad = text.replace("max_layouts = 400000", "max_layouts = 1000")
+    with pytest.raises(ParameterError, match="monte_carlo.max_layouts"):
+        parse_spec(bad)
+    assert parse_spec(text.replace("max_layouts = 400000\n", "")).max_layouts is None
+
+
+def test_run_spec_runs_up_to_the_spec_cap_with_rel_ci():
+    spec = builtin_specs()["song-fig1d"].with_overrides(n_layouts=2 * 256, block_size=256, seed=5)
+    spec = spec.with_overrides(max_layouts=32 * 256)
+    ds = run_spec(spec, rel_ci=0.02, progress=False)
+    used = ds["n_layouts_used"].values
+    assert ds.attrs["n_layouts"] == 32 * 256 and np.all(used <= 32 * 256) and np.any(used > 2 * 256)
+    plain = run_spec(spec, progress=False)
+    assert np.all(plain["n_layouts_used"].values == 2 * 256)

@@ -65,7 +65,7 @@ def test_jobs_that_cannot_be_told_apart_run_one_by_one(monkeypatch):
 
     spec = _specs()[0]
     sweep = runner.jobs_for(spec)
-    monkeypatch.setattr(runner, "jobs_for", lambda s, quick=False: sweep)
+    monkeypatch.setattr(runner, "jobs_for", lambda s, quick=False, rel_ci=False: sweep)
     assert runner.run_together([spec, spec], None, quick=False, progress=False, cache=None, rel_ci=None,
                                  max_layouts=None) is None
     a, b = run_specs([spec, spec], progress=False)

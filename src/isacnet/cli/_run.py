@@ -38,10 +38,10 @@ def _executor(workers: int | None, scheduler: str | None = None, blocks: int | N
     return make_executor(workers, scheduler)
 
 
-def _total_blocks(specs, quick: bool, max_layouts) -> int:
+def _total_blocks(specs, quick: bool, max_layouts, rel_ci=None) -> int:
     total = 0
     for s in specs:
-        n = max_layouts or (s.quick_n_layouts if quick else s.n_layouts)
+        n = max_layouts or (s.quick_n_layouts if quick else (s.rel_ci_cap if rel_ci else s.n_layouts))
         total += len(s.points()) * -(-n // s.block_size)
     return max(1, total)
 
@@ -204,7 +204,7 @@ def _run_and_save(
     helpers = 0 if workers == 1 or scheduler is not None else min(2, usable_cpus())  # closed forms beside the kernels
     for note in preflight(specs, quick=quick, max_layouts=max_layouts, processes=helpers):  # all before any work
         click.echo(f"note: {note}", err=True)  # a closed form that does not apply: skipped, said once
-    executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts))
+    executor = _executor(workers, scheduler, _total_blocks(specs, quick, max_layouts, rel_ci))
     check_writable(out)
     _STATE["out"] = out
     t0 = time.perf_counter()
@@ -281,7 +281,7 @@ _common = [
         "max_layouts",
         type=int,
         default=None,
-        help="With --rel-ci: the cap on layouts per point (default: the spec's n_layouts).",
+        help="With --rel-ci: the cap on layouts per point (default: the spec's max_layouts, else its n_layouts).",
     ),
     click.option(
         "--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal)."

@@ -128,8 +128,10 @@ def _groups(model: Model, pts: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[
     return [tuple(g) for g in by.values()]
 
 
-def jobs_for(spec: FigureSpec, *, quick: bool = False) -> Sweep:
-    """The Monte Carlo jobs of every sweep point of ``spec`` (``quick``: its quick layouts).
+def jobs_for(spec: FigureSpec, *, quick: bool = False, rel_ci: bool = False) -> Sweep:
+    """The Monte Carlo jobs of every sweep point of ``spec`` (``quick``: its quick layouts;
+    ``rel_ci``, for a run with early stopping: its cap :attr:`FigureSpec.rel_ci_cap`; else its
+    ``n_layouts``).
 
     Points that differ only in the model's ``shared_option`` (a coverage threshold) are one job on
     the model's group kernel, seeded as the first of them: the same samples at every threshold
@@ -139,7 +141,7 @@ def jobs_for(spec: FigureSpec, *, quick: bool = False) -> Sweep:
     """
     model = get_model(spec.model)
     pts = spec.points()
-    n_layouts = spec.quick_n_layouts if quick else spec.n_layouts
+    n_layouts = spec.quick_n_layouts if quick else (spec.rel_ci_cap if rel_ci else spec.n_layouts)
     kernels = [model.kernel(p, o) for p, o in pts]
     members = _groups(model, pts)
     jobs = []
@@ -176,10 +178,11 @@ def run_spec(
     a geometric mean included; those without a CI at that point not judged) has a 95% CI
     half-width below ``rel_ci * |estimate|``, checked at the engine's stages
     (:func:`~isacnet.simulation.engine.stage_ends`); the cap is ``max_layouts`` or the spec's
-    layouts. The layouts each point used are the variable ``n_layouts_used``.
+    (:attr:`~isacnet.experiments.spec.FigureSpec.rel_ci_cap`: its ``max_layouts``, else
+    ``n_layouts``). The layouts each point used are the variable ``n_layouts_used``.
     """
     t_start = time.perf_counter()
-    sweep = jobs_for(spec, quick=quick)
+    sweep = jobs_for(spec, quick=quick, rel_ci=rel_ci is not None)
     closed = closed_forms(spec)  # before the Monte Carlo: a failure here costs no work
     t0 = time.perf_counter()
     invalid_before = getattr(cache, "n_invalid", 0)
@@ -401,7 +404,7 @@ def run_together(
     cap only). ``mc_wall_time_s`` is the time from the start of the shared run until the figure
     was done, and ``mc_run_figures`` the number of figures that shared it."""
     t_start = time.perf_counter()
-    sweeps = [jobs_for(s, quick=quick) for s in specs]
+    sweeps = [jobs_for(s, quick=quick, rel_ci=rel_ci is not None) for s in specs]
     closed = [closed_forms(s) for s in specs]  # before the Monte Carlo: a failure here costs no work
     jobs: list[Job] = []
     owner: list[int] = []

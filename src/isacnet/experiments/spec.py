@@ -62,7 +62,7 @@ _TABLES = {
     "monte_carlo": None,  # common keys below + model options
     "plot": {"xscale", "yscale", "x_transform", "ylabel", "xlabel", "x_variable", "ratio", "mark_max"},
 }
-MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size"}
+MC_KEYS = {"n_layouts", "seed", "quick_n_layouts", "block_size", "max_layouts"}
 MAX_CONFIG_BYTES = 1 << 20
 """Largest config file read (1 MiB; the shipped specs are under 1 kB): checked before reading."""
 MAX_AXIS_VALUES = 10_000
@@ -99,6 +99,12 @@ class FigureSpec:
     plot: Mapping[str, str] = field(default_factory=dict)
     source: str = ""  # the TOML text this spec came from (after overrides: see to_toml)
     series: SweepSpec | None = None  # optional second axis: one curve per value
+    max_layouts: int | None = None  # the cap of a run with early stopping (--rel-ci); None: n_layouts
+
+    @property
+    def rel_ci_cap(self) -> int:
+        """The cap of a run with early stopping: ``max_layouts``, else ``n_layouts``."""
+        return self.n_layouts if self.max_layouts is None else self.max_layouts
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -158,6 +164,9 @@ class FigureSpec:
         for k, ge in (("n_layouts", 2), ("quick_n_layouts", 2), ("block_size", 1)):
             if k in top:
                 top[k] = check_int(k, top[k], ge=ge)
+        if "n_layouts" in top or "max_layouts" in top:  # a new n_layouts is the cap too, unless given
+            cap, n = top.get("max_layouts"), top.get("n_layouts", self.n_layouts)
+            top["max_layouts"] = None if cap is None else check_int("max_layouts", cap, ge=n)
         if "seed" in top:
             from ..rng import check_seed
 
@@ -186,7 +195,7 @@ class FigureSpec:
         lines += [
             "", "[monte_carlo]", f"n_layouts = {self.n_layouts}", f"seed = {self.seed}",
             f"quick_n_layouts = {self.quick_n_layouts}", f"block_size = {self.block_size}",
-        ]
+        ] + ([f"max_layouts = {self.max_layouts}"] if self.max_layouts is not None else [])
         lines += [f"{k} = {_val(v)}" for k, v in self.options.items() if v is not None]
         lines += ["", "[plot]"] + [f"{k} = {_q(v)}" for k, v in self.plot.items()]
         return "\n".join(lines) + "\n"
@@ -256,7 +265,7 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
     if series is not None:
         _check_series(series, sweep, where)
     mc = dict(doc.get("monte_carlo", {}))
-    n_layouts, seed, quick, block = _parse_monte_carlo(mc, model, where)
+    n_layouts, seed, quick, block, cap = _parse_monte_carlo(mc, model, where)
     plot = doc.get("plot", {})
     for k, allowed_vals in (("xscale", ("linear", "log")), ("yscale", ("linear", "log")),
                             ("x_transform", ("none", "db"))):
@@ -267,7 +276,7 @@ def parse_spec(text: str, source: str = "<string>") -> FigureSpec:
         id=fig["id"], model=fig["model"], title=str(fig.get("title", fig["id"])),
         group=fig.get("group"), params=params, sweep=sweep, n_layouts=n_layouts, seed=seed,
         quick_n_layouts=quick, block_size=block, options=mc, plot=dict(plot), source=source,
-        series=series,
+        series=series, max_layouts=cap,
     )
     _validate_points(spec, model, params, where)
     return spec
@@ -329,9 +338,9 @@ def _check_series(series: SweepSpec, sweep: SweepSpec, where) -> None:
                              where("series", "parameters"))
 
 
-def _parse_monte_carlo(mc: dict[str, Any], model, where) -> tuple[int, int, int, int]:
-    """n_layouts, seed, quick_n_layouts and block_size popped from ``mc``; the model's options
-    left in ``mc`` are checked."""
+def _parse_monte_carlo(mc: dict[str, Any], model, where) -> tuple[int, int, int, int, int | None]:
+    """n_layouts, seed, quick_n_layouts, block_size and max_layouts (None if absent) popped from
+    ``mc``; the model's options left in ``mc`` are checked."""
     from ..simulation.engine import DEFAULT_BLOCK_SIZE
 
     def mc_int(key: str, default: int, ge: int) -> int:
@@ -344,12 +353,13 @@ def _parse_monte_carlo(mc: dict[str, Any], model, where) -> tuple[int, int, int,
     seed = mc_int("seed", 0, 0)
     quick = mc_int("quick_n_layouts", min(n_layouts, 4000), 2)
     block = mc_int("block_size", DEFAULT_BLOCK_SIZE, 1)
+    cap = mc_int("max_layouts", n_layouts, n_layouts) if "max_layouts" in mc else None
     try:
         model.check_options(mc, where=where("monte_carlo"))
     except ParameterError as exc:
         key = exc.name.removeprefix("monte_carlo.")
         raise ParameterError(exc.name, exc.value, exc.valid, where("monte_carlo", key)) from None
-    return n_layouts, seed, quick, block
+    return n_layouts, seed, quick, block, cap
 
 
 def _validate_points(spec: FigureSpec, model, params: Mapping[str, Any], where) -> None:

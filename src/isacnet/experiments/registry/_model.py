@@ -70,7 +70,7 @@ class Model:
         for k, v in opts.items():
             if k not in self.options:
                 raise ParameterError(f"monte_carlo.{k}", v, f"one of {sorted(self.options)} or "
-                                     "n_layouts, seed, quick_n_layouts, block_size", where)
+                                     "n_layouts, seed, quick_n_layouts, block_size, max_layouts", where)
             out[k] = None if v is None else self.options[k][0](f"monte_carlo.{k}", v)
         return out
 
