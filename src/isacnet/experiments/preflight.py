@@ -197,13 +197,24 @@ def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None
     pool = _closed_pool(processes, len(specs))
     ok = False
     try:
-        futures = [pool.submit(_closed_elsewhere, spec) for spec in specs] if pool is not None else []
+        # one task per model family (meng-*, coverage-*, ...), the largest first: a family's
+        # figures share the tables their closed forms build (cached per process), so each is
+        # built once, and the long tasks do not come last (preflight of `all`: 5.7-6.2 -> 5.5 s)
+        groups: dict[str, list[int]] = {}
+        for k, spec in enumerate(specs):
+            groups.setdefault(spec.model.split("-")[0], []).append(k)
+        tasks = sorted(groups.values(), key=lambda g: -sum(len(specs[k].points()) for k in g))
+        futures = {} if pool is None else {
+            tuple(g): pool.submit(_closed_elsewhere, [specs[k] for k in g]) for g in tasks}
         for spec in specs:
             _check_kernels(spec, quick, max_layouts)
+        done: dict[int, tuple[list[str], dict]] = {}
+        for g, fut in futures.items():
+            done.update(zip(g, fut.result(), strict=True))
         notes: list[str] = []
         for k, spec in enumerate(specs):
             if pool is not None:
-                spec_notes, entries = futures[k].result()
+                spec_notes, entries = done[k]
                 remember_entries(entries)
             else:
                 spec_notes = _closed_notes(spec, closed_forms)
@@ -227,11 +238,11 @@ def _closed_pool(processes: int, n_specs: int):
     return ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_die_with_parent)
 
 
-def _closed_elsewhere(spec: Any) -> tuple[list[str], dict]:
-    """In a preflight process: the closed forms' notes of ``spec`` and the memo entries made."""
+def _closed_elsewhere(specs: list[Any]) -> list[tuple[list[str], dict]]:
+    """In a preflight process: per spec, the closed forms' notes and the memo entries made."""
     from .closed import closed_forms, memo_entries
 
-    return _closed_notes(spec, closed_forms), memo_entries(spec)
+    return [(_closed_notes(spec, closed_forms), memo_entries(spec)) for spec in specs]
 
 
 def _check_kernels(spec: Any, quick: bool, max_layouts: int | None) -> None:
