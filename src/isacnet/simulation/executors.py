@@ -79,6 +79,20 @@ TRIM_THRESHOLD = 256 << 20
 """... and hands freed heap memory back to the kernel only beyond this much (256 MiB)."""
 
 
+def keep_freed_memory() -> None:
+    """:func:`_keep_freed_memory` in this process (a worker of isacnet's: the process pool's,
+    the local Dask cluster's); a no-op where there is no glibc."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        _keep_freed_memory(ctypes.CDLL("libc.so.6"))
+    except OSError:  # pragma: no cover - no glibc (e.g. musl)
+        pass
+
+
 def _keep_freed_memory(libc) -> None:
     """In a pool worker (our process, not the user's): glibc's ``mallopt`` so that the multi-MB
     numpy temporaries of every block reuse freed heap memory instead of being mmapped, unmapped
