@@ -130,6 +130,8 @@ def test_psi_by_products_is_the_power(k):
     assert got is z
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(cs._psi(x, k), ref, rtol=1e-12, atol=1e-300)
+    with pytest.raises(ValueError, match="purely imaginary"):
+        cs._psi(x + 0.5, k)  # off the ray the real-arithmetic reciprocal would be wrong: refused
 
 
 def test_Gim_in_chunks_is_the_pointwise_interpolant(monkeypatch):

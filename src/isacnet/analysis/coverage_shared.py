@@ -69,8 +69,11 @@ def _int_power(z, n: int, out):
 
 
 def _psi(x, k):
-    """(1 + x)^-k for purely imaginary x (|1 + x| >= 1), a new array (see :func:`_psi_inplace`)."""
+    """(1 + x)^-k for purely imaginary x (|1 + x| >= 1), a new array (see :func:`_psi_inplace`,
+    whose fast reciprocal holds on the imaginary axis only: checked here, on the small arrays)."""
     z = np.array(x, dtype=complex)
+    if np.any(z.real != 0.0):
+        raise ValueError("coverage_shared._psi: x must be purely imaginary (the characteristic-function ray)")
     return _psi_inplace(z, k, np.empty_like(z))
 
 
