@@ -21,7 +21,10 @@ variables, so that the expensive factors (the PGFL G on the ray) are computed on
   * (1 + G(x_I))^(-L); L = 2: no power; L = 1: psi_D(1) (1 + G(x_I))^-1.
 * P(SIR > T) = 1/2 + (1/pi) int Im phi(s) d(ln s): trapezoid rule of step ``h`` in ln s, on the
   lattice ln s = k h, each point over its own range [min(-20/delta (L >= 2), -27) + min(ln t, 0),
-  ln t + 27/k_d + 2] (so that its value does not depend on the other points of a call).
+  ln t + 27/k_d + 2] (so that its value does not depend on the other points of a call, beyond
+  the 1e-12 of the next item).
+* For L >= 2 |phi(s)| <= |E_b(s)| = |1 + G(x_I)|^-L: per L the s-nodes at the top whose bounds
+  sum below 1e-12 are dropped (:func:`_s_keep`).
   The tails beyond are below e^-20 (|Im phi| <~ s^delta as s -> 0 for L >= 2, s for L = 1) and
   e^-27 (|phi| <= |psi_D(1)| ~ (s/t)^-k_d as s -> inf).
 
@@ -29,6 +32,12 @@ The thin rings (1 - a < 0.05) are done by 4-point Gauss-Legendre (the G differen
 a 12-point rule changes no value by more than 1e-12. The error estimate is the change when every
 other node of both rules is dropped, as in :mod:`isacnet.analysis.coverage`. Checked against the
 pointwise rule at twice its default nodes in ``tests/unit/test_coverage_shared.py``.
+
+Computed in blocks of ``_BLOCK`` thresholds on arrays (a-node, s, threshold), so that the first nk
+a-nodes and ns s-nodes are one contiguous slice; the large arrays live in buffers reused by every
+block (:class:`_Work`), whole shapes k take products instead of complex exp/log (:func:`_psi_inplace`),
+and no complex array is multiplied by a real one (numpy casts per element). docs/performance.md
+("Coverage closed form") has the measurements: 64 thresholds x 20 L in about 0.1 s.
 """
 
 from __future__ import annotations
