@@ -165,10 +165,10 @@ class TypicalKernel:
         w = dist ** (-p.alpha)
         T = _tail_interference(dep, pts, dist, p.alpha)
         m, pc = p.n_tx_antennas - 1, p.comm_power_fraction
-        dbs = self.thresholds or (self.threshold_db,)
+        dbs = (self.thresholds or (self.threshold_db,)) if self.with_coverage else ()
         return {"rate": power_sum_rate(w, L, m, pc, kap, T),
                 **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), T)
-                   for n, d in zip(self._cov_names, dbs, strict=False)}}
+                   for n, d in zip(self._cov_names, dbs, strict=True)}}
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}

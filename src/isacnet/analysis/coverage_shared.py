@@ -196,7 +196,7 @@ def _s_keep(eb, h):
     """How many leading s-nodes to keep: for L >= 2 |phi(s)| <= |E_b(s)| = |1 + C(s)|^-L (|B|,
     |psi| <= 1, |Q| <= 1 - a and (L - 1) int (1 - a)^(L - 2) da = 1), so the nodes from j on add
     at most (2h / pi) 1.01 sum_{j..} |E_b| to either rule; drop the longest tail below _S_TOL.
-    At L = 20 and T = 30 dB that is 28% of the nodes."""
+    At L = 20 and T = 30 dB that is 29% of the nodes."""
     tail = np.cumsum(eb[::-1])[::-1] * (2.02 * h / math.pi)
     need = np.flatnonzero(tail > _S_TOL)
     return int(need[-1]) + 1 if need.size else 1

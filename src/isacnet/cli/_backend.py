@@ -18,7 +18,7 @@ def _backend_options(f):
         type=int,
         default=None,
         help="Layouts per block (one kernel call, drawn from its own seed: part of the random "
-        f"stream, so another size gives other numbers within the CIs). Default: the config's. "
+        "stream, so another size gives other numbers within the CIs). Default: the config's. "
         f"A GPU (--backend jax) needs {GPU_BLOCK} or more to be busy.",
     )(f)
     f = click.option(

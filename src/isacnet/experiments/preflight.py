@@ -203,7 +203,7 @@ def preflight(specs: Iterable[Any], quick: bool = False, max_layouts: int | None
         groups: dict[str, list[int]] = {}
         for k, spec in enumerate(specs):
             groups.setdefault(spec.model.split("-")[0], []).append(k)
-        tasks = sorted(groups.values(), key=lambda g: -sum(len(specs[k].points()) for k in g))
+        tasks = sorted(groups.values(), key=lambda g: -sum(math.prod(specs[k].shape) for k in g))
         futures = {} if pool is None else {
             tuple(g): pool.submit(_closed_elsewhere, [specs[k] for k in g]) for g in tasks}
         for spec in specs:
