@@ -231,6 +231,14 @@ def ml_estimate(
     return MLResult(est, conv & ~at, n_iter, cost, at)
 
 
+def ls_sides(starts: str, nt: int, nr: int) -> list[str]:
+    """The ``aux`` sides of the LS starts :func:`locate` uses: ["auto"], or with ``starts="both"``
+    each of "tx" and "rx" whose linear system is identifiable (N_t N_r >= 2 + its unknowns)."""
+    if starts == "both":
+        return [a for a, n in (("tx", nt), ("rx", nr)) if nt * nr >= 2 + n]
+    return ["auto"]
+
+
 def locate(
     scene: Scene, meas: Measurements, *, starts: str = "both", max_iter: int = 100, hessian: str = "exact"
 ) -> tuple[LSResult, MLResult]:
@@ -246,10 +254,7 @@ def locate(
     """
     if starts not in ("both", "auto"):
         raise ParameterError("starts", starts, "'both' or 'auto'")
-    nt, nr = scene.tx.shape[-2], scene.rx.shape[-2]
-    sides = ["auto"]
-    if starts == "both":
-        sides = [a for a, n in (("tx", nt), ("rx", nr)) if nt * nr >= 2 + n]
+    sides = ls_sides(starts, scene.tx.shape[-2], scene.rx.shape[-2])
     lss = [ls_bistatic(scene.tx, scene.rx, meas.range_sum, scene.range_std, aux=side) for side in sides]
     mls = _ml_stacked(scene, meas, [ls.estimate for ls in lss], max_iter, hessian)
     best_ls, best_ml = lss[0], mls[0]

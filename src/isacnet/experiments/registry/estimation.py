@@ -67,9 +67,15 @@ def _sqrt_estimate(e):
 
 
 def _estimator_derived(ests: dict, kernel) -> dict:
+    """The RMSEs from the control-variate estimates of the mean squared errors (issue 18: at high
+    SNR the ML error is its linearisation, so the ML RMSE costs almost no samples there)."""
+    from ...simulation.statistics import control_variate
+
     out = dict(ests)
-    out["rmse_ml"] = _sqrt_estimate(ests["ml_sq_err"])
-    out["rmse_ls"] = _sqrt_estimate(ests["ls_sq_err"])
+    for est in ("ml", "ls"):
+        cv = control_variate(ests[f"{est}_sq_err"], ests[f"{est}_cv_x"], ests[f"{est}_cv_yx"])
+        out[f"{est}_mse"] = cv
+        out[f"rmse_{est}"] = _sqrt_estimate(cv)
     out["rmse_crlb"] = _sqrt_estimate(ests["crlb"])
     return out
 
@@ -91,11 +97,13 @@ ESTIMATOR = Model(
     make_kernel=_estimator_kernel,
     closed_forms=_estimator_closed,
     mc_outputs=(
-        Output("rmse_ml", "RMSE of the ML estimate (LM from the LS start)", "m", "ML (LM from LS)", "ML"),
-        Output("rmse_ls", "RMSE of the closed-form LS start", "m", "LS start", "LS"),
+        Output("rmse_ml", "RMSE of the ML estimate (LM from the LS start): sqrt ml_mse", "m", "ML (LM from LS)", "ML"),
+        Output("rmse_ls", "RMSE of the closed-form LS start, sqrt of ls_mse", "m", "LS start", "LS"),
+        Output("ml_mse", "mean squared error of the ML estimate, control-variate estimate", "m^2", "ML MSE (CV)", ""),
+        Output("ls_mse", "mean squared error of the LS start, control-variate estimate", "m^2", "LS MSE (CV)", ""),
         Output("rmse_crlb", "sqrt of the mean per-layout CRLB", "m", "sqrt E[CRLB]", "sqrt E[CRLB]"),
-        Output("ml_sq_err", "mean squared error of the ML estimate", "m^2", "ML MSE", ""),
-        Output("ls_sq_err", "mean squared error of the LS start", "m^2", "LS MSE", ""),
+        Output("ml_sq_err", "mean squared error of the ML estimate (plain sample mean)", "m^2", "ML MSE", ""),
+        Output("ls_sq_err", "mean squared error of the LS start (plain sample mean)", "m^2", "LS MSE", ""),
         Output("crlb", "mean per-layout CRLB tr(F^-1) of the measurement model", "m^2", "Song (18)", ""),
         Output("ml_ratio", "mean of |error|^2 / CRLB, ML estimate (1 = efficient)", "", "ML/CRLB", ""),
         Output("ls_ratio", "mean of |error|^2 / CRLB, LS start", "", "LS/CRLB", ""),
@@ -105,6 +113,10 @@ ESTIMATOR = Model(
         Output("ml_at_anchor", "fraction of ML estimates on a TX or RX (cusp of the cost)", "", "", ""),
         Output("ls_failed", "fraction of rank-deficient LS systems", "", "", ""),
         Output("ml_iterations", "mean Levenberg-Marquardt iterations", "", "", ""),
+        Output("ml_cv_x", "mean of the ML control X - E[X] (X the squared linearised error)", "m^2", "", ""),
+        Output("ml_cv_yx", "mean of the ML squared error times its control", "m^4", "", ""),
+        Output("ls_cv_x", "mean of the LS control X - E[X] (0 for PPP layouts)", "m^2", "", ""),
+        Output("ls_cv_yx", "mean of the LS squared error times its control", "m^4", "", ""),
     ),
     closed_outputs=(
         Output("crlb_fixed", "CRLB tr(F^-1) of the fixed layout", "m^2", "Song (18)", ""),

@@ -27,6 +27,9 @@ import numpy as np
 
 from ...geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
 from ...localization import crlb_delay_aoa, locate, make_scene, simulate
+from ...localization.linearised import ls_error_map, ml_error_map, noise_vector
+from ...localization.model import Scene
+from ...localization.solvers import ls_sides
 from ...params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
 from ...sensing import fisher_sums, trace_inverse_2x2
 
@@ -42,13 +45,20 @@ ESTIMATOR_QUANTITIES = (
     "ml_at_anchor",
     "ls_failed",
     "ml_iterations",
+    "ml_cv_x",
+    "ml_cv_yx",
+    "ls_cv_x",
+    "ls_cv_yx",
 )
 """Per-sample outputs of :class:`EstimatorKernel`: squared position errors [m^2] of the ML
 estimate and of the LS start, the per-layout CRLB [m^2], the errors over the CRLB, the ML error
 components [m], indicators of an ML iteration that ended neither at a smooth stationary point
 nor on a TX/RX, of an ML estimate on a TX/RX (a cusp of the cost, where it can have its
 minimum), of a rank-deficient LS system (whose sample errors are then NaN: counted by the
-engine, never averaged), and the LM iterations."""
+engine, never averaged), and the LM iterations; then the control-variate moments of the ML and
+LS squared errors Y: X - E[X] (X the squared linearised error, :mod:`isacnet.localization.linearised`;
+the LS one only for a fixed layout, else 0) and Y (X - E[X]), which
+:func:`isacnet.simulation.statistics.control_variate` combines into the plotted RMSEs."""
 
 AOA_QUANTITIES = ("crlb_delay", "crlb_aoa", "ratio", "jensen_delay", "jensen_aoa")
 """Per-layout outputs of :class:`AoaGainKernel`: tr(S^-1) delay-only (Song (18)) and
@@ -58,7 +68,12 @@ tr((E_theta S)^-1) without and with AoA [m^2]."""
 ORIENTATIONS = ("aligned", "random")
 
 
-
+def _control(y: np.ndarray, noise: np.ndarray, amap: np.ndarray, mean) -> np.ndarray:
+    """X - E[X] with X = |A n|^2 the squared linearised error (A (2, M) or (B, 2, M)), NaN where
+    the squared error y is not finite (so that Y, X and YX cover the same samples)."""
+    lin = noise @ amap.T if amap.ndim == 2 else np.einsum("bim,bm->bi", amap, noise)
+    x = np.einsum("bi,bi->b", lin, lin) - mean
+    return np.where(np.isfinite(y), x, np.nan)
 
 
 def _as_bool(name: str, value) -> bool:
@@ -227,6 +242,13 @@ class EstimatorKernel:
         ml_sq = np.einsum("bi,bi->b", err, err)
         ls_err = ls.estimate - scene.target
         ls_sq = np.einsum("bi,bi->b", ls_err, ls_err)
+        noise = noise_vector(scene, meas)
+        if self.layout == "fixed":
+            amap, mean = ml_error_map(one)
+            ml_x = _control(ml_sq, noise, amap[0], mean[0])
+            ls_x = _control(ls_sq, noise, *self._ls_map(one))
+        else:  # no LS control (its map costs 2 M LS solves a layout)
+            ml_x, ls_x = _control(ml_sq, noise, *ml_error_map(scene)), np.zeros(n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "ml_sq_err": ml_sq,
@@ -240,9 +262,20 @@ class EstimatorKernel:
                 "ml_at_anchor": ml.at_anchor.astype(float),
                 "ls_failed": (~ls.ok).astype(float),
                 "ml_iterations": ml.n_iter.astype(float),
+                "ml_cv_x": ml_x,
+                "ml_cv_yx": ml_sq * ml_x,
+                "ls_cv_x": ls_x,
+                "ls_cv_yx": ls_sq * ls_x,
             }
 
-
+    def _ls_map(self, one: Scene) -> tuple[np.ndarray, float]:
+        """The LS control's error map of the fixed layout: with two LS starts (the reported one is
+        the start of smaller ML cost), the side whose map is nearer the ML map, E|(A_s - A_ML) n|^2."""
+        ml_map = ml_error_map(one)[0][0]
+        var = np.concatenate([one.range_std.ravel(), [] if one.dircos_std is None else one.dircos_std[0]]) ** 2
+        var = np.where(np.isfinite(var), var, 0.0)
+        maps = [ls_error_map(one, side) for side in ls_sides(self.starts, self.n_tx, self.n_rx)]
+        return min(maps, key=lambda m: float(np.einsum("im,m,im->", m[0] - ml_map, var, m[0] - ml_map)))
 
 
 @dataclass(frozen=True)
