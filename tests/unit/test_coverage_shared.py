@@ -178,3 +178,16 @@ def test_one_kappa_for_all_thresholds_is_the_per_point_path():
     per_point = cv.coverage(T[:, None], L[None, :], p, kappa_c=kap[:, None])
     for i in range(7):
         np.testing.assert_allclose(per_point[i], cv.coverage(T[i], L, p, kappa_c=kap[i]), rtol=0, atol=1e-15)
+
+
+def test_times_real_is_the_complex_product():
+    """Slow twin: numpy's complex-times-real product (the real factor cast to complex), on the
+    shapes the rule uses, a non-contiguous last axis (the fallback) and a scalar."""
+    g = np.random.default_rng(4)
+    x = (g.standard_normal((1, 30, 16)) + 1j * g.standard_normal((1, 30, 16))) * np.exp(g.standard_normal((1, 30, 16)))
+    c = np.exp(g.standard_normal((7, 1, 1)))
+    for xs, cs_ in ((x, c), (1j * x.imag, c), (x[..., ::2], c), (x, 0.37)):
+        out = np.empty(np.broadcast_shapes(np.shape(xs), np.shape(cs_)), dtype=complex)
+        got = cs._times_real(xs, cs_, out)
+        assert got is out
+        assert np.array_equal(got, np.multiply(xs, cs_))  # == ignores the sign of a zero part
