@@ -130,3 +130,22 @@ def test_kernel_controls_cover_the_same_samples():
     assert np.corrcoef(out["ls_sq_err"], out["ls_cv_x"])[0, 1] > 0.6
     ppp = EstimatorKernel(SongParams(), layout="ppp")(np.random.default_rng(2), 64)
     assert np.all(ppp["ls_cv_x"] == 0.0) and np.isfinite(ppp["ml_cv_x"]).all()
+
+
+def test_a_layout_that_cannot_localise_gets_a_zero_control():
+    """Every node on a line through the target: F is singular (CRLB inf) and the LS system is
+    rank-deficient. The kernel runs as before (errors NaN, counted) with controls 0, not an error."""
+    k = EstimatorKernel(SongParams(), tx_xy=[(10, 0), (-20, 0), (30, 0)], rx_xy=[(-15, 0), (25, 0), (40, 0)])
+    assert k.crlb_fixed() == math.inf
+    out = k(np.random.default_rng(1), 16)
+    assert np.all(np.isnan(out["ml_sq_err"])) and np.all(out["crlb"] == math.inf)
+    one = E.make_scene(np.array(k.tx_xy), np.array(k.rx_xy), np.zeros(2), k.params)
+    amap, mean = ml_error_map(one)
+    assert np.all(amap == 0.0) and np.all(mean == 0.0)
+    assert np.all(ls_error_map(one, "tx")[0] == 0.0)
+    # a batch with one singular row: the others keep their maps
+    good = _scene(False)[0]
+    both = E.make_scene(np.stack([one.tx[0, :3], good.tx[0]]), np.stack([one.rx[0], good.rx[0, :3]]),
+                        np.stack([one.target[0], good.target[0]]), k.params)
+    amap2, mean2 = ml_error_map(both)
+    assert np.all(amap2[0] == 0.0) and np.all(np.isfinite(amap2[1])) and mean2[1] > 0

@@ -47,7 +47,8 @@ def ml_error_map(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
 
     J rows: -(e_k + f_l) for the range sum of pair (k, l) (e, f unit vectors from the target
     toward TX k and RX l), (a_l - u_l q_l) / rho_l for the direction cosine of RX l. Rows with an
-    infinite standard deviation carry weight 0."""
+    infinite standard deviation carry weight 0. Where F is singular (a layout that cannot
+    localise the target: its CRLB is infinite) A = 0: the control is then 0, still of mean 0."""
     e, _ = _unit(scene.tx, scene.target, "tx")
     f, dr = _unit(scene.rx, scene.target, "rx")
     b = scene.size
@@ -61,7 +62,12 @@ def ml_error_map(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore"):
         w = np.where(np.isfinite(std), 1.0 / (std * std), 0.0)
     fim = np.einsum("bm,bmi,bmj->bij", w, jac, jac)
-    amap = np.linalg.solve(fim, np.swapaxes(jac * w[..., None], 1, 2))
+    a, b, d = fim[:, 0, 0], fim[:, 0, 1], fim[:, 1, 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        det = a * d - b * b
+        ok = np.isfinite(det) & (det > 1e-14 * (a + d) ** 2)
+        inv = np.stack([np.stack([d, -b], -1), np.stack([-b, a], -1)], -2) / np.where(ok, det, 1.0)[:, None, None]
+    amap = np.where(ok[:, None, None], inv @ np.swapaxes(jac * w[..., None], 1, 2), 0.0)
     var = np.where(np.isfinite(std), std * std, 0.0)
     return amap, np.einsum("bim,bm,bim->b", amap, var, amap)
 
@@ -80,6 +86,8 @@ def ls_error_map(scene: Scene, aux: str, rel_step: float = 1e-6) -> tuple[np.nda
     std = np.broadcast_to(scene.range_std[0], (m, nt, nr))
     est = ls_bistatic(scene.tx[0], scene.rx[0], r, std, aux=aux).estimate
     amap = ((est[: nt * nr] - est[nt * nr :]) / (2.0 * h)).T
+    if not np.all(np.isfinite(amap)):  # a rank-deficient LS system: no control (0, of mean 0)
+        amap = np.zeros_like(amap)
     std_all = _std_vector(scene)[0]
     amap = np.concatenate([amap, np.zeros((2, std_all.size - nt * nr))], axis=1)
     var = np.where(np.isfinite(std_all), std_all * std_all, 0.0)
