@@ -168,11 +168,13 @@ def _Gim_chunk(x, k, alpha, c, out):
     i = u.astype(np.intp)  # u >= 0: truncation is the floor
     u -= i
     uc = u.astype(complex)  # complex times complex: a complex times a real array is cast per element
-    np.take(c[0], i, out=out)
+    # i is in range by construction (u clipped above): mode="clip" lets numpy write into ``out``
+    # directly (with the default "raise" it buffers the output: 2x slower), the same values
+    np.take(c[0], i, out=out, mode="clip")
     cj = np.empty_like(uc)
     for j in (1, 2, 3):
         out *= uc
-        out += np.take(c[j], i, out=cj)
+        out += np.take(c[j], i, out=cj, mode="clip")
     if np.any(lo):
         z = 1j * np.exp(t[lo])
         out[lo] = k * z / (0.5 * alpha - 1.0) - 0.5 * k * (k + 1.0) * z * z / (alpha - 1.0)
