@@ -11,7 +11,10 @@ same LS starts (aux on the TX side) for every method:
 (b) the 0.2.0 solver on the whole block (every row iterated until the slowest stops);
 (c) ``isacnet.localization.ml_estimate``: the batched solver of issue 18 (rows leave the batch
     when they stop, component-wise 2 x 2 algebra);
-(d) the whole ``EstimatorKernel`` sample (both LS starts, ML from each, CRLB) with (c).
+(d) the whole ``EstimatorKernel`` sample (both LS starts, ML from each, CRLB) with (c);
+(e) the control variates of the figure: how many times fewer draws the control-variate
+    estimates of the ML and LS mean squared errors need for the CI of the plain means (the
+    squared ratio of their standard errors, from the same draws).
 
 Each row prints microseconds per layout (best of ``--repeat``) and the speed-up of (c) over it;
 the estimates of (b) and (c) are checked to agree to 1e-6 of the RMS error.
@@ -29,6 +32,7 @@ from _common import timeit
 from isacnet.localization import ls_bistatic, make_scene, ml_estimate, simulate
 from isacnet.params import SongParams
 from isacnet.simulation.kernels.localization import EstimatorKernel
+from isacnet.simulation.statistics import Moments, control_variate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
 from _ml_reference import ml_estimate_reference  # noqa: E402
@@ -48,6 +52,7 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=4096)
     ap.add_argument("--loop", type=int, default=150, help="layouts in the per-layout loop")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--cv-draws", type=int, default=16384, help="draws for (e), the control variates")
     a = ap.parse_args()
     print(f"{'P_t [W]':>8} {'method':<44}{'us/layout':>11}{'(c) faster':>12}")
     for pt in (1e-7, 1e-4, 1.0):
@@ -75,6 +80,18 @@ def main() -> None:
             f"{'':>8} mean LM iterations {new.n_iter.mean():.2f}, max {new.n_iter.max()}; "
             f"largest |(b) - (c)| {diff:.2e} m (RMS error {rms:.3g} m)"
         )
+        _control_variates(k, a.cv_draws)
+
+
+def _control_variates(k, n: int) -> None:
+    """(e) The control variates' worth: (stderr of the plain mean / stderr of the control-variate
+    estimate)^2 from the same draws, i.e. how many times fewer draws reach the same CI."""
+    out = k(np.random.default_rng(2), n)
+    for est in ("ml", "ls"):
+        y, x, yx = (Moments.of(out[f"{est}_{q}"]).estimate() for q in ("sq_err", "cv_x", "cv_yx"))
+        cv = control_variate(y, x, yx)
+        print(f"{'':>8} (e) {est.upper()} MSE control variate: {(y.stderr / cv.stderr) ** 2:8.1f}x fewer draws "
+              f"({n} draws; estimates {y.mean:.4g} plain, {cv.mean:.4g} +- {cv.stderr:.2g} with the control)")
 
 
 if __name__ == "__main__":
