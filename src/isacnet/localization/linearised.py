@@ -35,7 +35,8 @@ def noise_vector(scene: Scene, meas: Measurements) -> np.ndarray:
     return np.concatenate([r, u], axis=1)
 
 
-def _std_vector(scene: Scene) -> np.ndarray:
+def noise_std(scene: Scene) -> np.ndarray:
+    """The standard deviations of :func:`noise_vector`'s entries, (B, M) (inf: no information)."""
     s = scene.range_std.reshape(scene.size, -1)
     if scene.dircos_std is None:
         return s
@@ -58,7 +59,7 @@ def ml_error_map(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
         a = _axis_vectors(scene.rx_axis, f.shape[:-1])
         u = np.einsum("bli,bli->bl", a, q)
         jac = np.concatenate([jac, (a - u[..., None] * q) / dr[..., None]], axis=1)
-    std = _std_vector(scene)
+    std = noise_std(scene)
     with np.errstate(divide="ignore"):
         w = np.where(np.isfinite(std), 1.0 / (std * std), 0.0)
     fim = np.einsum("bm,bmi,bmj->bij", w, jac, jac)
@@ -88,7 +89,7 @@ def ls_error_map(scene: Scene, aux: str, rel_step: float = 1e-6) -> tuple[np.nda
     amap = ((est[: nt * nr] - est[nt * nr :]) / (2.0 * h)).T
     if not np.all(np.isfinite(amap)):  # a rank-deficient LS system: no control (0, of mean 0)
         amap = np.zeros_like(amap)
-    std_all = _std_vector(scene)[0]
+    std_all = noise_std(scene)[0]
     amap = np.concatenate([amap, np.zeros((2, std_all.size - nt * nr))], axis=1)
     var = np.where(np.isfinite(std_all), std_all * std_all, 0.0)
     return amap, float(np.einsum("im,m,im->", amap, var, amap))

@@ -27,7 +27,7 @@ import numpy as np
 
 from ...geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
 from ...localization import crlb_delay_aoa, locate, make_scene, simulate
-from ...localization.linearised import ls_error_map, ml_error_map, noise_vector
+from ...localization.linearised import ls_error_map, ml_error_map, noise_std, noise_vector
 from ...localization.model import Scene
 from ...localization.solvers import ls_sides
 from ...params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
@@ -247,8 +247,9 @@ class EstimatorKernel:
             amap, mean = ml_error_map(one)
             ml_x = _control(ml_sq, noise, amap[0], mean[0])
             ls_x = _control(ls_sq, noise, *self._ls_map(one))
-        else:  # no LS control (its map costs 2 M LS solves a layout)
-            ml_x, ls_x = _control(ml_sq, noise, *ml_error_map(scene)), np.zeros(n)
+        else:  # no LS control (its map costs 2 M LS solves a layout): 0, NaN where Y is
+            ml_x = _control(ml_sq, noise, *ml_error_map(scene))
+            ls_x = np.where(np.isfinite(ls_sq), 0.0, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "ml_sq_err": ml_sq,
@@ -272,8 +273,8 @@ class EstimatorKernel:
         """The LS control's error map of the fixed layout: with two LS starts (the reported one is
         the start of smaller ML cost), the side whose map is nearer the ML map, E|(A_s - A_ML) n|^2."""
         ml_map = ml_error_map(one)[0][0]
-        var = np.concatenate([one.range_std.ravel(), [] if one.dircos_std is None else one.dircos_std[0]]) ** 2
-        var = np.where(np.isfinite(var), var, 0.0)
+        std = noise_std(one)[0]
+        var = np.where(np.isfinite(std), std * std, 0.0)
         maps = [ls_error_map(one, side) for side in ls_sides(self.starts, self.n_tx, self.n_rx)]
         return min(maps, key=lambda m: float(np.einsum("im,m,im->", m[0] - ml_map, var, m[0] - ml_map)))
 
