@@ -347,6 +347,21 @@ def test_random_stream_change_reuses_nothing(base, tmp_path, capsys, monkeypatch
     _same(ds, load_dataset(base / "ref" / "tamper.nc"))
 
 
+def test_a_kernel_with_another_output_list_reuses_nothing(base, tmp_path, capsys, monkeypatch):
+    """Code that adds an output to a kernel (same fields, same version string) must not load the
+    chunks of the old code, which lack it (the estimator kernel's control variates: a KeyError
+    after the work, before the output list was part of the key)."""
+    from isacnet.simulation.kernels.song import SongKernel
+
+    out = tmp_path / "out"
+    shutil.copytree(base / "chunks", out / CHUNK_DIR)
+    computed = _count_computed(monkeypatch)
+    monkeypatch.setattr(SongKernel, "quantities", property(lambda self: ("crlb", "a new output")), raising=False)
+    ds, _ = _rerun(base, out, capsys)
+    assert sum(computed) == N_POINTS * N_BLOCKS
+    _same(ds, load_dataset(base / "ref" / "tamper.nc"))
+
+
 def test_finished_run_leaves_one_record_per_point_and_rerun_computes_nothing(base, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     ds, err = _rerun(base, out, capsys)

@@ -78,7 +78,8 @@ def job_identity(job: Job) -> dict[str, Any]:
 
     Built from the job's attributes (:func:`canonical` of the whole Job, its kernel and the
     kernel's parameters included), plus the number of blocks, backend, dtype, random stream,
-    seeding scheme and isacnet version; a ``job.identity`` attribute, if any, is included too.
+    seeding scheme and isacnet version; a ``job.identity`` attribute, if any, is included too, and
+    the kernel's output names where it declares them (``kernel.quantities``).
     """
     from .._version import __version__
 
@@ -95,6 +96,9 @@ def job_identity(job: Job) -> dict[str, Any]:
     extra = getattr(job, "identity", None)
     if extra is not None:
         ident["job_identity"] = canonical(extra)
+    quantities = getattr(kernel, "quantities", None)
+    if quantities is not None:  # a kernel that gains an output (same fields, new code) gets a new key:
+        ident["quantities"] = [str(q) for q in quantities]  # its old chunks lack it (never mixed in)
     return ident
 
 

@@ -176,6 +176,11 @@ class EstimatorKernel:
                 "n_tx, n_rx", (self.n_tx, self.n_rx), "N_t N_r >= 2 + min(N_t, N_r) (enough pairs for the LS start)"
             )
 
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """The outputs of a call (:data:`ESTIMATOR_QUANTITIES`)."""
+        return ESTIMATOR_QUANTITIES
+
     def describe(self) -> dict[str, object]:
         return {
             "geometry": f"{self.layout} layout, {self.n_tx} TX / {self.n_rx} RX nearest of the PPPs",
