@@ -205,7 +205,7 @@ def test_refused_cooperation_is_l1_on_the_same_numbers(model):
     if model == "paper":
         np.testing.assert_array_equal(d6.desired[:, :1], d1.desired)
     a, b = k6(np.random.default_rng(5), 300), k1(np.random.default_rng(5), 300)
-    for q in b:
+    for q in set(b) - {"cv_x", "cv_rate_x"}:  # the control compares BS 1 with BS L + 1: it depends on L
         np.testing.assert_allclose(a[q], b[q], rtol=1e-13, atol=1e-12)
     c = rate_kernel(P, 6, model=model, kappa_c=1.0, k_nearest=64)(np.random.default_rng(5), 300)
     assert np.all(c["n_accepted"] == 5) and np.all(c["rate_nats"] > a["rate_nats"])

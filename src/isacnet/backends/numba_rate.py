@@ -174,8 +174,11 @@ def _sir(g, w, gi, gd, acc, k, L, quarter, half_alpha, tail_coef):
 
 
 @njit(fastmath=_FAST, **_JIT)
-def _rate_block(st, n, k, L, kappa, shape, pc, ps, mt1, v_m, quarter, half_alpha, tail_coef, with_db, out):
-    """out[:, i] = (ln(1 + SIR), log2(1 + SIR), 10 log10 SIR (if with_db), accepted) of layout i."""
+def _rate_block(st, n, k, L, kappa, shape, pc, ps, mt1, v_m, quarter, half_alpha, tail_coef, with_db, cv_j, cv_mean,
+                out):
+    """out[:, i] = (ln(1 + SIR), log2(1 + SIR), 10 log10 SIR (if with_db), accepted, and if
+    cv_j >= 0 the control X - E[X] = ln g_1 - (alpha/2)(ln T_1 - ln T_(cv_j+1)) - cv_mean and the
+    rate times it) of layout i."""
     s = _load(st)
     T = out.dtype.type
     g, w, gi, e2, e3 = np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T), np.empty(k, T)
@@ -191,6 +194,10 @@ def _rate_block(st, n, k, L, kappa, shape, pc, ps, mt1, v_m, quarter, half_alpha
         if with_db:
             out[2, i] = ten * np.log10(sir)
         out[3, i] = T(nacc)
+        if cv_j >= 0:
+            x = np.log(gd[0]) - T(half_alpha) * (np.log(g[0]) - np.log(g[cv_j])) - T(cv_mean)
+            out[4, i] = x
+            out[5, i] = rate * x
 
 
 @njit(**_JIT)
@@ -232,9 +239,12 @@ def meng_rate(kernel, rng: np.random.Generator, n: int) -> Outputs:
     alpha = kernel.params.alpha
     half = 0.5 * alpha
     with_db = kernel.params.comm_power_fraction > 0.0
-    out = np.zeros((4, n), dt)
-    _rate_block(stream_state(rng), n, *_setup(kernel), quarter_code(half), half, 2.0 / (alpha - 2.0), with_db, out)
-    rows = {"rate_nats": out[0], "rate_bits": out[1], "sir_db": out[2], "n_accepted": out[3]}
+    cv_j, cv_mean = kernel.control_args  # the control variate (-1: none)
+    out = np.zeros((6, n), dt)
+    _rate_block(stream_state(rng), n, *_setup(kernel), quarter_code(half), half, 2.0 / (alpha - 2.0), with_db,
+                cv_j, cv_mean, out)
+    rows = {"rate_nats": out[0], "rate_bits": out[1], "sir_db": out[2], "n_accepted": out[3],
+            "cv_x": out[4], "cv_rate_x": out[5]}
     return {q: rows[q] for q in kernel.quantities}
 
 

@@ -96,6 +96,7 @@ from ...backends import BACKENDS, check_backend
 from ...geometry import ordered_arrivals, tail_power_mean, torus_delta, torus_ppp
 from ...load import check_torus, default_side, form_clusters
 from ...params import MengParams, ParameterError, check_int, check_real
+from ._rate_control import control_index, control_mean, rate_control
 from ._rate_gains import (  # noqa: F401 - steering, draw_interferer_gains: re-exported (public, tests)
     SHAPES,
     _complex_normal,
@@ -219,6 +220,8 @@ class MengRateKernel:
     ----------------------------
     rate_nats : ln(1 + SIR) [nats/s/Hz]; rate_bits : log2(1 + SIR); sir_db : 10 log10 SIR
     (absent when p^c = 0, where SIR = 0); n_accepted : cooperating BSs that accepted;
+    cv_x, cv_rate_x ("paper", p^c > 0): a control variate X - E[X] and rate_nats times it
+    (:mod:`isacnet.simulation.kernels._rate_control`);
     users ("full" only): M / E[M], mean 1 (a check). Non-finite values are never produced by
     construction (the interference includes the positive tail); should one appear it is counted
     by :class:`isacnet.simulation.statistics.Moments`, not averaged.
@@ -313,7 +316,20 @@ class MengRateKernel:
             q.insert(2, "sir_db")
         if self.model == "full":
             q.append("users")
+        if self.has_control:
+            q += ["cv_x", "cv_rate_x"]
         return tuple(q)
+
+    @property
+    def has_control(self) -> bool:
+        """Outputs the control variate of :mod:`._rate_control` ("paper" with p^c > 0)."""
+        return self.model == "paper" and self.params.comm_power_fraction > 0.0
+
+    @property
+    def control_args(self) -> tuple[int, float]:
+        """(j, E[X]) of the control (:mod:`._rate_control`; j = -1: none), for the compiled backend."""
+        K = int(self.k_nearest or 0)  # resolved for "paper"
+        return (control_index(self.L, K), control_mean(self.params, self.L, K)) if self.has_control else (-1, 0.0)
 
     @property
     def expected_users(self) -> float:
@@ -392,7 +408,11 @@ class MengRateKernel:
         near = np.where(acc, 0.0, gi[:, : L - 1] * w[:, 1:L]).sum(axis=1)
         far = np.einsum("ij,ij->i", gi[:, L - 1 :], w[:, L:])
         i = near + far + tail_power_mean(T[:, -1], alpha)
-        return _outputs(s, i, acc.sum(axis=1), self.params.comm_power_fraction > 0.0)
+        out = _outputs(s, i, acc.sum(axis=1), self.params.comm_power_fraction > 0.0)
+        if self.has_control:
+            x = rate_control(T, gd[:, 0], self.params, L)
+            out.update(cv_x=x, cv_rate_x=out["rate_nats"] * x)
+        return out
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         if self.backend == "numba":
