@@ -37,6 +37,9 @@ def test_metrics_from_the_dataset_alone(tmp_path):
     assert m.max_rel_ci == pytest.approx(rel, rel=1e-12)
     z = float(np.nanmax(abs(ds["jensen"] - ds["bound"]) / ds["jensen_stderr"]))
     assert m.max_z >= z and math.isfinite(m.wall_s) and m.wall_s > 0
+    # stopped early: the column shows the most layouts a point used, not the cap
+    early = ds.assign(n_layouts_used=ds["n_layouts_used"] * 0 + np.arange(ds.sizes["n_antennas"]) + 100)
+    assert metrics(early).layouts == 100 + ds.sizes["n_antennas"] - 1 < ds.attrs["n_layouts"]
 
 
 def test_index_ignores_foreign_files(tmp_path):

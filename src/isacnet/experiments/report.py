@@ -32,7 +32,7 @@ class FigureMetrics:
     id: str
     title: str
     points: int
-    layouts: int  # layouts per point
+    layouts: int  # layouts per point: the most any point used (a run with early stopping: at most its cap)
     max_rel_ci: float  # largest 95% CI half-width / |estimate| over the plotted MC outputs
     nonfinite: int  # +inf / NaN samples of the plotted MC outputs (counted, never averaged)
     max_z: float  # largest |MC - closed form| / stderr over the model's agreement pairs (NaN: none)
@@ -62,11 +62,19 @@ def metrics(ds: xr.Dataset) -> FigureMetrics:
     rel = [r for r in rel if math.isfinite(r)]
     return FigureMetrics(
         id=str(ds.attrs.get("figure_id", "")), title=str(ds.attrs.get("title", "")),
-        points=int(np.prod([ds.sizes[d] for d in _dims(ds)])), layouts=int(ds.attrs.get("n_layouts", 0)),
+        points=int(np.prod([ds.sizes[d] for d in _dims(ds)])), layouts=_layouts(ds),
         max_rel_ci=max(rel, default=float("nan")), nonfinite=nonfinite, max_z=max(z, default=float("nan")),
         wall_s=float(ds.attrs.get("wall_time_s", ds.attrs.get("mc_wall_time_s", float("nan")))),
         quick=bool(int(ds.attrs.get("quick", 0))),
     )
+
+
+def _layouts(ds: xr.Dataset) -> int:
+    """The most layouts a point used (``n_layouts_used``; a point stopped early on ``rel_ci`` uses
+    fewer than the cap ``n_layouts``), else the attribute ``n_layouts``."""
+    if "n_layouts_used" in ds and ds["n_layouts_used"].size:
+        return int(np.nanmax(ds["n_layouts_used"].values))
+    return int(ds.attrs.get("n_layouts", 0))
 
 
 def _dims(ds: xr.Dataset) -> list[str]:
