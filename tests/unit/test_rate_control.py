@@ -51,3 +51,18 @@ def test_only_the_paper_model_with_data_power_has_a_control():
     assert not {"cv_x", "cv_rate_x"} & set(rate_kernel(MengParams(sensing_power_fraction=1.0), 3).quantities)
     assert rate_kernel(MengParams(sensing_power_fraction=1.0), 3).control_args == (-1, 0.0)
     assert special.digamma(1.0) == pytest.approx(-np.euler_gamma)
+
+
+@pytest.mark.parametrize("N,p_c", [(8, 0.5), (0, 0.5), (8, 0.0), (0, 1.0)])
+def test_design_kernel_declares_what_it_outputs(N, p_c):
+    """MengDesignKernel (Meng Fig. 5): its outputs are its declared quantities (part of the chunk
+    key), the rate's control variate passed through wherever the rate kernel has one."""
+    from isacnet.simulation.kernels.meng_design import MengDesignKernel
+
+    k = MengDesignKernel(MengParams(), L=3, N=N, p_c=p_c, kappa_c=0.9 if p_c > 0 else None)
+    out = k(np.random.default_rng(1), 64)
+    assert set(out) == set(k.quantities)
+    assert ("cv_x" in out) == (p_c > 0)
+    if p_c > 0:  # the same numbers as the rate kernel's, from the same stream
+        r = k.rate_kernel(np.random.default_rng(1), 64)
+        np.testing.assert_array_equal(out["cv_x"], r["cv_x"])

@@ -39,6 +39,7 @@ _LEGEND = {
     ("meng-acceptance", "crlb_a_corrected"): "(16) with Theorem 1's constant 2",
     ("meng-acceptance", "crlb_a_paper"): "(16) as printed",
     ("meng-rate", "rate_nats"): r"Monte Carlo of (9), $\mathrm{E}[\ln(1+\mathrm{SIR})]$",
+    ("meng-rate", "rate_cv"): r"Monte Carlo of (9), $\mathrm{E}[\ln(1+\mathrm{SIR})]$ (control variate)",
     ("meng-rate", "rate_exact"): "Theorem 2 re-derived (exact)",
     ("meng-rate", "rate_paper"): "Theorem 2 as printed",
     ("meng-rate", "rate_exact_kappa_paper"): r"Theorem 2 re-derived, printed $\kappa_c$",

@@ -61,12 +61,22 @@ class MengDesignKernel:
                 "L": self.L, "N": self.N, "p_c": self.p_c, "kappa_s": self.kappa_s,
                 "rate_model": "paper gains (Gamma(M_t-1, p^c) desired, Gamma(1,1) interference)"}
 
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """The outputs of a call: the rate (with the rate kernel's control variate where it has one)
+        and, with N >= 1, the CRLB statistics."""
+        rk = self.rate_kernel
+        q = ["rate_nats"] + (["cv_x", "cv_rate_x"] if rk is not None and rk.has_control else [])
+        return tuple(q + (["log_crlb", "singular", "cluster_size"] if self.N >= 1 else []))
+
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         rk, ck = self.rate_kernel, self.crlb_kernel
         if rk is not None:
             r = rk(rng, n)
             out["rate_nats"] = r["rate_nats"]
+            if rk.has_control:  # the control variate of the rate (isacnet.simulation.kernels._rate_control)
+                out["cv_x"], out["cv_rate_x"] = r["cv_x"], r["cv_rate_x"]
         else:
             out["rate_nats"] = np.zeros(n)
         if ck is not None:
