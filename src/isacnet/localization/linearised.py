@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .lm import _solve2
 from .model import Measurements, Scene, _axis_vectors, _unit, noiseless
 from .solvers import ls_bistatic
 
@@ -63,14 +64,21 @@ def ml_error_map(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore"):
         w = np.where(np.isfinite(std), 1.0 / (std * std), 0.0)
     fim = np.einsum("bm,bmi,bmj->bij", w, jac, jac)
-    a, b, d = fim[:, 0, 0], fim[:, 0, 1], fim[:, 1, 1]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        det = a * d - b * b
-        ok = np.isfinite(det) & (det > 1e-14 * (a + d) ** 2)
-        inv = np.stack([np.stack([d, -b], -1), np.stack([-b, a], -1)], -2) / np.where(ok, det, 1.0)[:, None, None]
-    amap = np.where(ok[:, None, None], inv @ np.swapaxes(jac * w[..., None], 1, 2), 0.0)
+    g = jac * w[..., None]  # (B, M, 2): column m of J^T W
+    m = g.shape[1]
+    # F^-1 g for every column by the solver's guarded 2 x 2 solve (0 where F is singular)
+    a, c, d = (np.repeat(fim[:, i, j], m) for i, j in ((0, 0), (0, 1), (1, 1)))
+    step, _ = _solve2(a, c, d, g[..., 0].ravel(), g[..., 1].ravel())
+    amap = np.swapaxes(step.reshape(b, m, 2), 1, 2)
+    return amap, expected_square(amap, std)
+
+
+def expected_square(amap: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """E|A n|^2 = sum_m |A_m|^2 sigma_m^2 for independent zero-mean noise of standard deviations
+    ``std`` (inf: a measurement without information, whose column of A is 0): ``amap`` (..., 2, M)
+    and ``std`` (..., M) broadcast; returns (...) [m^2]."""
     var = np.where(np.isfinite(std), std * std, 0.0)
-    return amap, np.einsum("bim,bm,bim->b", amap, var, amap)
+    return np.einsum("...im,...m,...im->...", amap, var, amap)
 
 
 def ls_error_map(scene: Scene, aux: str, rel_step: float = 1e-6) -> tuple[np.ndarray, float]:
@@ -91,5 +99,4 @@ def ls_error_map(scene: Scene, aux: str, rel_step: float = 1e-6) -> tuple[np.nda
         amap = np.zeros_like(amap)
     std_all = noise_std(scene)[0]
     amap = np.concatenate([amap, np.zeros((2, std_all.size - nt * nr))], axis=1)
-    var = np.where(np.isfinite(std_all), std_all * std_all, 0.0)
-    return amap, float(np.einsum("im,m,im->", amap, var, amap))
+    return amap, float(expected_square(amap, std_all))

@@ -214,6 +214,11 @@ def _tradeoff_closed(params: MengParams, opts: Mapping[str, Any]) -> dict[str, f
             "backhaul_load": d.backhaul_load}
 
 
+def _tradeoff_derived(ests: dict, kernel: Any) -> dict:
+    """The geometric-mean CRLB (:func:`meng_derived`) and the control-variate rate (:func:`_rate_derived`)."""
+    return _rate_derived(meng_derived(ests, kernel), kernel)
+
+
 def _tradeoff_check(params: MengParams, opts: Mapping[str, Any]) -> None:
     """Parse-time check: the options are validated by their validators already; the search (and
     so whether a design meets the target) is deferred to when the figure is computed."""
@@ -263,7 +268,7 @@ TRADEOFF = Model(
     plotted=("rate_cf:crlb_cf", "rate_cf:crlb_ts", "rate_cv:geo_mean"),
     agreement=(("rate_cv", "rate_cf"), ("rate_nats", "rate_cf")),
     sweep_options=("rate_fraction",),
-    derived=lambda ests, kernel: _rate_derived(meng_derived(ests, kernel), kernel),
+    derived=_tradeoff_derived,
     check_point=_tradeoff_check,
 )
 

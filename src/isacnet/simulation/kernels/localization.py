@@ -27,7 +27,7 @@ import numpy as np
 
 from ...geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
 from ...localization import crlb_delay_aoa, locate, make_scene, simulate
-from ...localization.linearised import ls_error_map, ml_error_map, noise_std, noise_vector
+from ...localization.linearised import expected_square, ls_error_map, ml_error_map, noise_std, noise_vector
 from ...localization.model import Scene
 from ...localization.solvers import ls_sides
 from ...params import DIRECTION_MOMENTS, SPEED_OF_LIGHT, ParameterError, SongParams, check_choice, check_int, check_real
@@ -251,7 +251,7 @@ class EstimatorKernel:
         if self.layout == "fixed":
             amap, mean = ml_error_map(one)
             ml_x = _control(ml_sq, noise, amap[0], mean[0])
-            ls_x = _control(ls_sq, noise, *self._ls_map(one))
+            ls_x = _control(ls_sq, noise, *self._ls_map(one, amap[0]))
         else:  # no LS control (its map costs 2 M LS solves a layout): 0, NaN where Y is
             ml_x = _control(ml_sq, noise, *ml_error_map(scene))
             ls_x = np.where(np.isfinite(ls_sq), 0.0, np.nan)
@@ -274,14 +274,13 @@ class EstimatorKernel:
                 "ls_cv_yx": ls_sq * ls_x,
             }
 
-    def _ls_map(self, one: Scene) -> tuple[np.ndarray, float]:
+    def _ls_map(self, one: Scene, ml_map: np.ndarray) -> tuple[np.ndarray, float]:
         """The LS control's error map of the fixed layout: with two LS starts (the reported one is
-        the start of smaller ML cost), the side whose map is nearer the ML map, E|(A_s - A_ML) n|^2."""
-        ml_map = ml_error_map(one)[0][0]
+        the start of smaller ML cost), the side whose map is nearer the ML map ``ml_map``,
+        E|(A_s - A_ML) n|^2."""
         std = noise_std(one)[0]
-        var = np.where(np.isfinite(std), std * std, 0.0)
         maps = [ls_error_map(one, side) for side in ls_sides(self.starts, self.n_tx, self.n_rx)]
-        return min(maps, key=lambda m: float(np.einsum("im,m,im->", m[0] - ml_map, var, m[0] - ml_map)))
+        return min(maps, key=lambda m: float(expected_square(m[0] - ml_map, std)))
 
 
 @dataclass(frozen=True)
