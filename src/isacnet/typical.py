@@ -7,8 +7,29 @@ distances: no edge) and evaluates the quantity at ``points`` independent uniform
 By stationarity a uniform location sees the network as the typical point does (Palm = uniform
 location for a stationary process and an independent point), so one *sample* is the average over
 the ``points`` locations of one deployment: samples are i.i.d. across deployments and the
-standard errors of the Monte Carlo engine are valid. The PPP is drawn the same way (on a torus),
-so its curve is comparable and is also checked against ordered sampling (tests).
+standard errors of the Monte Carlo engine are valid.
+
+The PPP needs no torus: by Slivnyak's theorem its typical point sees the PPP itself, and
+:func:`isacnet.geometry.ordered_ppp` draws the nearest sites of ``points`` independent typical
+points exactly (option ``ppp="ordered"``, the default; a sample is their mean, and the sites
+beyond the K nearest of "comp" add their mean interference 2 pi lambda r_K^(2 - alpha) / (alpha - 2)
+given r_K). ``ppp="torus"`` draws it like the other processes (0.3's way; the tests check the
+two against each other). Independent points remove the PPP's between-deployment variance and its
+KD-tree queries: it was the widest CI of most deployment figures.
+
+Where the ``points`` of a deployment lie (option ``sampling``):
+
+* ``"stratified"`` (default): a jittered grid, one uniform point in each cell of a g_x x g_y grid
+  of the torus (g_x g_y = ``points``, the cells as square as the divisors of ``points`` allow).
+  Each point is uniform on the torus, so the sample is an unbiased mean, and the points cover the
+  torus evenly: proportional stratification never increases the variance of a mean, and for a
+  lattice (whose only randomness is where the point falls in its cell) it removes most of it.
+  For ``"song"`` each point also sees the RX network from an independent uniform shift of its
+  position (the RX deployment is stationary and independent of the TXs, so each point's TX-RX
+  geometry has the right law), which removes the variance of the one TX-RX offset per sample
+  (for two hexagonal lattices, the whole of it). Measured per figure in ``docs/performance.md``.
+* ``"uniform"``: ``points`` i.i.d. uniform points, TXs and RXs queried at the same point (0.3's
+  sampling; with ``ppp="torus"`` and ``exact_sites=64, panels=12``, 0.3's numbers bit for bit).
 
 Quantities (option ``quantity``):
 
@@ -32,14 +53,56 @@ from typing import Any
 import numpy as np
 
 from .deployment import generate
+from .geometry import ordered_arrivals, ordered_ppp
 from .maps import Nearest, _tail_interference, meng_crlb_chunk
-from .params import MengParams, ParameterError, SongParams, check_int, check_real
+from .params import MengParams, ParameterError, SongParams, check_choice, check_int, check_real
 from .sensing import song_crlb
 
-__all__ = ["PROCESSES", "TypicalKernel", "output_name", "shift_db"]
+__all__ = ["PPP_SAMPLERS", "PROCESSES", "SAMPLINGS", "TypicalKernel", "output_name", "ppp_tail_interference",
+           "shift_db", "stratified_points"]
 
 PROCESSES = ("ppp", "hexagonal", "perturbed", "matern-ii")
 """Processes compared, all at the same density ``params.bs_density``."""
+
+
+PPP_SAMPLERS = ("ordered", "torus")
+"""Values of :attr:`TypicalKernel.ppp`."""
+
+SAMPLINGS = ("stratified", "uniform")
+"""Values of :attr:`TypicalKernel.sampling`."""
+
+
+def _grid(n: int, box: tuple[float, float]) -> tuple[int, int]:
+    """(g_x, g_y), g_x g_y = n, with cells box[0]/g_x by box[1]/g_y as square as the divisors allow."""
+    want = 0.5 * math.log(n * box[0] / box[1])  # ln g_x of square cells
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    gx = min(divisors, key=lambda d: (round(abs(math.log(d) - want), 9), d))  # a tie: the fewer columns
+    return gx, n // gx
+
+
+def stratified_points(rng: np.random.Generator, n: int, box: tuple[float, float]) -> np.ndarray:
+    """``n`` points of [0, box[0]) x [0, box[1]), one uniform point in each cell of a g_x x g_y grid.
+
+    Every point is uniform on the box (a uniform cell index would make it so; here each cell is
+    used once), and the mean of f over the points is an unbiased estimate of the box's mean of f
+    with at most the variance of ``n`` i.i.d. uniform points. Shape (n, 2), cells in row-major
+    order (x index slow).
+    """
+    gx, gy = _grid(n, box)
+    i, j = np.divmod(np.arange(n), gy)
+    u = rng.random((n, 2))
+    return np.stack([(i + u[:, 0]) * (box[0] / gx), (j + u[:, 1]) * (box[1] / gy)], axis=-1)
+
+
+def ppp_tail_interference(r_k: np.ndarray, density: float, alpha: float) -> np.ndarray:
+    """E[sum of r^-alpha over the PPP points beyond r_K | r_K] = 2 pi lambda r_K^(2 - alpha) / (alpha - 2).
+
+    Given the K-th nearest distance, the points beyond it are a PPP of ``density`` outside the disk
+    of radius r_K (the strong Markov property of the radial process), so the mean is Campbell's
+    lambda int_{r_K}^inf r^-alpha 2 pi r dr (alpha > 2; r_K clipped at 1e-9 m like the distances).
+    """
+    rk = np.maximum(np.asarray(r_k, dtype=float), 1e-9)
+    return 2.0 * math.pi * density * rk ** (2.0 - alpha) / (alpha - 2.0)
 
 
 def output_name(prefix: str, process: str) -> str:
@@ -65,6 +128,20 @@ class TypicalKernel:
         Locations per deployment, and sites per torus (about).
     hardcore, sigma_rel : float
         Matern II: lambda_b pi r^2; perturbed lattice: sigma / spacing.
+    exact_sites, panels : int
+        comp only: the interferers summed exactly, the max(``exact_sites``, 4 L) nearest sites
+        (beyond them their mean interference, :func:`isacnet.maps._tail_interference`), and the
+        Gauss-Legendre panels of the rate integral (:func:`isacnet.comp_given.power_sum_rate`).
+        Accuracy against (128, 48): docs/performance.md ("Deployment figures").
+    ppp : "ordered" or "torus"
+        How the PPP is drawn (module docstring): ``ppp_points`` independent typical points by
+        ordered sampling, or a torus deployment like the other processes.
+    ppp_points : int
+        Typical points of an ordered PPP sample (0: ``points``). They cost a tenth of a torus
+        point (no deployment, no KD-tree), so more of them narrow the PPP's CI cheaply.
+    sampling : "stratified" or "uniform"
+        Where a deployment's points lie (module docstring): a jittered grid (and, for "song", an
+        independent RX shift per point), or i.i.d. uniform points.
     thresholds : tuple of float
         Several coverage thresholds evaluated on the same deployments (epsilon [m] for crlb and
         song, threshold_db [dB] for comp): the outputs ``cov_P@k`` for the k-th threshold replace
@@ -89,6 +166,11 @@ class TypicalKernel:
     sigma_rel: float = 0.25
     thresholds: tuple[float, ...] = ()
     with_coverage: bool = True
+    sampling: str = "stratified"
+    exact_sites: int = 64
+    ppp: str = "ordered"
+    ppp_points: int = 0
+    panels: int = 12
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -107,6 +189,14 @@ class TypicalKernel:
                                  f"= tx_density = {sp.tx_density:g} m^-2 (TX and RX networks share a torus)")
         s(self, "n_bs", check_int("n_bs", self.n_bs, ge=1))
         s(self, "points", check_int("points", self.points, ge=1))
+        s(self, "sampling", check_choice("sampling", self.sampling, SAMPLINGS))
+        s(self, "ppp", check_choice("ppp", self.ppp, PPP_SAMPLERS))
+        s(self, "ppp_points", check_int("ppp_points", self.ppp_points, ge=0) or self.points)
+        s(self, "exact_sites", check_int("exact_sites", self.exact_sites, ge=1))
+        s(self, "panels", check_int("panels", self.panels, ge=1, le=1024))
+        if self.quantity == "comp" and max(self.exact_sites, 4 * self.n_bs) > self.n_sites:
+            raise ParameterError("exact_sites", self.exact_sites,
+                                 f"<= n_sites = {self.n_sites} (and 4 L <= n_sites): the sites summed exactly")
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))
         s(self, "epsilon", check_real("epsilon", self.epsilon, gt=0.0))
         s(self, "threshold_db", check_real("threshold_db", self.threshold_db))
@@ -131,44 +221,76 @@ class TypicalKernel:
         return {n: (tr <= e**2).astype(float) for n, e in zip(self._cov_names, eps, strict=True)}
 
     def describe(self) -> dict[str, object]:
-        return {"geometry": f"torus deployments of about {self.n_sites} sites, {self.points} uniform points each",
+        where = "uniform points" if self.sampling == "uniform" else "points on a jittered grid"
+        return {"geometry": f"torus deployments of about {self.n_sites} sites, {self.points} {where} each",
+                "sampling": self.sampling, "ppp": self.ppp,
                 "processes": list(PROCESSES), "quantity": self.quantity, "n_bs": self.n_bs,
                 "sample": "mean over the points of one deployment (i.i.d. across deployments)"}
 
-    def _song(self, tx_dep, rx_dep, pts: np.ndarray) -> dict[str, np.ndarray]:
+    def _points(self, rng: np.random.Generator, box: tuple[float, float]) -> np.ndarray:
+        if self.sampling == "uniform":
+            return rng.random((self.points, 2)) * box
+        return stratified_points(rng, self.points, box)
+
+    def _song(self, tx_dep, rx_dep, pts: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         k = self.n_bs
         tdx, tdy, _ = Nearest(tx_dep.bs, tx_dep.torus).query(pts, k)
-        rdx, rdy, _ = Nearest(rx_dep.bs, rx_dep.torus).query(pts, k)
+        # the RX network seen from an independent uniform shift of each point (stratified sampling)
+        at = pts if self.sampling == "uniform" else pts + rng.random(pts.shape) * rx_dep.torus
+        rdx, rdy, _ = Nearest(rx_dep.bs, rx_dep.torus).query(at, k)
         txp = pts[:, None, :] + np.stack([tdx, tdy], -1)
         rxp = pts[:, None, :] + np.stack([rdx, rdy], -1)
-        tr = song_crlb(txp, rxp, pts, self.params)  # type: ignore[arg-type]
+        return self._song_values(txp, rxp, pts)
+
+    def _song_values(self, txp: np.ndarray, rxp: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+        tr = song_crlb(txp, rxp, target, self.params)  # type: ignore[arg-type]
         with np.errstate(divide="ignore"):
             return {**self._coverage(tr), "log": np.log(tr)}
 
-    def _values(self, dep, pts: np.ndarray) -> dict[str, np.ndarray]:
-        p = self.params
-        near = Nearest(dep.bs, dep.torus)
-        if self.quantity == "crlb":
-            dx, dy, dist = near.query(pts, self.n_bs)
-            dist = np.maximum(dist, 1e-9)
-            tr = meng_crlb_chunk(dx, dy, dist, p)
-            with np.errstate(divide="ignore"):
-                return {**self._coverage(tr), "log": np.log(tr)}
+    def _crlb_values(self, dx: np.ndarray, dy: np.ndarray, dist: np.ndarray) -> dict[str, np.ndarray]:
+        tr = meng_crlb_chunk(dx, dy, np.maximum(dist, 1e-9), self.params)
+        with np.errstate(divide="ignore"):
+            return {**self._coverage(tr), "log": np.log(tr)}
+
+    @property
+    def _k_comp(self) -> int:
+        return max(self.exact_sites, 4 * self.n_bs)
+
+    def _comp_values(self, dist: np.ndarray, tail: np.ndarray) -> dict[str, np.ndarray]:
+        """Rate (and coverage) of the L nearest BSs given the K nearest distances and the mean
+        interference ``tail`` of the sites beyond them."""
         from .analysis.meng_sensing import kappa_c
         from .comp_given import power_sum_coverage, power_sum_rate
 
-        L = self.n_bs
+        p, L = self.params, self.n_bs
         kap = float(kappa_c(p.resource_blocks, p.mu_c, L))
-        K = max(64, 4 * L)
-        _, _, dist = near.query(pts, K)
-        dist = np.maximum(dist, 1e-9)
-        w = dist ** (-p.alpha)
-        T = _tail_interference(dep, pts, dist, p.alpha)
+        w = np.maximum(dist, 1e-9) ** (-p.alpha)
         m, pc = p.n_tx_antennas - 1, p.comm_power_fraction
         dbs = (self.thresholds or (self.threshold_db,)) if self.with_coverage else ()
-        return {"rate": power_sum_rate(w, L, m, pc, kap, T),
-                **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), T)
+        return {"rate": power_sum_rate(w, L, m, pc, kap, tail, panels=self.panels),
+                **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), tail)
                    for n, d in zip(self._cov_names, dbs, strict=True)}}
+
+    def _values(self, dep, pts: np.ndarray) -> dict[str, np.ndarray]:
+        near = Nearest(dep.bs, dep.torus)
+        if self.quantity == "crlb":
+            return self._crlb_values(*near.query(pts, self.n_bs))
+        _, _, dist = near.query(pts, self._k_comp)
+        return self._comp_values(dist, _tail_interference(dep, pts, np.maximum(dist, 1e-9), self.params.alpha))
+
+    def _ppp_ordered(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The PPP's values at ``ppp_points`` independent typical points (ordered sampling, no torus)."""
+        p: Any = self.params
+        if self.quantity == "song":
+            _, tx = ordered_ppp(rng, self.ppp_points, self.n_bs, p.tx_density)
+            _, rx = ordered_ppp(rng, self.ppp_points, self.n_bs, p.rx_density)
+            return self._song_values(tx, rx, np.zeros(2))
+        if self.quantity == "crlb":
+            r, xy = ordered_ppp(rng, self.ppp_points, self.n_bs, p.bs_density)
+            return self._crlb_values(xy[..., 0], xy[..., 1], r)
+        # comp: only distances, and the mean interference beyond the K-th
+        r = np.sqrt(ordered_arrivals(rng, self.ppp_points, self._k_comp) / (math.pi * p.bs_density))
+        return self._comp_values(r, ppp_tail_interference(r[:, -1], p.bs_density, p.alpha))
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}
@@ -176,13 +298,16 @@ class TypicalKernel:
         lam = self.params.tx_density if song else self.params.bs_density  # type: ignore[union-attr]
         for i in range(n):
             for proc in PROCESSES:
-                def draw(proc=proc):
-                    return generate(proc, lam, rng, n_sites=self.n_sites, hardcore=self.hardcore,
-                                    sigma_rel=self.sigma_rel)
+                if proc == "ppp" and self.ppp == "ordered":
+                    values = self._ppp_ordered(rng)
+                else:
+                    def draw(proc=proc):
+                        return generate(proc, lam, rng, n_sites=self.n_sites, hardcore=self.hardcore,
+                                        sigma_rel=self.sigma_rel)
 
-                dep = draw()
-                pts = rng.random((self.points, 2)) * dep.torus
-                values = self._song(dep, draw(), pts) if song else self._values(dep, pts)
+                    dep = draw()
+                    pts = self._points(rng, dep.torus)
+                    values = self._song(dep, draw(), pts, rng) if song else self._values(dep, pts)
                 for name, v in values.items():
                     out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
         return out

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...params import MengParams, SongParams, check_int, check_real
-from ...typical import PROCESSES, TypicalKernel, output_name
-from ._model import Model, Output
+from ...typical import PPP_SAMPLERS, PROCESSES, SAMPLINGS, TypicalKernel, output_name
+from ._model import Model, Output, choice
 
 _LABEL = {"ppp": "PPP", "hexagonal": "hexagonal lattice", "perturbed": "perturbed lattice",
           "matern-ii": "Matern II hard-core"}
@@ -36,6 +36,11 @@ _OPTIONS = {
     "n_sites": (lambda n, v: check_int(n, v, ge=64), 400),
     "hardcore": (lambda n, v: check_real(n, v, gt=0.0, lt=1.0), 0.5),
     "sigma_rel": (lambda n, v: check_real(n, v, ge=0.0), 0.25),
+    "sampling": (choice(SAMPLINGS), "stratified"),
+    "ppp": (choice(PPP_SAMPLERS), "ordered"),
+    "ppp_points": (lambda n, v: check_int(n, v, ge=0), 0),
+    "exact_sites": (lambda n, v: check_int(n, v, ge=1), 64),
+    "panels": (lambda n, v: check_int(n, v, ge=1, le=1024), 12),
 }
 
 

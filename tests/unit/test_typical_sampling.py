@@ -1,0 +1,143 @@
+"""Where a typical-point sample puts its points (isacnet.typical): the jittered grid, the RX shift of
+"song", the PPP by ordered sampling, each against a slow twin or the law it claims."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.integrate import quad
+
+from isacnet.comp_given import power_sum_rate
+from isacnet.geometry import ordered_arrivals, ordered_ppp
+from isacnet.meng import crlb_layout
+from isacnet.params import MengParams, ParameterError, SongParams
+from isacnet.sensing import song_fim
+from isacnet.typical import PROCESSES, TypicalKernel, ppp_tail_interference, stratified_points
+
+
+@pytest.mark.parametrize(("n", "box", "grid"), [(12, (3.0, 4.0), (3, 4)), (2048, (1.0, 1.0), (32, 64)),
+                                               (7, (1.0, 1.0), (1, 7)), (1, (5.0, 2.0), (1, 1)),
+                                               (18, (2.0, 1.0), (6, 3))])
+def test_stratified_points_one_in_each_cell(n, box, grid):
+    pts = stratified_points(np.random.default_rng(1), n, box)
+    gx, gy = grid
+    assert pts.shape == (n, 2)
+    assert np.all((pts >= 0) & (pts < np.asarray(box)))
+    cell = np.floor(pts / (box[0] / gx, box[1] / gy)).astype(int)
+    assert sorted(map(tuple, cell)) == [(i, j) for i in range(gx) for j in range(gy)]  # each cell once
+
+
+def test_stratified_points_are_uniform():
+    """Pooled over draws, each coordinate of a point is uniform (KS), and so is its cell's offset."""
+    rng = np.random.default_rng(2)
+    pts = np.concatenate([stratified_points(rng, 12, (3.0, 4.0)) for _ in range(400)])
+    assert stats.kstest(pts[:, 0] / 3.0, "uniform").pvalue > 1e-3
+    assert stats.kstest(pts[:, 1] / 4.0, "uniform").pvalue > 1e-3
+    assert stats.kstest(np.mod(pts[:, 0], 1.0), "uniform").pvalue > 1e-3
+
+
+def test_ppp_tail_interference_is_the_integral():
+    for rk, lam, alpha in ((50.0, 1e-5, 4.0), (3.0, 0.01, 2.5), (1000.0, 1e-6, 3.7)):
+        ref = quad(lambda r: lam * 2 * math.pi * r * r ** -alpha, rk, math.inf, epsabs=0.0, epsrel=1e-12)[0]  # noqa: B023
+        assert ppp_tail_interference(np.array([rk]), lam, alpha)[0] == pytest.approx(ref, rel=1e-9)
+
+
+def test_ppp_tail_interference_against_a_disk_simulation():
+    """E[sum of r^-alpha beyond the K-th nearest] of a PPP on a large disk (plus the analytic rest
+    beyond the disk) against the mean of the conditional formula: the same expectation."""
+    rng = np.random.default_rng(3)
+    lam, alpha, K, R = 1.0, 4.0, 8, 40.0
+    beyond, formula = [], []
+    for _ in range(2000):
+        m = rng.poisson(lam * math.pi * R * R)
+        r = np.sort(R * np.sqrt(rng.random(m)))
+        beyond.append((r[K:] ** -alpha).sum() + 2 * math.pi * lam * R ** (2 - alpha) / (alpha - 2))
+        formula.append(ppp_tail_interference(r[K - 1:K], lam, alpha)[0])
+    b, f = np.asarray(beyond), np.asarray(formula)
+    se = math.hypot(b.std(ddof=1), f.std(ddof=1)) / math.sqrt(b.size)
+    assert abs(b.mean() - f.mean()) <= 4 * se
+
+
+def _first(kernel: TypicalKernel, seed: int) -> dict[str, float]:
+    return {k: float(v[0]) for k, v in kernel(np.random.default_rng(seed), 1).items()}
+
+
+def test_ordered_ppp_crlb_equals_per_point_twin():
+    """The PPP is the first process drawn: its ppp_points typical layouts are the stream's first draws."""
+    p = MengParams()
+    k = TypicalKernel(p, "crlb", 5, points=8, ppp_points=12, n_sites=100, thresholds=(40.0, 90.0))
+    got = _first(k, 4)
+    _, xy = ordered_ppp(np.random.default_rng(4), 12, 5, p.bs_density)
+    tr = np.array([float(crlb_layout(xy[i], np.zeros(2), p)) for i in range(12)])  # slow twin: per layout
+    assert got["log_ppp"] == pytest.approx(np.log(tr).mean(), rel=1e-10)
+    assert got["cov_ppp@0"] == np.mean(tr <= 40.0**2) and got["cov_ppp@1"] == np.mean(tr <= 90.0**2)
+
+
+def test_ordered_ppp_song_equals_per_point_twin():
+    p = SongParams(tx_density=1 / 900, rx_density=1 / 900)
+    k = TypicalKernel(p, "song", 3, points=8, ppp_points=10, n_sites=100, epsilon=0.05)
+    got = _first(k, 5)
+    rng = np.random.default_rng(5)
+    _, tx = ordered_ppp(rng, 10, 3, p.tx_density)
+    _, rx = ordered_ppp(rng, 10, 3, p.rx_density)
+    tr = np.array([np.trace(np.linalg.inv(song_fim(tx[i], rx[i], np.zeros(2), p))) for i in range(10)])
+    assert got["log_ppp"] == pytest.approx(np.log(tr).mean(), rel=1e-9)
+    assert got["cov_ppp"] == np.mean(tr <= 0.05**2)
+
+
+def test_ordered_ppp_comp_equals_per_point_twin():
+    from isacnet.analysis.meng_sensing import kappa_c
+
+    p = MengParams()
+    L, K = 2, 16
+    k = TypicalKernel(p, "comp", L, points=4, ppp_points=6, n_sites=100, exact_sites=K, panels=10,
+                      with_coverage=False)
+    got = _first(k, 6)
+    r = np.sqrt(ordered_arrivals(np.random.default_rng(6), 6, K) / (math.pi * p.bs_density))
+    kap = float(kappa_c(p.resource_blocks, p.mu_c, L))
+    rates = []
+    for ri in r:
+        tail = quad(lambda x: p.bs_density * 2 * math.pi * x ** (1 - p.alpha), ri[-1], math.inf,  # noqa: B023
+                    epsabs=0.0, epsrel=1e-12)[0]
+        rates.append(power_sum_rate(ri[None] ** -p.alpha, L, p.n_tx_antennas - 1, p.comm_power_fraction, kap,
+                                    tail, panels=10)[0])
+    assert got["rate_ppp"] == pytest.approx(np.mean(rates), rel=1e-9)
+
+
+def test_stratified_points_narrow_a_smooth_mean():
+    """The point of a jittered grid: for a smooth f the mean's variance falls far below 1/n's."""
+    f = lambda xy: np.cos(2 * np.pi * xy[:, 0]) * np.sin(2 * np.pi * xy[:, 1]) + xy[:, 0] ** 2  # noqa: E731
+    rng = np.random.default_rng(8)
+    strat = [f(stratified_points(rng, 256, (1.0, 1.0))).mean() for _ in range(300)]
+    plain = [f(rng.random((256, 2))).mean() for _ in range(300)]
+    assert np.mean(strat) == pytest.approx(1 / 3, abs=4 * np.std(strat) / math.sqrt(300))
+    assert np.var(plain) > 20 * np.var(strat)  # about 50 measured (a 16 x 16 grid)
+
+
+def test_song_rx_shift_narrows_the_hexagonal_lattice():
+    """Two hexagonal lattices: a sample's only randomness beside the points is the TX-RX offset,
+    which the per-point RX shift of "stratified" sampling averages over (measured: 30-70x)."""
+    p = SongParams(tx_density=1 / 900, rx_density=1 / 900)
+    var = {}
+    for s in ("stratified", "uniform"):
+        t = TypicalKernel(p, "song", 2, epsilon=0.03, points=256, n_sites=100, sampling=s, ppp_points=1)
+        var[s] = t(np.random.default_rng(7), 40)["log_hexagonal"].var(ddof=1)
+    assert var["uniform"] > 5 * var["stratified"], var
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"sampling": "sobol"}, "sampling"), ({"ppp": "disk"}, "ppp"), ({"ppp_points": -1}, "ppp_points"),
+    ({"quantity": "comp", "exact_sites": 101, "n_sites": 100}, "exact_sites"), ({"panels": 0}, "panels"),
+])
+def test_bad_sampling_options_are_named(kwargs, name):
+    with pytest.raises(ParameterError, match=name):
+        TypicalKernel(MengParams(), **{"quantity": "crlb", **kwargs})
+
+
+def test_describe_names_the_sampling():
+    d = TypicalKernel(MengParams(), "crlb", 4).describe()
+    assert d["sampling"] == "stratified" and d["ppp"] == "ordered" and "jittered grid" in str(d["geometry"])
+    assert set(PROCESSES) == set(d["processes"])  # type: ignore[arg-type]
