@@ -191,3 +191,47 @@ def test_times_real_is_the_complex_product():
         got = cs._times_real(xs, cs_, out)
         assert got is out
         assert np.array_equal(got, np.multiply(xs, cs_))  # == ignores the sign of a zero part
+
+
+# --------------------------------------------------------------------------- the left-tail map
+
+
+@pytest.mark.parametrize("alpha", [2.2, 3.0, 4.0, 5.0])
+def test_ln_s_map_is_increasing_its_derivative_and_its_inverse(alpha):
+    """x(y): increasing, x' = dx/dy (central differences), x' decreasing to 1 on the right, the
+    inverse by Newton, and the nodes thinning out in the left tail only."""
+    d, x0 = 2.0 / alpha, -2.0
+    y = np.linspace(-80.0, 30.0, 2201)
+    x, xp = cs._ln_s(y, x0, d)
+    assert np.all(np.diff(x) > 0) and np.all(xp >= 1.0)
+    e = 1e-5
+    fd = (cs._ln_s(y + e, x0, d)[0] - cs._ln_s(y - e, x0, d)[0]) / (2 * e)
+    np.testing.assert_allclose(xp, fd, rtol=1e-6)
+    assert np.all(np.diff(xp) < 0) and xp[-1] < 1.01  # x' decreases to 1 on the right
+    np.testing.assert_allclose(cs._y_of(x, x0, d), y, rtol=0, atol=1e-9)
+    assert xp[np.searchsorted(x, x0)] < 1.5  # no thinning where Im phi is of order one
+
+
+def test_a_value_does_not_depend_on_the_other_thresholds_of_its_call():
+    """Each threshold's map origin is its own (min(ln t, 0) rounded down): alone or among 64
+    thresholds of several origins and blocks, the same value to the 1e-12 of the dropped s-nodes."""
+    p = MengParams()
+    T = cv.db_to_linear(np.linspace(-30.0, 30.0, 64))
+    L = np.array([1, 2, 7, 20])
+    whole = cv.coverage(T[:, None], L[None, :], p)
+    for i in (0, 17, 31, 40, 63):
+        np.testing.assert_allclose(whole[i], cv.coverage(T[i], L, p), rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha, M", [(3.0, 2), (3.0, 4), (4.0, 4), (5.0, 2)])
+def test_map_against_the_plain_lattice_for_large_clusters(monkeypatch, alpha, M):
+    """The slow twin of the map: the plain lattice ln s = k h (origin at -inf: x = y), up to L = 64
+    and T from -30 to 40 dB (a large cluster's interference decays late in the left tail)."""
+    p = MengParams(alpha=alpha, n_tx_antennas=M)
+    T = cv.db_to_linear(np.linspace(-30.0, 40.0, 15))[:, None]
+    L = np.array([2, 3, 5, 12, 20, 40, 64])[None, :]
+    got = cv.coverage(T, L, p)
+    monkeypatch.setattr(cs, "_MAP_W0", -1e6)
+    plain = cv.coverage(T, L, p)
+    np.testing.assert_allclose(got, plain, rtol=0, atol=1e-6)

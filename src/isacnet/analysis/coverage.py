@@ -331,8 +331,8 @@ def coverage(
         Also return the error estimate (change when every other node is dropped).
     method : {"auto", "shared", "pointwise"}
         "shared": one node set for every threshold and cluster size
-        (:mod:`isacnet.analysis.coverage_shared`; interference-limited power-sum only, about 115x
-        faster on a 64 x 20 grid: ~0.1 s). "pointwise": a rule fitted to each point (any noise and JT
+        (:mod:`isacnet.analysis.coverage_shared`; interference-limited power-sum only, about 160x
+        faster on a 64 x 20 grid: ~75 ms). "pointwise": a rule fitted to each point (any noise and JT
         model). "auto" (default): "shared" where it applies. Both are within 1e-6 of each other
         and of mpmath.
     n_v, n_eta, n_b, n_t : int
