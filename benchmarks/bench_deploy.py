@@ -23,7 +23,8 @@ from isacnet.experiments.spec import builtin_specs
 
 FIGURES = ("deploy-coverage-density", "deploy-coverage-eps", "deploy-crlb-vs-n", "deploy-song-coverage-eps",
            "deploy-comp-vs-l")
-OLD = {"sampling": "uniform", "ppp": "torus", "ppp_points": 0, "n_sites": 400, "exact_sites": 64, "panels": 12}
+OLD = {"sampling": "uniform", "ppp": "torus", "ppp_points": 0, "n_sites": 400, "exact_sites": 64, "panels": 12,
+       "near_points": 0}
 
 
 def _cost_to_1pct(kernel, n: int, geo: bool) -> tuple[float, float, str]:

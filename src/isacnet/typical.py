@@ -32,6 +32,13 @@ Where the ``points`` of a deployment lie (option ``sampling``):
 * ``"uniform"``: ``points`` i.i.d. uniform points, TXs and RXs queried at the same point (0.3's
   sampling; with ``ppp="torus"`` and ``exact_sites=64, panels=12``, 0.3's numbers bit for bit).
 
+Points near the sites (``near_points`` > 0, "crlb" on torus deployments): a small localisation
+coverage is decided next to the sites, where few of the grid's points fall. ``near_points`` more
+points, each uniform in a disc of radius ``near_radius`` / sqrt(lambda_b) about a uniformly chosen
+site, are pooled with the grid by multiple importance sampling (the balance heuristic): unbiased
+for any radius, with weights at most (P + M) / P (:meth:`TypicalKernel._with_near_points`). The
+E[log CRLB] keeps the grid's points alone. Measured per figure in ``docs/performance.md``.
+
 Quantities (option ``quantity``):
 
 * ``"crlb"``: Meng's CRLB tr(F_N^-1) (5)-(6) with the N nearest BSs; outputs per process P
@@ -152,6 +159,10 @@ class TypicalKernel:
         alone. A sweep over the threshold is run this way (:attr:`Model.shared_option`): one set of
         deployments for every threshold, so a coverage curve is a non-increasing empirical CDF of
         the same samples, at the cost of one point.
+    near_points, near_radius : int, float
+        crlb only: M points near the sites a deployment (0: none, the default) and the radius of
+        their discs in units of 1 / sqrt(lambda_b) (in (0, 1]); the coverages pool them with the
+        ``points`` by importance weights (module docstring). The PPP by ordered sampling has none.
     with_coverage : bool
         comp only: False leaves out the coverage (the rate alone, ``rate_P``; the Gil-Pelaez
         integral per location is two thirds of the cost). The rate is the same number either way
@@ -174,6 +185,8 @@ class TypicalKernel:
     ppp: str = "ordered"
     ppp_points: int = 0
     panels: int = 12
+    near_points: int = 0
+    near_radius: float = 0.1
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -197,6 +210,11 @@ class TypicalKernel:
         s(self, "ppp_points", check_int("ppp_points", self.ppp_points, ge=0) or self.points)
         s(self, "exact_sites", check_int("exact_sites", self.exact_sites, ge=1))
         s(self, "panels", check_int("panels", self.panels, ge=1, le=1024))
+        s(self, "near_points", check_int("near_points", self.near_points, ge=0))
+        s(self, "near_radius", check_real("near_radius", self.near_radius, gt=0.0, le=1.0))
+        if self.near_points and self.quantity != "crlb":
+            raise ParameterError("near_points", self.near_points,
+                                 "0 for quantity 'comp' and 'song' (points near the sites: 'crlb' only)")
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))
         if self.quantity == "comp" and self._k_comp > self.n_sites:
             raise ParameterError("exact_sites", self.exact_sites,
@@ -274,12 +292,43 @@ class TypicalKernel:
                 **{n: power_sum_coverage(w, L, m, pc, kap, 10.0 ** (d / 10.0), tail)
                    for n, d in zip(self._cov_names, dbs, strict=True)}}
 
-    def _values(self, dep, pts: np.ndarray) -> dict[str, np.ndarray]:
+    def _values(self, dep, pts: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         near = Nearest(dep.bs, dep.torus)
         if self.quantity == "crlb":
-            return self._crlb_values(*near.query(pts, self.n_bs))
+            dx, dy, dist = near.query(pts, self.n_bs)
+            values = self._crlb_values(dx, dy, dist)
+            return self._with_near_points(dep, near, pts, dist, values, rng) if self.near_points else values
         _, _, dist = near.query(pts, self._k_comp)
         return self._comp_values(dist, _tail_interference(dep, pts, np.maximum(dist, 1e-9), self.params.alpha))
+
+    def _with_near_points(self, dep, near: Nearest, pts: np.ndarray, dist: np.ndarray,
+                          values: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The coverages by multiple importance sampling: ``near_points`` (M) more points, each
+        uniform in the disc of radius R0 = ``near_radius`` / sqrt(lambda) about a uniformly chosen
+        site, pooled with the P points of the deployment (each uniform on the torus). The pool is a
+        draw of the mixture g = (P u + M h) / (P + M), u = 1 / |A| and h(x) = c(x) / (n pi R0^2),
+        c(x) the number of sites within R0 of x, so with w(x) = u / g = (P + M) / (P + M h(x) / u)
+        the mean of f w over the P + M points is unbiased for the mean of f over the torus, for
+        any R0 (the "balance heuristic"; w <= (P + M) / P bounds the variance). A coverage is
+        small and lives next to the sites: this puts most points where it is decided. ``log``
+        keeps the P points alone (it is not small anywhere)."""
+        n, area = len(dep.bs), dep.torus[0] * dep.torus[1]
+        P, M = len(pts), self.near_points
+        r0 = self.near_radius / math.sqrt(self.params.bs_density)
+        site = rng.integers(0, n, M)
+        rho, phi = r0 * np.sqrt(rng.random(M)), 2.0 * math.pi * rng.random(M)
+        extra = np.mod(dep.bs[site] + np.stack([rho * np.cos(phi), rho * np.sin(phi)], -1), dep.torus)
+        edx, edy, edist = near.query(extra, self.n_bs)
+        cov_near = self._crlb_values(edx, edy, edist)
+        # c(x) from the N nearest distances, or by a ball query where all N lie within R0
+        d = np.concatenate([dist, edist])
+        c = np.count_nonzero(d <= r0, axis=1).astype(float)
+        full = np.flatnonzero(d[:, -1] <= r0)
+        if full.size:
+            allp = np.concatenate([pts, extra])[full]
+            c[full] = near.tree.query_ball_point(np.mod(allp, dep.torus), r0, return_length=True)
+        w = (P + M) / (P + M * c * (area / (n * math.pi * r0 * r0)))
+        return {k: (np.concatenate([v, cov_near[k]]) * w if k != "log" else v) for k, v in values.items()}
 
     def _ppp_ordered(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The PPP's values at ``ppp_points`` independent typical points (ordered sampling, no torus)."""
@@ -310,7 +359,7 @@ class TypicalKernel:
 
                     dep = draw()
                     pts = self._points(rng, dep.torus)
-                    values = self._song(dep, draw(), pts, rng) if song else self._values(dep, pts)
+                    values = self._song(dep, draw(), pts, rng) if song else self._values(dep, pts, rng)
                 for name, v in values.items():
                     out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
         return out

@@ -131,6 +131,8 @@ def test_song_rx_shift_narrows_the_hexagonal_lattice():
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"sampling": "sobol"}, "sampling"), ({"ppp": "disk"}, "ppp"), ({"ppp_points": -1}, "ppp_points"),
     ({"quantity": "comp", "exact_sites": 101, "n_sites": 100}, "exact_sites"), ({"panels": 0}, "panels"),
+    ({"near_points": -1}, "near_points"), ({"near_radius": 0.0}, "near_radius"), ({"near_radius": 1.5}, "near_radius"),
+    ({"quantity": "comp", "near_points": 8}, "near_points"),
 ])
 def test_bad_sampling_options_are_named(kwargs, name):
     with pytest.raises(ParameterError, match=name):
@@ -141,3 +143,51 @@ def test_describe_names_the_sampling():
     d = TypicalKernel(MengParams(), "crlb", 4).describe()
     assert d["sampling"] == "stratified" and d["ppp"] == "ordered" and "jittered grid" in str(d["geometry"])
     assert set(PROCESSES) == set(d["processes"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- points near the sites
+
+
+def _min_image_counts(x: np.ndarray, sites: np.ndarray, torus, r0: float) -> np.ndarray:
+    """Slow twin of c(x): the sites within r0 of each point, every pair's minimum-image distance."""
+    d = x[:, None, :] - sites[None, :, :]
+    d -= np.asarray(torus) * np.round(d / np.asarray(torus))
+    return (np.hypot(d[..., 0], d[..., 1]) <= r0).sum(axis=1)
+
+
+@pytest.mark.parametrize(("n_bs", "rad"), [(4, 0.3), (2, 1.0)])  # 2, 1.0: both nearest within R0 at
+def test_near_points_estimator_equals_its_slow_twin(n_bs, rad):  # many points, c(x) by the ball query
+    """One hexagonal sample with near points, recomputed point by point from the same random stream:
+    the P grid points, the M points near uniformly chosen sites, c(x) by brute force, the weights
+    (P + M) / (P + M c(x) |A| / (n pi R0^2)), the coverage as the weighted mean, log from the grid."""
+    from isacnet.deployment import generate
+
+    p = MengParams(bs_density=1e-6)
+    P, M, eps = 64, 96, 300.0
+    k = TypicalKernel(p, "crlb", n_bs, epsilon=eps, points=P, near_points=M, near_radius=rad, n_sites=100,
+                      ppp_points=4)
+    rng = np.random.default_rng(21)
+    ordered_ppp(rng, 4, n_bs, p.bs_density)  # the PPP's draws come first
+    dep = generate("hexagonal", p.bs_density, rng, n_sites=100)
+    pts = stratified_points(rng, P, dep.torus)
+    r0 = rad / math.sqrt(p.bs_density)
+    site = rng.integers(0, len(dep.bs), M)
+    rho, phi = r0 * np.sqrt(rng.random(M)), 2 * math.pi * rng.random(M)
+    extra = np.mod(dep.bs[site] + np.stack([rho * np.cos(phi), rho * np.sin(phi)], -1), dep.torus)
+    allp = np.concatenate([pts, extra])
+    c = _min_image_counts(allp, dep.bs, dep.torus, r0)
+    assert np.all(c[P:] >= 1) and (n_bs == 4 or np.any(c > n_bs))
+    area = dep.torus[0] * dep.torus[1]
+    w = (P + M) / (P + M * c * area / (len(dep.bs) * math.pi * r0**2))
+    tr = []
+    for x in allp:  # per point: the n_bs nearest sites by brute force, Meng's CRLB of that layout
+        d = dep.bs - x
+        d -= np.asarray(dep.torus) * np.round(d / np.asarray(dep.torus))
+        near = d[np.argsort(np.hypot(d[:, 0], d[:, 1]))[:n_bs]]
+        tr.append(float(crlb_layout(near, np.zeros(2), p)))
+    tr = np.array(tr)
+    got = _first(k, 21)
+    assert 0 < got["cov_hexagonal"] < 1
+    assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-12, abs=1e-15)
+    assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
+

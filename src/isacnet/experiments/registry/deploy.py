@@ -41,6 +41,8 @@ _OPTIONS = {
     "ppp_points": (lambda n, v: check_int(n, v, ge=0), 0),
     "exact_sites": (lambda n, v: check_int(n, v, ge=1), 64),
     "panels": (lambda n, v: check_int(n, v, ge=1, le=1024), 12),
+    "near_points": (lambda n, v: check_int(n, v, ge=0), 0),
+    "near_radius": (lambda n, v: check_real(n, v, gt=0.0, le=1.0), 0.1),
 }
 
 
