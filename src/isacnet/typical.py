@@ -54,6 +54,7 @@ Quantities (option ``quantity``):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -240,6 +241,12 @@ class TypicalKernel:
         """Per location, the indicator of CRLB <= epsilon^2 for the kernel's epsilon(s)."""
         eps = self.thresholds or (self.epsilon,)
         return {n: (tr <= e**2).astype(float) for n, e in zip(self._cov_names, eps, strict=True)}
+
+    def probe_kernel(self) -> TypicalKernel:
+        """The same kernel on at most 16 points of each kind (the preflight's probe,
+        :func:`isacnet.experiments.preflight.probe`): every code path of a sample, a fraction of its cost."""
+        return dataclasses.replace(self, points=min(self.points, 16), ppp_points=min(self.ppp_points, 16),
+                                   near_points=min(self.near_points, 16))
 
     def describe(self) -> dict[str, object]:
         where = "uniform points" if self.sampling == "uniform" else "points on a jittered grid"

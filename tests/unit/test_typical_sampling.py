@@ -191,3 +191,17 @@ def test_near_points_estimator_equals_its_slow_twin(n_bs, rad):  # many points, 
     assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-12, abs=1e-15)
     assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
 
+
+
+def test_probe_kernel_is_the_same_computation_on_fewer_points():
+    """The preflight tries a deployment kernel through probe_kernel(): every option kept, at most
+    16 points of each kind, and outputs of the same names."""
+    from isacnet.experiments.preflight import probe
+
+    k = TypicalKernel(MengParams(), "crlb", 4, points=2048, near_points=1024, ppp_points=8192, n_sites=200,
+                      thresholds=(30.0, 60.0))
+    small = k.probe_kernel()
+    assert (small.points, small.near_points, small.ppp_points) == (16, 16, 16)
+    assert small.thresholds == k.thresholds and small.n_sites == 200 and small.near_radius == k.near_radius
+    assert set(small(np.random.default_rng(0), 1)) == set(k.quantities)
+    probe(k, MengParams(), {}, "here")  # runs the small one (fast) without error
