@@ -251,7 +251,7 @@ class TypicalKernel:
     def describe(self) -> dict[str, object]:
         where = "uniform points" if self.sampling == "uniform" else "points on a jittered grid"
         return {"geometry": f"torus deployments of about {self.n_sites} sites, {self.points} {where} each",
-                "sampling": self.sampling, "ppp": self.ppp,
+                "sampling": self.sampling, "ppp": self.ppp, "near_points": self.near_points,
                 "processes": list(PROCESSES), "quantity": self.quantity, "n_bs": self.n_bs,
                 "sample": "mean over the points of one deployment (i.i.d. across deployments)"}
 
