@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from .deployment import generate
-from .geometry import ordered_arrivals, ordered_ppp
+from .geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_directions
 from .maps import Nearest, _tail_interference, meng_crlb_chunk
 from .params import MengParams, ParameterError, SongParams, check_choice, check_int, check_real
 from .sensing import song_crlb
@@ -113,7 +113,8 @@ def ppp_tail_interference(r_k: np.ndarray, density: float, alpha: float) -> np.n
     lambda int_{r_K}^inf r^-alpha 2 pi r dr (alpha > 2; r_K clipped at 1e-9 m like the distances).
     """
     rk = np.maximum(np.asarray(r_k, dtype=float), 1e-9)
-    return 2.0 * math.pi * density * rk ** (2.0 - alpha) / (alpha - 2.0)
+    g = math.pi * density  # in arrival-time units g = pi lambda r^2: (pi lambda)^(alpha/2) tail_power_mean
+    return g ** (0.5 * alpha) * tail_power_mean(g * rk * rk, alpha)
 
 
 def output_name(prefix: str, process: str) -> str:
@@ -323,8 +324,9 @@ class TypicalKernel:
         P, M = len(pts), self.near_points
         r0 = self.near_radius / math.sqrt(self.params.bs_density)
         site = rng.integers(0, n, M)
-        rho, phi = r0 * np.sqrt(rng.random(M)), 2.0 * math.pi * rng.random(M)
-        extra = np.mod(dep.bs[site] + np.stack([rho * np.cos(phi), rho * np.sin(phi)], -1), dep.torus)
+        rho = r0 * np.sqrt(rng.random(M))  # area-uniform in the disc, as geometry.disk_ppp
+        cos, sin = uniform_directions(rng, (M,))
+        extra = np.mod(dep.bs[site] + np.stack([rho * cos, rho * sin], -1), dep.torus)
         edx, edy, edist = near.query(extra, self.n_bs)
         cov_near = self._crlb_values(edx, edy, edist)
         # c(x) from the N nearest distances, or by a ball query where all N lie within R0
