@@ -37,7 +37,15 @@ coverage is decided next to the sites, where few of the grid's points fall. ``ne
 points, each uniform in a disc of radius ``near_radius`` / sqrt(lambda_b) about a uniformly chosen
 site, are pooled with the grid by multiple importance sampling (the balance heuristic): unbiased
 for any radius, with weights at most (P + M) / P (:meth:`TypicalKernel._with_near_points`). The
-E[log CRLB] keeps the grid's points alone. Measured per figure in ``docs/performance.md``.
+E[log CRLB] keeps the grid's points alone. With several radii the points split into equal shares;
+each share's offsets are stratified in its disc. The PPP then draws its typical points' first
+arrival by stratified importance sampling into the same radii (:mod:`isacnet.typical_near`).
+Measured per figure in ``docs/performance.md``.
+
+The site-count control ("crlb", "song"): a Matern II torus holds a random number n of sites, and a
+sample's coverage moves with it. X = n / E[n] - 1 (E[n] = intensity x area, exact on a torus) has
+mean 0; the kernel outputs it (``sitesx_matern_ii``) and the coverages times it (``covx_...``),
+and the models' derived step forms the regression control-variate coverage ``covcv_matern_ii``.
 
 Quantities (option ``quantity``):
 
@@ -67,6 +75,7 @@ from .geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_di
 from .maps import Nearest, _tail_interference, meng_crlb_chunk
 from .params import MengParams, ParameterError, SongParams, check_choice, check_int, check_real
 from .sensing import song_crlb
+from .typical_near import check_radii, near_counts, near_offsets, near_weights, ppp_first_arrival
 
 __all__ = ["PPP_SAMPLERS", "PROCESSES", "SAMPLINGS", "TypicalKernel", "output_name", "ppp_tail_interference",
            "shift_db", "stratified_points"]
@@ -163,8 +172,10 @@ class TypicalKernel:
         the same samples, at the cost of one point.
     near_points, near_radius : int, float
         crlb only: M points near the sites a deployment (0: none, the default) and the radius of
-        their discs in units of 1 / sqrt(lambda_b) (in (0, 1]); the coverages pool them with the
-        ``points`` by importance weights (module docstring). The PPP by ordered sampling has none.
+        their discs in units of 1 / sqrt(lambda_b) (in (0, 1]), or 1 to 4 increasing radii (equal
+        shares of the M points); the coverages pool them with the ``points`` by importance weights
+        (module docstring). The PPP by ordered sampling then draws its first arrival by stratified
+        importance sampling with the share M / (P + M) in the discs of the same radii.
     with_coverage : bool
         comp only: False leaves out the coverage (the rate alone, ``rate_P``; the Gil-Pelaez
         integral per location is two thirds of the cost). The rate is the same number either way
@@ -188,7 +199,7 @@ class TypicalKernel:
     ppp_points: int = 0
     panels: int = 12
     near_points: int = 0
-    near_radius: float = 0.1
+    near_radius: float | tuple[float, ...] = 0.1
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -213,7 +224,7 @@ class TypicalKernel:
         s(self, "exact_sites", check_int("exact_sites", self.exact_sites, ge=1))
         s(self, "panels", check_int("panels", self.panels, ge=1, le=1024))
         s(self, "near_points", check_int("near_points", self.near_points, ge=0))
-        s(self, "near_radius", check_real("near_radius", self.near_radius, gt=0.0, le=1.0))
+        s(self, "near_radius", check_radii(self.near_radius))
         if self.near_points and self.quantity != "crlb":
             raise ParameterError("near_points", self.near_points,
                                  "0 for quantity 'comp' and 'song' (points near the sites: 'crlb' only)")
@@ -236,7 +247,15 @@ class TypicalKernel:
     @property
     def quantities(self) -> tuple[str, ...]:
         pre = self._cov_names + (("rate",) if self.quantity == "comp" else ("log",))
-        return tuple(_name(p, q) for q in PROCESSES for p in pre)
+        return tuple(_name(p, q) for q in PROCESSES for p in pre + self._control_names(q))
+
+    def _control_names(self, process: str) -> tuple[str, ...]:
+        """The site-count control of a process whose torus holds a random number of sites (Matern
+        II): X = n / E[n] - 1 (``sitesx``, mean exactly 0) and each coverage times X (``covx``),
+        from which the model's derived step forms the control-variate coverage ("crlb", "song")."""
+        if process != "matern-ii" or self.quantity == "comp":
+            return ()
+        return ("sitesx",) + tuple(n.replace("cov", "covx", 1) for n in self._cov_names)
 
     def _coverage(self, tr: np.ndarray) -> dict[str, np.ndarray]:
         """Per location, the indicator of CRLB <= epsilon^2 for the kernel's epsilon(s)."""
@@ -311,33 +330,30 @@ class TypicalKernel:
 
     def _with_near_points(self, dep, near: Nearest, pts: np.ndarray, dist: np.ndarray,
                           values: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """The coverages by multiple importance sampling: ``near_points`` (M) more points, each
-        uniform in the disc of radius R0 = ``near_radius`` / sqrt(lambda) about a uniformly chosen
-        site, pooled with the P points of the deployment (each uniform on the torus). The pool is a
-        draw of the mixture g = (P u + M h) / (P + M), u = 1 / |A| and h(x) = c(x) / (n pi R0^2),
-        c(x) the number of sites within R0 of x, so with w(x) = u / g = (P + M) / (P + M h(x) / u)
-        the mean of f w over the P + M points is unbiased for the mean of f over the torus, for
-        any R0 (the "balance heuristic"; w <= (P + M) / P bounds the variance). A coverage is
-        small and lives next to the sites: this puts most points where it is decided. ``log``
-        keeps the P points alone (it is not small anywhere)."""
-        n, area = len(dep.bs), dep.torus[0] * dep.torus[1]
-        P, M = len(pts), self.near_points
-        r0 = self.near_radius / math.sqrt(self.params.bs_density)
-        site = rng.integers(0, n, M)
-        rho = r0 * np.sqrt(rng.random(M))  # area-uniform in the disc, as geometry.disk_ppp
-        cos, sin = uniform_directions(rng, (M,))
-        extra = np.mod(dep.bs[site] + np.stack([rho * cos, rho * sin], -1), dep.torus)
+        """The coverages by multiple importance sampling (:mod:`isacnet.typical_near`):
+        ``near_points`` more points near uniformly chosen sites, in discs of the ``near_radius``
+        radii (equal shares, stratified offsets), pooled with the P grid points by the balance
+        heuristic. ``log`` keeps the P points alone (it is not small anywhere)."""
+        counts, radii = self._near_groups
+        site = rng.integers(0, len(dep.bs), self.near_points)
+        extra = np.mod(dep.bs[site] + near_offsets(rng, counts, radii), dep.torus)
         edx, edy, edist = near.query(extra, self.n_bs)
         cov_near = self._crlb_values(edx, edy, edist)
-        # c(x) from the N nearest distances, or by a ball query where all N lie within R0
-        d = np.concatenate([dist, edist])
-        c = np.count_nonzero(d <= r0, axis=1).astype(float)
-        full = np.flatnonzero(d[:, -1] <= r0)
-        if full.size:
-            allp = np.concatenate([pts, extra])[full]
-            c[full] = near.tree.query_ball_point(np.mod(allp, dep.torus), r0, return_length=True)
-        w = (P + M) / (P + M * c * (area / (n * math.pi * r0 * r0)))
+        w = near_weights(np.concatenate([dist, edist]), np.concatenate([pts, extra]), near.tree, dep.torus,
+                         len(dep.bs), len(pts), counts, radii)
         return {k: (np.concatenate([v, cov_near[k]]) * w if k != "log" else v) for k, v in values.items()}
+
+    @property
+    def _radii(self) -> tuple[float, ...]:
+        """``near_radius`` as the tuple that __post_init__ made of it."""
+        r = self.near_radius
+        return r if isinstance(r, tuple) else (r,)
+
+    @property
+    def _near_groups(self) -> tuple[list[int], list[float]]:
+        """(M_k, R_k [m]): the near points' shares and disc radii."""
+        radii = [r / math.sqrt(self.params.bs_density) for r in self._radii]
+        return near_counts(self.near_points, len(radii)), radii
 
     def _ppp_ordered(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The PPP's values at ``ppp_points`` independent typical points (ordered sampling, no torus)."""
@@ -346,12 +362,29 @@ class TypicalKernel:
             _, tx = ordered_ppp(rng, self.ppp_points, self.n_bs, p.tx_density)
             _, rx = ordered_ppp(rng, self.ppp_points, self.n_bs, p.rx_density)
             return self._song_values(tx, rx, np.zeros(2))
+        if self.quantity == "crlb" and self.near_points:
+            return self._ppp_near(rng)
         if self.quantity == "crlb":
             r, xy = ordered_ppp(rng, self.ppp_points, self.n_bs, p.bs_density)
             return self._crlb_values(xy[..., 0], xy[..., 1], r)
         # comp: only distances, and the mean interference beyond the K-th
         r = np.sqrt(ordered_arrivals(rng, self.ppp_points, self._k_comp) / (math.pi * p.bs_density))
         return self._comp_values(r, ppp_tail_interference(r[:, -1], p.bs_density, p.alpha))
+
+    def _ppp_near(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The PPP's counterpart of the near points: the first arrival by stratified importance
+        sampling (:func:`isacnet.typical_near.ppp_first_arrival`), share q = M / (P + M) in
+        [0, pi lambda R_k^2] for the near radii R_k; every output (log too) weighted."""
+        n, k, lam = self.ppp_points, self.n_bs, self.params.bs_density
+        q = self.near_points / (self.points + self.near_points)
+        t1, w = ppp_first_arrival(rng, n, q, [math.pi * r * r for r in self._radii])
+        g = np.empty((n, k))
+        g[:, 0] = t1
+        if k > 1:
+            g[:, 1:] = t1[:, None] + ordered_arrivals(rng, n, k - 1)
+        cos, sin = uniform_directions(rng, (n, k))
+        r = np.sqrt(g / (math.pi * lam))
+        return {name: v * w for name, v in self._crlb_values(r * cos, r * sin, r).items()}
 
     def __call__(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         out = {q: np.empty(n) for q in self.quantities}
@@ -368,10 +401,23 @@ class TypicalKernel:
 
                     dep = draw()
                     pts = self._points(rng, dep.torus)
-                    values = self._song(dep, draw(), pts, rng) if song else self._values(dep, pts, rng)
+                    deps = (dep, draw()) if song else (dep,)
+                    values = self._song(deps[0], deps[-1], pts, rng) if song else self._values(dep, pts, rng)
+                    if self._control_names(proc):
+                        values = _with_site_control(values, deps)
                 for name, v in values.items():
                     out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
         return out
+
+
+def _with_site_control(values: dict[str, np.ndarray], deps) -> dict[str, np.ndarray]:
+    """``values`` and the site-count control X = sum n / sum E[n] - 1 of the sample's deployments
+    (E[n] = intensity x torus area, exact for Matern II on a torus), and each coverage times X."""
+    n = sum(len(d.bs) for d in deps)
+    mean = sum(d.density * d.torus[0] * d.torus[1] for d in deps)
+    x = n / mean - 1.0
+    return {**values, "sitesx": np.array([x]),
+            **{k.replace("cov", "covx", 1): v * x for k, v in values.items() if k.startswith("cov")}}
 
 
 def _name(quantity: str, process: str) -> str:

@@ -16,7 +16,7 @@ Layers, lowest first; a module may import its own layer and those below it::
     physics     sensing, comm, comp_given, load, localization (position estimators), estimation (its alias)
     backends    backends.*              (never a simulation module)
     simulation  simulation.*
-    facades     song, meng, maps, typical  (analysis and simulation, never experiments)
+    facades     song, meng, maps, typical, typical_near  (analysis and simulation, never experiments)
     experiments experiments.*, plotting
     cli         cli, __main__, api (isacnet.run, isacnet.sweep: the runner's front door), the package __init__
 
@@ -140,7 +140,7 @@ def layer(module: str) -> str | None:
         return "physics"
     if top in ("backends", "simulation", "experiments"):
         return top
-    if top in ("maps", "typical"):  # grids and torus kernels that also use the acceptance closed forms
+    if top in ("maps", "typical", "typical_near"):  # grids and torus kernels that also use the acceptance closed forms
         return "facades"
     if top in ("song", "meng"):
         return "facades"

@@ -155,30 +155,50 @@ def _min_image_counts(x: np.ndarray, sites: np.ndarray, torus, r0: float) -> np.
     return (np.hypot(d[..., 0], d[..., 1]) <= r0).sum(axis=1)
 
 
-@pytest.mark.parametrize(("n_bs", "rad"), [(4, 0.3), (2, 1.0)])  # 2, 1.0: both nearest within R0 at
-def test_near_points_estimator_equals_its_slow_twin(n_bs, rad):  # many points, c(x) by the ball query
+def _slow_jittered(u: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stratified unit square of m points, rows x (m / rows) cells, row-major, from its uniforms."""
+    m = len(u)
+    i, j = np.arange(m) // (m // rows), np.arange(m) % (m // rows)
+    return (i + u[:, 0]) / rows, (j + u[:, 1]) / (m // rows)
+
+
+# (2, 1.0): both nearest within R0 at many points, c(x) by the ball query; (4, (0.1, 0.3)): two discs
+@pytest.mark.parametrize(("n_bs", "rad", "rows"), [(4, 0.3, (8,)), (2, 1.0, (8,)), (4, (0.1, 0.3), (6, 6))])
+def test_near_points_estimator_equals_its_slow_twin(n_bs, rad, rows):
     """One hexagonal sample with near points, recomputed point by point from the same random stream:
-    the P grid points, the M points near uniformly chosen sites, c(x) by brute force, the weights
-    (P + M) / (P + M c(x) |A| / (n pi R0^2)), the coverage as the weighted mean, log from the grid."""
+    the P grid points, the M points near uniformly chosen sites (offsets stratified in each disc:
+    one uniform point in each equal-area cell of (rho^2 / R^2, angle / 2 pi)), c_k(x) by brute force,
+    the weights (P + M) / (P + sum_k M_k c_k(x) |A| / (n pi R_k^2)), the coverage as the weighted
+    mean, log from the grid."""
     from isacnet.deployment import generate
 
     p = MengParams(bs_density=1e-6)
     P, M, eps = 64, 96, 300.0
+    radii = (rad,) if isinstance(rad, float) else rad
     k = TypicalKernel(p, "crlb", n_bs, epsilon=eps, points=P, near_points=M, near_radius=rad, n_sites=100,
                       ppp_points=4)
     rng = np.random.default_rng(21)
-    ordered_ppp(rng, 4, n_bs, p.bs_density)  # the PPP's draws come first
+    # the PPP's draws come first: 4 stratified first arrivals, the later arrivals, the directions
+    rng.random(4)
+    rng.standard_exponential((4, n_bs - 1))
+    rng.random((4, n_bs))
     dep = generate("hexagonal", p.bs_density, rng, n_sites=100)
     pts = stratified_points(rng, P, dep.torus)
-    r0 = rad / math.sqrt(p.bs_density)
+    r0 = [r / math.sqrt(p.bs_density) for r in radii]
+    mk = [M // len(radii)] * len(radii)
     site = rng.integers(0, len(dep.bs), M)
-    rho, phi = r0 * np.sqrt(rng.random(M)), 2 * math.pi * rng.random(M)
-    extra = np.mod(dep.bs[site] + np.stack([rho * np.cos(phi), rho * np.sin(phi)], -1), dep.torus)
+    offs = []
+    for m, r, g in zip(mk, r0, rows, strict=True):
+        u_r, u_t = _slow_jittered(rng.random((m, 2)), g)
+        rho, phi = r * np.sqrt(u_r), 2 * math.pi * u_t
+        offs.append(np.stack([rho * np.cos(phi), rho * np.sin(phi)], -1))
+    extra = np.mod(dep.bs[site] + np.concatenate(offs), dep.torus)
     allp = np.concatenate([pts, extra])
-    c = _min_image_counts(allp, dep.bs, dep.torus, r0)
-    assert np.all(c[P:] >= 1) and (n_bs == 4 or np.any(c > n_bs))
     area = dep.torus[0] * dep.torus[1]
-    w = (P + M) / (P + M * c * area / (len(dep.bs) * math.pi * r0**2))
+    dens = sum(m * _min_image_counts(allp, dep.bs, dep.torus, r) * area / (len(dep.bs) * math.pi * r**2)
+               for m, r in zip(mk, r0, strict=True))
+    assert np.all(dens[P:] > 0) and (n_bs == 4 or np.any(_min_image_counts(allp, dep.bs, dep.torus, r0[-1]) > n_bs))
+    w = (P + M) / (P + dens)
     tr = []
     for x in allp:  # per point: the n_bs nearest sites by brute force, Meng's CRLB of that layout
         d = dep.bs - x
@@ -190,7 +210,6 @@ def test_near_points_estimator_equals_its_slow_twin(n_bs, rad):  # many points, 
     assert 0 < got["cov_hexagonal"] < 1
     assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-12, abs=1e-15)
     assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
-
 
 
 def test_probe_kernel_is_the_same_computation_on_fewer_points():

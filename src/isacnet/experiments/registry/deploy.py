@@ -24,6 +24,7 @@ from typing import Any
 
 from ...params import MengParams, SongParams, check_int, check_real
 from ...typical import PPP_SAMPLERS, PROCESSES, SAMPLINGS, TypicalKernel, output_name
+from ...typical_near import check_radii
 from ._model import Model, Output, choice
 
 _LABEL = {"ppp": "PPP", "hexagonal": "hexagonal lattice", "perturbed": "perturbed lattice",
@@ -42,7 +43,7 @@ _OPTIONS = {
     "exact_sites": (lambda n, v: check_int(n, v, ge=1), 64),
     "panels": (lambda n, v: check_int(n, v, ge=1, le=1024), 12),
     "near_points": (lambda n, v: check_int(n, v, ge=0), 0),
-    "near_radius": (lambda n, v: check_real(n, v, gt=0.0, le=1.0), 0.1),
+    "near_radius": (lambda n, v: check_radii(v, n), 0.1),
 }
 
 
@@ -57,10 +58,17 @@ def _kernel(quantity: str, with_coverage: bool = True):
 
 
 def _crlb_derived(ests: dict, kernel) -> dict:
-    """Geometric means exp(E log CRLB) (delta-method CI) and their shift against the PPP [dB]."""
+    """Geometric means exp(E log CRLB) (delta-method CI), their shift against the PPP [dB], and
+    Matern II's coverage by the regression control variate on its site count
+    (:meth:`isacnet.typical.TypicalKernel._control_names`; the plain mean where it is missing)."""
     from ...simulation.estimate import Estimate
+    from ...simulation.statistics import control_variate
 
     out = dict(ests)
+    m = output_name("cov", "matern-ii")
+    if m in ests:
+        x, yx = ests.get(output_name("sitesx", "matern-ii")), ests.get(output_name("covx", "matern-ii"))
+        out[output_name("covcv", "matern-ii")] = ests[m] if x is None or yx is None else control_variate(ests[m], x, yx)
     c = 10.0 / math.log(10.0)
     ref = ests[output_name("log", "ppp")]
     for proc in PROCESSES:
@@ -84,7 +92,8 @@ _CRLB_OUT = tuple(
     o
     for proc in PROCESSES
     for o in (
-        Output(output_name("cov", proc), f"P(CRLB <= epsilon^2), {_LABEL[proc]} (Monte Carlo)", "",
+        Output(output_name("cov", proc), f"P(CRLB <= epsilon^2), {_LABEL[proc]} (Monte Carlo"
+               + (", plain mean)" if proc == "matern-ii" else ")"), "",
                _LABEL[proc], _LABEL[proc]),
         Output(output_name("geo", proc), f"geometric-mean CRLB, {_LABEL[proc]} (Monte Carlo)", "m^2",
                _LABEL[proc], _LABEL[proc]),
@@ -93,6 +102,12 @@ _CRLB_OUT = tuple(
 ) + tuple(
     Output(output_name("shift_db", p), f"geometric-mean CRLB of the {_LABEL[p]} over the PPP's", "dB", "", _LABEL[p])
     for p in PROCESSES[1:]
+) + (
+    Output(output_name("covcv", "matern-ii"), "P(CRLB <= epsilon^2), Matern II hard-core (Monte Carlo with the "
+           "site-count control variate)", "", _LABEL["matern-ii"], _LABEL["matern-ii"]),
+    Output(output_name("sitesx", "matern-ii"), "mean of the control X = n / E[n] - 1 (Matern II sites a torus)",
+           "", "", ""),
+    Output(output_name("covx", "matern-ii"), "mean of the Matern II coverage indicator times X", "", "", ""),
 )
 
 TYPICAL_CRLB = Model(
@@ -103,7 +118,7 @@ TYPICAL_CRLB = Model(
     closed_forms=lambda params, opts: {},
     mc_outputs=_CRLB_OUT,
     closed_outputs=(),
-    plotted=tuple(output_name("cov", p) for p in PROCESSES),
+    plotted=tuple(output_name("cov" if p != "matern-ii" else "covcv", p) for p in PROCESSES),
     sweep_options=("n_bs", "epsilon"),
     derived=_crlb_derived,
     shared_option="epsilon",  # a sweep over epsilon: one set of deployments for every epsilon

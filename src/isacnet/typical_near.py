@@ -1,0 +1,112 @@
+"""Importance sampling near the sites for the localisation coverage (:class:`isacnet.typical.TypicalKernel`).
+
+A small coverage P(CRLB <= epsilon^2) is decided next to the sites. Two samplers put most of a
+sample's points there and weight them back, both unbiased:
+
+* Torus deployments (:func:`near_offsets`, :func:`near_weights`): M points near uniformly chosen
+  sites, split into groups of disc radii R_1, ..., R_m (shares M_k), pooled with the P points of
+  the jittered grid by the balance heuristic. The pool is a draw of the mixture
+  g = (P u + sum_k M_k h_k) / (P + M), u = 1/|A| and h_k(x) = c_k(x) / (n pi R_k^2), c_k(x) the
+  sites within R_k of x; each point's value is weighted by
+  w(x) = u / g(x) = (P + M) / (P + |A| sum_k M_k c_k(x) / (n pi R_k^2)) <= (P + M) / P.
+  The offsets of a group are a jittered grid in (rho^2 / R_k^2, angle / 2 pi), one uniform point in
+  each of M_k equal-area cells of the disc (stratified sampling: the sum over the group is
+  unbiased and, for sites whose surroundings look alike, as on the hexagonal lattice, almost
+  without variance). A small inner radius catches the coverage next to a site, a larger outer
+  one what lies between close sites.
+* The PPP by ordered sampling (:func:`ppp_first_arrival`): the typical point's first arrival
+  t_1 = pi lambda r_1^2 (Exp(1)) drawn from the mixture of Exp(1) (share 1 - q) and Exp(1)
+  truncated to [0, pi R_k^2 lambda] (share q / m each), by stratified inverse transform, with the
+  weight f / g. The later arrivals are t_1 plus a unit-rate process (the radial process is Markov).
+
+Measurements: docs/performance.md ("Points near the sites"; "Stratified discs, the PPP's first
+arrival and the site count"). Tests: tests/unit/test_typical_near.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .geometry import directions_from_uniforms
+from .params import ParameterError, check_real
+
+__all__ = ["check_radii", "jittered_unit_square", "near_counts", "near_offsets", "near_weights", "ppp_first_arrival"]
+
+
+def check_radii(value, name: str = "near_radius") -> tuple[float, ...]:
+    """The near points' disc radii in units of 1 / sqrt(lambda_b): a number or a list of 1 to 4,
+    each in (0, 1], strictly increasing. Returned as a tuple."""
+    vals = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not 1 <= len(vals) <= 4:
+        raise ParameterError(name, value, "a number in (0, 1] or a list of 1 to 4 increasing numbers in (0, 1]")
+    out = tuple(check_real(name, v, gt=0.0, le=1.0) for v in vals)
+    if any(b <= a for a, b in zip(out[:-1], out[1:], strict=True)):
+        raise ParameterError(name, value, "strictly increasing radii (each in (0, 1])")
+    return out
+
+
+def near_counts(m: int, groups: int) -> list[int]:
+    """Split ``m`` near points into ``groups`` shares as equal as can be (the first ones larger)."""
+    return [m // groups + (k < m % groups) for k in range(groups)]
+
+
+def jittered_unit_square(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` points of [0, 1)^2, one uniform point in each cell of a g x (m / g) grid (g the largest
+    divisor of m at most sqrt(m)). Cells in row-major order; one ``rng.random((m, 2))`` draw."""
+    g = max(d for d in range(1, math.isqrt(m) + 1) if m % d == 0) if m else 1
+    i, j = np.divmod(np.arange(m), m // g if m else 1)
+    u = rng.random((m, 2))
+    return (i + u[:, 0]) / g, (j + u[:, 1]) / (m // g if m else 1)
+
+
+def near_offsets(rng: np.random.Generator, counts: list[int], radii: list[float]) -> np.ndarray:
+    """Offsets (sum(counts), 2) [m]: per group k, ``counts[k]`` stratified points of the disc of
+    radius ``radii[k]`` (area-uniform: rho = R sqrt(u_1), angle 2 pi u_2 on a jittered grid)."""
+    parts = []
+    for m, r0 in zip(counts, radii, strict=True):
+        u_r, u_t = jittered_unit_square(rng, m)
+        rho = r0 * np.sqrt(u_r)
+        cos, sin = directions_from_uniforms(u_t)
+        parts.append(np.stack([rho * cos, rho * sin], -1))
+    return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
+def near_weights(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float], n_sites: int, n_grid: int,
+                 counts: list[int], radii: list[float]) -> np.ndarray:
+    """The balance-heuristic weights w(x) = (P + M) / (P + |A| sum_k M_k c_k(x) / (n pi R_k^2)).
+
+    ``d``: the N nearest distances of each point (G, N), sorted; ``pts`` the points (G, 2);
+    c_k(x) is counted from ``d`` where the N-th lies beyond R_k, else by a ball query on ``tree``
+    (a periodic cKDTree of the sites).
+    """
+    area = torus[0] * torus[1]
+    m_all = sum(counts)
+    dens = np.zeros(len(d))
+    for m, r0 in zip(counts, radii, strict=True):
+        c = np.count_nonzero(d <= r0, axis=1).astype(float)
+        full = np.flatnonzero(d[:, -1] <= r0)
+        if full.size:
+            c[full] = tree.query_ball_point(np.mod(pts[full], torus), r0, return_length=True)
+        dens += c * (m * area / (n_sites * math.pi * r0 * r0))
+    return (n_grid + m_all) / (n_grid + dens)
+
+
+def ppp_first_arrival(rng: np.random.Generator, n: int, q: float, a: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(t_1, w), each (n,): first arrivals of a unit-rate PPP by stratified importance sampling.
+
+    The proposal is (1 - q) Exp(1) + sum_k (q / m) Exp(1) | [0, a_k]. In v = 1 - e^{-t} (uniform
+    under Exp(1)) its CDF is G(v) = (1 - q) v + sum_k (q / m) min(v / p_k, 1), p_k = 1 - e^{-a_k},
+    piecewise linear: v = G^-1(u) for u on a jittered grid of [0, 1) (one uniform point in each of
+    n cells, one ``rng.random(n)`` draw), t_1 = -ln(1 - v), and the weight is the density ratio
+    1 / G'(v) = 1 / ((1 - q) + sum_k (q / m) [v < p_k] / p_k). Then E[sum_i f(t_i) w_i] = n E f(t_1).
+    """
+    p = np.sort(-np.expm1(-np.asarray(a, dtype=float)))
+    share = q / len(p)
+    knots = np.concatenate([[0.0], p, [1.0]])
+    g_knots = (1.0 - q) * knots + share * np.minimum(knots[:, None] / p[None, :], 1.0).sum(axis=1)
+    u = (np.arange(n) + rng.random(n)) / n
+    v = np.interp(u, g_knots, knots)
+    slope = (1.0 - q) + share * ((v[:, None] < p[None, :]) / p[None, :]).sum(axis=1)
+    return -np.log1p(-v), 1.0 / slope
