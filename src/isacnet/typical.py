@@ -40,7 +40,15 @@ for any radius, with weights at most (P + M) / P (:meth:`TypicalKernel._with_nea
 E[log CRLB] keeps the grid's points alone. With several radii the points split into equal shares;
 each share's offsets are stratified in its disc. The PPP then draws its typical points' first
 arrival by stratified importance sampling into the same radii (:mod:`isacnet.typical_near`).
+For "song" a point is a pair (target in the TX torus, its point in the RX torus): M / 2 pairs put
+the target near a TX site, M / 2 the RX point near an RX site (:meth:`TypicalKernel._song_near`).
 Measured per figure in ``docs/performance.md``.
+
+The shot-noise control ("comp", ``control_radius`` > 0): X(x) = sum_i phi(|x - s_i|) minus its
+mean, phi a bump of radius ``control_radius`` spacings, whose average over a uniform location is
+exactly 0 for every deployment (for the PPP: Campbell, with the conditional mean beyond the K-th);
+the kernel outputs its sample mean (``shotx_P``) and the rate times it (``ratex_P``), and the
+model's derived step forms the control-variate rate ``ratecv_P``.
 
 The site-count control ("crlb", "song"): a Matern II torus holds a random number n of sites, and a
 sample's coverage moves with it. X = n / E[n] - 1 (E[n] = intensity x area, exact on a torus) has
@@ -75,7 +83,16 @@ from .geometry import ordered_arrivals, ordered_ppp, tail_power_mean, uniform_di
 from .maps import Nearest, _tail_interference, meng_crlb_chunk
 from .params import MengParams, ParameterError, SongParams, check_choice, check_int, check_real
 from .sensing import song_crlb
-from .typical_near import check_radii, near_counts, near_offsets, near_weights, ppp_first_arrival
+from .typical_near import (
+    check_radii,
+    near_counts,
+    near_density,
+    near_offsets,
+    near_weights,
+    ppp_first_arrival,
+    shot_control_ppp,
+    shot_control_torus,
+)
 
 __all__ = ["PPP_SAMPLERS", "PROCESSES", "SAMPLINGS", "TypicalKernel", "output_name", "ppp_tail_interference",
            "shift_db", "stratified_points"]
@@ -200,6 +217,7 @@ class TypicalKernel:
     panels: int = 12
     near_points: int = 0
     near_radius: float | tuple[float, ...] = 0.1
+    control_radius: float = 0.0
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -225,9 +243,15 @@ class TypicalKernel:
         s(self, "panels", check_int("panels", self.panels, ge=1, le=1024))
         s(self, "near_points", check_int("near_points", self.near_points, ge=0))
         s(self, "near_radius", check_radii(self.near_radius))
-        if self.near_points and self.quantity != "crlb":
+        s(self, "control_radius", check_real("control_radius", self.control_radius, ge=0.0, le=1.0))
+        if self.control_radius and self.quantity != "comp":
+            raise ParameterError("control_radius", self.control_radius, "0 for quantity 'crlb' and 'song' (comp only)")
+        if self.near_points and self.quantity == "comp":
             raise ParameterError("near_points", self.near_points,
-                                 "0 for quantity 'comp' and 'song' (points near the sites: 'crlb' only)")
+                                 "0 for quantity 'comp' (points near the sites: 'crlb' and 'song' only)")
+        if self.near_points and self.quantity == "song" and self.sampling != "stratified":
+            raise ParameterError("near_points", self.near_points,
+                                 "0 with sampling 'uniform' for 'song' (its near points pair a TX and an RX torus)")
         s(self, "n_sites", check_int("n_sites", self.n_sites, ge=max(64, 8 * self.n_bs)))
         if self.quantity == "comp" and self._k_comp > self.n_sites:
             raise ParameterError("exact_sites", self.exact_sites,
@@ -253,7 +277,9 @@ class TypicalKernel:
         """The site-count control of a process whose torus holds a random number of sites (Matern
         II): X = n / E[n] - 1 (``sitesx``, mean exactly 0) and each coverage times X (``covx``),
         from which the model's derived step forms the control-variate coverage ("crlb", "song")."""
-        if process != "matern-ii" or self.quantity == "comp":
+        if self.quantity == "comp":
+            return ("shotx", "ratex") if self.control_radius else ()
+        if process != "matern-ii":
             return ()
         return ("sitesx",) + tuple(n.replace("cov", "covx", 1) for n in self._cov_names)
 
@@ -281,14 +307,40 @@ class TypicalKernel:
         return stratified_points(rng, self.points, box)
 
     def _song(self, tx_dep, rx_dep, pts: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        k = self.n_bs
-        tdx, tdy, _ = Nearest(tx_dep.bs, tx_dep.torus).query(pts, k)
+        k, P = self.n_bs, len(pts)
+        tnear, rnear = Nearest(tx_dep.bs, tx_dep.torus), Nearest(rx_dep.bs, rx_dep.torus)
         # the RX network seen from an independent uniform shift of each point (stratified sampling)
         at = pts if self.sampling == "uniform" else pts + rng.random(pts.shape) * rx_dep.torus
-        rdx, rdy, _ = Nearest(rx_dep.bs, rx_dep.torus).query(at, k)
+        if self.near_points:
+            pts, at, counts, radii = self._song_near(tx_dep, rx_dep, pts, at, rng)
+        tdx, tdy, tdist = tnear.query(pts, k)
+        rdx, rdy, rdist = rnear.query(at, k)
         txp = pts[:, None, :] + np.stack([tdx, tdy], -1)
         rxp = pts[:, None, :] + np.stack([rdx, rdy], -1)
-        return self._song_values(txp, rxp, pts)
+        values = self._song_values(txp, rxp, pts)
+        if not self.near_points:
+            return values
+        dens = (near_density(tdist, pts, tnear.tree, tx_dep.torus, len(tx_dep.bs), counts[0], radii)
+                + near_density(rdist, at, rnear.tree, rx_dep.torus, len(rx_dep.bs), counts[1], radii))
+        w = (P + self.near_points) / (P + dens)
+        return {name: (v * w if name != "log" else v[:P]) for name, v in values.items()}
+
+    def _song_near(self, tx_dep, rx_dep, pts: np.ndarray, at: np.ndarray, rng: np.random.Generator):
+        """Song's near points: a pair (target in the TX torus, its point in the RX torus) is uniform
+        x uniform on the grid; M_t pairs have the target near a uniformly chosen TX site (discs of
+        the ``near_radius`` radii, stratified offsets) and a jittered-grid RX point, M_r pairs a
+        jittered-grid target and the RX point near an RX site. The balance heuristic over the
+        product gives w = (P + M) / (P + |A| (sum_k M_tk h_tk(x_t) + sum_k M_rk h_rk(x_r)))."""
+        m_t, m_r = near_counts(self.near_points, 2)
+        radii = [r / math.sqrt(self.params.tx_density) for r in self._radii]  # type: ignore[union-attr]
+        c_t, c_r = near_counts(m_t, len(radii)), near_counts(m_r, len(radii))
+        site = rng.integers(0, len(tx_dep.bs), m_t)
+        t_near = np.mod(tx_dep.bs[site] + near_offsets(rng, c_t, radii), tx_dep.torus)
+        r_grid = stratified_points(rng, m_t, rx_dep.torus)
+        t_grid = stratified_points(rng, m_r, tx_dep.torus)
+        site = rng.integers(0, len(rx_dep.bs), m_r)
+        r_near = np.mod(rx_dep.bs[site] + near_offsets(rng, c_r, radii), rx_dep.torus)
+        return (np.concatenate([pts, t_near, t_grid]), np.concatenate([at, r_grid, r_near]), (c_t, c_r), radii)
 
     def _song_values(self, txp: np.ndarray, rxp: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         tr = song_crlb(txp, rxp, target, self.params)  # type: ignore[arg-type]
@@ -326,7 +378,15 @@ class TypicalKernel:
             values = self._crlb_values(dx, dy, dist)
             return self._with_near_points(dep, near, pts, dist, values, rng) if self.near_points else values
         _, _, dist = near.query(pts, self._k_comp)
-        return self._comp_values(dist, _tail_interference(dep, pts, np.maximum(dist, 1e-9), self.params.alpha))
+        values = self._comp_values(dist, _tail_interference(dep, pts, np.maximum(dist, 1e-9), self.params.alpha))
+        if self.control_radius:
+            values["shotx"] = shot_control_torus(dist, pts, dep.bs, dep.torus, self._shot_r)
+        return values
+
+    @property
+    def _shot_r(self) -> float:
+        """The shot-noise control's bump radius [m] (``control_radius`` spacings 1 / sqrt(lambda_b))."""
+        return self.control_radius / math.sqrt(self.params.bs_density)
 
     def _with_near_points(self, dep, near: Nearest, pts: np.ndarray, dist: np.ndarray,
                           values: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -369,7 +429,10 @@ class TypicalKernel:
             return self._crlb_values(xy[..., 0], xy[..., 1], r)
         # comp: only distances, and the mean interference beyond the K-th
         r = np.sqrt(ordered_arrivals(rng, self.ppp_points, self._k_comp) / (math.pi * p.bs_density))
-        return self._comp_values(r, ppp_tail_interference(r[:, -1], p.bs_density, p.alpha))
+        values = self._comp_values(r, ppp_tail_interference(r[:, -1], p.bs_density, p.alpha))
+        if self.control_radius:
+            values["shotx"] = shot_control_ppp(r, p.bs_density, self._shot_r)
+        return values
 
     def _ppp_near(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The PPP's counterpart of the near points: the first arrival by stratified importance
@@ -403,10 +466,12 @@ class TypicalKernel:
                     pts = self._points(rng, dep.torus)
                     deps = (dep, draw()) if song else (dep,)
                     values = self._song(deps[0], deps[-1], pts, rng) if song else self._values(dep, pts, rng)
-                    if self._control_names(proc):
+                    if "sitesx" in self._control_names(proc):
                         values = _with_site_control(values, deps)
                 for name, v in values.items():
                     out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
+                if "shotx" in values:  # the product of the sample's two means (control_variate's YX)
+                    out[_name("ratex", proc)][i] = out[_name("rate", proc)][i] * out[_name("shotx", proc)][i]
         return out
 
 

@@ -1,7 +1,8 @@
-"""Importance sampling near the sites for the localisation coverage (:class:`isacnet.typical.TypicalKernel`).
+"""Variance reduction for the deployment figures (:class:`isacnet.typical.TypicalKernel`).
 
 A small coverage P(CRLB <= epsilon^2) is decided next to the sites. Two samplers put most of a
-sample's points there and weight them back, both unbiased:
+sample's points there and weight them back, both unbiased, and a control variate narrows the
+CoMP rate:
 
 * Torus deployments (:func:`near_offsets`, :func:`near_weights`): M points near uniformly chosen
   sites, split into groups of disc radii R_1, ..., R_m (shares M_k), pooled with the P points of
@@ -18,6 +19,9 @@ sample's points there and weight them back, both unbiased:
   t_1 = pi lambda r_1^2 (Exp(1)) drawn from the mixture of Exp(1) (share 1 - q) and Exp(1)
   truncated to [0, pi R_k^2 lambda] (share q / m each), by stratified inverse transform, with the
   weight f / g. The later arrivals are t_1 plus a unit-rate process (the radial process is Markov).
+* A shot-noise control variate for the CoMP rate (:func:`shot_control_torus`,
+  :func:`shot_control_ppp`): the sum over the sites of a bump phi(|x - s|) of radius r has a
+  known mean at a uniform location, and a rate is high where that sum is.
 
 Measurements: docs/performance.md ("Points near the sites"; "Stratified discs, the PPP's first
 arrival and the site count"). Tests: tests/unit/test_typical_near.py.
@@ -32,7 +36,8 @@ import numpy as np
 from .geometry import directions_from_uniforms
 from .params import ParameterError, check_real
 
-__all__ = ["check_radii", "jittered_unit_square", "near_counts", "near_offsets", "near_weights", "ppp_first_arrival"]
+__all__ = ["check_radii", "jittered_unit_square", "near_counts", "near_density", "near_offsets", "near_weights",
+           "ppp_first_arrival", "shot_control_ppp", "shot_control_torus"]
 
 
 def check_radii(value, name: str = "near_radius") -> tuple[float, ...]:
@@ -73,16 +78,16 @@ def near_offsets(rng: np.random.Generator, counts: list[int], radii: list[float]
     return np.concatenate(parts) if parts else np.empty((0, 2))
 
 
-def near_weights(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float], n_sites: int, n_grid: int,
+def near_density(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float], n_sites: int,
                  counts: list[int], radii: list[float]) -> np.ndarray:
-    """The balance-heuristic weights w(x) = (P + M) / (P + |A| sum_k M_k c_k(x) / (n pi R_k^2)).
+    """|A| sum_k M_k h_k(x) = |A| sum_k M_k c_k(x) / (n pi R_k^2): the near points' share of the
+    pool's density at each point, relative to one uniform point.
 
     ``d``: the N nearest distances of each point (G, N), sorted; ``pts`` the points (G, 2);
     c_k(x) is counted from ``d`` where the N-th lies beyond R_k, else by a ball query on ``tree``
     (a periodic cKDTree of the sites).
     """
     area = torus[0] * torus[1]
-    m_all = sum(counts)
     dens = np.zeros(len(d))
     for m, r0 in zip(counts, radii, strict=True):
         c = np.count_nonzero(d <= r0, axis=1).astype(float)
@@ -90,7 +95,14 @@ def near_weights(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float
         if full.size:
             c[full] = tree.query_ball_point(np.mod(pts[full], torus), r0, return_length=True)
         dens += c * (m * area / (n_sites * math.pi * r0 * r0))
-    return (n_grid + m_all) / (n_grid + dens)
+    return dens
+
+
+def near_weights(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float], n_sites: int, n_grid: int,
+                 counts: list[int], radii: list[float]) -> np.ndarray:
+    """The balance-heuristic weights w(x) = (P + M) / (P + |A| sum_k M_k c_k(x) / (n pi R_k^2))
+    (:func:`near_density`; P = ``n_grid``, M = sum(counts))."""
+    return (n_grid + sum(counts)) / (n_grid + near_density(d, pts, tree, torus, n_sites, counts, radii))
 
 
 def ppp_first_arrival(rng: np.random.Generator, n: int, q: float, a: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -110,3 +122,40 @@ def ppp_first_arrival(rng: np.random.Generator, n: int, q: float, a: list[float]
     v = np.interp(u, g_knots, knots)
     slope = (1.0 - q) + share * ((v[:, None] < p[None, :]) / p[None, :]).sum(axis=1)
     return -np.log1p(-v), 1.0 / slope
+
+
+# --------------------------------------------------------------------------- shot-noise control
+def _bump(d: np.ndarray, r: float) -> np.ndarray:
+    """phi(d) = (1 - d^2 / r^2)^2 for d < r, else 0 (a smooth bump; its plane integral is pi r^2 / 3)."""
+    return np.square(np.maximum(1.0 - np.square(d / r), 0.0))
+
+
+def shot_control_torus(dist: np.ndarray, pts: np.ndarray, sites: np.ndarray, torus: tuple[float, float],
+                       r: float) -> np.ndarray:
+    """Per point x, X(x) = sum_i phi(|x - s_i|) - n pi r^2 / (3 |A|) over the sites of a torus deployment.
+
+    Its average over a uniform x on the torus is exactly 0 for the given deployment (each site's
+    bump integrates to pi r^2 / 3 on a torus wider than 2r), so the mean of X over a sample's
+    points is a control variate with known mean 0 (:mod:`isacnet.typical`, ``control_radius``).
+    ``dist``: the K nearest distances of each point (sorted); where the K-th lies within r, the sum
+    runs over every site (minimum image) instead.
+    """
+    x = _bump(dist, r).sum(axis=1)
+    full = np.flatnonzero(dist[:, -1] <= r)
+    for j in full:
+        d = sites - pts[j]
+        d -= np.asarray(torus) * np.round(d / np.asarray(torus))
+        x[j] = _bump(np.hypot(d[:, 0], d[:, 1]), r).sum()
+    return x - len(sites) * math.pi * r * r / (3.0 * torus[0] * torus[1])
+
+
+def shot_control_ppp(dist: np.ndarray, density: float, r: float) -> np.ndarray:
+    """The PPP's X = sum_{k <= K} phi(r_k) + E[sum_{k > K} phi(r_k) | r_K] - lambda pi r^2 / 3 at typical points.
+
+    Given r_K the points beyond are a PPP outside the disc of radius r_K, so the conditional mean of
+    their bumps is lambda int_{r_K}^{r} phi(s) 2 pi s ds = lambda pi r^2 / 3 (1 - r_K^2 / r^2)_+^3,
+    and E[X] = 0 exactly (Campbell's theorem).
+    """
+    mean = density * math.pi * r * r / 3.0
+    rest = mean * np.maximum(1.0 - np.square(dist[:, -1] / r), 0.0) ** 3
+    return _bump(dist, r).sum(axis=1) + rest - mean

@@ -165,5 +165,6 @@ def test_rate_only_comp_kernel_gives_the_same_rates_and_no_coverage():
     with pytest.raises(ParameterError, match="with_coverage"):
         TypicalKernel(MengParams(), "crlb", 3, with_coverage=False)
     m = get_model("typical-comp-rate")
-    assert {o.name for o in m.mc_outputs} == {output_name("rate", p) for p in PROCESSES}
+    assert {o.name for o in m.mc_outputs} == {output_name(q, p) for p in PROCESSES
+                                              for q in ("rate", "ratecv", "shotx", "ratex")}
     assert builtin_specs()["deploy-comp-vs-l"].model == "typical-comp-rate"

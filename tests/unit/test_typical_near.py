@@ -92,3 +92,88 @@ def test_site_count_control_is_n_over_its_exact_mean():
     want = len(dep.bs) / (dep.density * dep.torus[0] * dep.torus[1]) - 1.0
     assert first["sitesx_matern_ii"][0] == pytest.approx(want, rel=1e-12)
     assert dep.density == pytest.approx(1e-6, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- shot-noise control
+def _bump_slow(d, r):
+    return np.where(d < r, (1 - (d / r) ** 2) ** 2, 0.0)
+
+
+def test_shot_control_torus_averages_to_zero_over_the_torus():
+    """For one deployment the torus average of sum_i phi(|x - s_i|) is n pi r^2 / (3 |A|): X averaged
+    over a fine midpoint grid of the torus is 0 to the rule's error; K = 2 nearest with r larger
+    than many d_2 exercises the all-sites fallback, which equals the brute-force sum."""
+    from isacnet.deployment import generate
+    from isacnet.maps import Nearest
+    from isacnet.typical_near import shot_control_torus
+
+    dep = generate("matern-ii", 1e-6, np.random.default_rng(1), n_sites=64)
+    r = 0.6e3
+    g = 300
+    xs = (np.arange(g) + 0.5) / g
+    pts = np.stack(np.meshgrid(xs * dep.torus[0], xs * dep.torus[1], indexing="ij"), -1).reshape(-1, 2)
+    _, _, dist = Nearest(dep.bs, dep.torus).query(pts, 2)
+    x = shot_control_torus(dist, pts, dep.bs, dep.torus, r)
+    assert np.any(dist[:, -1] <= r) and np.any(dist[:, -1] > r)
+    assert abs(x.mean()) < 1e-4 * len(dep.bs) * math.pi * r * r / (3 * dep.torus[0] * dep.torus[1])
+    for j in np.flatnonzero(dist[:, -1] <= r)[:20]:
+        d = dep.bs - pts[j]
+        d -= np.asarray(dep.torus) * np.round(d / np.asarray(dep.torus))
+        want = _bump_slow(np.hypot(d[:, 0], d[:, 1]), r).sum() - len(dep.bs) * math.pi * r * r / (
+            3 * dep.torus[0] * dep.torus[1])
+        assert x[j] == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("k", [1, 3, 32])
+def test_shot_control_ppp_has_mean_zero(k):
+    """Campbell: E sum_i phi(r_i) = lambda pi r^2 / 3 over the whole PPP; the K nearest plus the
+    conditional mean beyond r_K, at 200,000 typical points by ordered sampling, 4 se (with K = 1 the
+    tail term carries most of the mean: leaving it out fails by hundreds of se)."""
+    from isacnet.geometry import ordered_arrivals
+    from isacnet.typical_near import shot_control_ppp
+
+    lam, r = 1e-6, 1.5e3
+    d = np.sqrt(ordered_arrivals(np.random.default_rng(k), 200_000, k) / (math.pi * lam))
+    x = shot_control_ppp(d, lam, r)
+    assert abs(x.mean()) <= 4 * x.std() / math.sqrt(x.size)
+    if k == 1:
+        partial = _bump_slow(d, r).sum(axis=1) - lam * math.pi * r * r / 3
+        assert abs(partial.mean()) > 50 * partial.std() / math.sqrt(x.size)
+
+
+def test_comp_control_leaves_the_rates_and_adds_the_products():
+    """control_radius draws nothing: the rates are bit for bit those without it; ratex is rate x shotx
+    (sample means); the hexagonal shotx recomputed by brute force from the same stream."""
+    from isacnet.deployment import generate
+    from isacnet.geometry import ordered_arrivals
+
+    p = MengParams(bs_density=1e-6)
+    kw = dict(points=16, n_sites=100, ppp_points=8, exact_sites=16, panels=4)
+    a = TypicalKernel(p, "comp", 2, with_coverage=False, control_radius=0.4, **kw)(np.random.default_rng(3), 3)
+    b = TypicalKernel(p, "comp", 2, with_coverage=False, **kw)(np.random.default_rng(3), 3)
+    for proc in ("ppp", "hexagonal", "perturbed", "matern_ii"):
+        np.testing.assert_array_equal(a[f"rate_{proc}"], b[f"rate_{proc}"])
+        np.testing.assert_array_equal(a[f"ratex_{proc}"], a[f"rate_{proc}"] * a[f"shotx_{proc}"])
+    assert set(a) - set(b) == {f"{q}_{proc}" for q in ("shotx", "ratex")
+                               for proc in ("ppp", "hexagonal", "perturbed", "matern_ii")}
+    rng = np.random.default_rng(3)
+    ordered_arrivals(rng, 8, 16)
+    dep = generate("hexagonal", p.bs_density, rng, n_sites=100)
+    from isacnet.typical import stratified_points
+    pts = stratified_points(rng, 16, dep.torus)
+    r = 0.4e3
+    area = dep.torus[0] * dep.torus[1]
+    want = []
+    for x in pts:
+        d = dep.bs - x
+        d -= np.asarray(dep.torus) * np.round(d / np.asarray(dep.torus))
+        want.append(_bump_slow(np.hypot(d[:, 0], d[:, 1]), r).sum() - len(dep.bs) * math.pi * r * r / (3 * area))
+    assert a["shotx_hexagonal"][0] == pytest.approx(np.mean(want), rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize(("kw", "name"), [({"control_radius": -0.1}, "control_radius"),
+                                          ({"control_radius": 1.5}, "control_radius"),
+                                          ({"control_radius": 0.4, "quantity": "crlb"}, "control_radius")])
+def test_control_radius_is_checked(kw, name):
+    with pytest.raises(ParameterError, match=name):
+        TypicalKernel(MengParams(), **{"quantity": "comp", **kw})

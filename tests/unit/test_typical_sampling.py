@@ -133,10 +133,12 @@ def test_song_rx_shift_narrows_the_hexagonal_lattice():
     ({"quantity": "comp", "exact_sites": 101, "n_sites": 100}, "exact_sites"), ({"panels": 0}, "panels"),
     ({"near_points": -1}, "near_points"), ({"near_radius": 0.0}, "near_radius"), ({"near_radius": 1.5}, "near_radius"),
     ({"quantity": "comp", "near_points": 8}, "near_points"),
+    ({"quantity": "song", "near_points": 8, "sampling": "uniform"}, "near_points"),
 ])
 def test_bad_sampling_options_are_named(kwargs, name):
+    params = SongParams(tx_density=1e-3, rx_density=1e-3) if kwargs.get("quantity") == "song" else MengParams()
     with pytest.raises(ParameterError, match=name):
-        TypicalKernel(MengParams(), **{"quantity": "crlb", **kwargs})
+        TypicalKernel(params, **{"quantity": "crlb", **kwargs})
 
 
 def test_describe_names_the_sampling():
@@ -209,6 +211,60 @@ def test_near_points_estimator_equals_its_slow_twin(n_bs, rad, rows):
     got = _first(k, 21)
     assert 0 < got["cov_hexagonal"] < 1
     assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-12, abs=1e-15)
+    assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
+
+
+def _nearest_slow(x: np.ndarray, sites: np.ndarray, torus, k: int) -> np.ndarray:
+    """The k nearest sites' minimum-image displacements from x, nearest first (brute force)."""
+    d = sites - x
+    d -= np.asarray(torus) * np.round(d / np.asarray(torus))
+    return d[np.argsort(np.hypot(d[:, 0], d[:, 1]))[:k]]
+
+
+def _disc_slow(rng, m: int, rows: int, r: float) -> np.ndarray:
+    u_r, u_t = _slow_jittered(rng.random((m, 2)), rows)
+    return np.stack([r * np.sqrt(u_r) * np.cos(2 * math.pi * u_t), r * np.sqrt(u_r) * np.sin(2 * math.pi * u_t)], -1)
+
+
+def test_song_near_points_estimator_equals_its_slow_twin():
+    """One hexagonal Song sample with near points, recomputed pair by pair from the same stream: P
+    grid targets with their RX points at independent shifts; M_t targets near TX sites (two discs,
+    stratified offsets) paired with jittered-grid RX points; M_r jittered-grid targets paired with RX
+    points near RX sites; the weights (P + M) / (P + |A| sum_k (M_tk c_tk(x_t) + M_rk c_rk(x_r)) /
+    (n pi R_k^2)) with the counts by brute force; log from the P grid targets."""
+    from isacnet.deployment import generate
+
+    p = SongParams(tx_density=1 / 900, rx_density=1 / 900)
+    P, M, k_n, eps = 32, 48, 2, 0.03
+    k = TypicalKernel(p, "song", k_n, epsilon=eps, points=P, near_points=M, near_radius=(0.1, 0.3), n_sites=100,
+                      ppp_points=3)
+    rng = np.random.default_rng(8)
+    ordered_ppp(rng, 3, k_n, p.tx_density)  # the PPP's TXs and RXs come first
+    ordered_ppp(rng, 3, k_n, p.rx_density)
+    tx = generate("hexagonal", p.tx_density, rng, n_sites=100)
+    pts = stratified_points(rng, P, tx.torus)
+    rx = generate("hexagonal", p.rx_density, rng, n_sites=100)
+    at = pts + rng.random(pts.shape) * rx.torus
+    r0 = [0.1 * 30.0, 0.3 * 30.0]
+    site = rng.integers(0, len(tx.bs), 24)
+    t_near = np.mod(tx.bs[site] + np.concatenate([_disc_slow(rng, 12, 3, r0[0]), _disc_slow(rng, 12, 3, r0[1])]),
+                    tx.torus)
+    r_grid = stratified_points(rng, 24, rx.torus)
+    t_grid = stratified_points(rng, 24, tx.torus)
+    site = rng.integers(0, len(rx.bs), 24)
+    r_near = np.mod(rx.bs[site] + np.concatenate([_disc_slow(rng, 12, 3, r0[0]), _disc_slow(rng, 12, 3, r0[1])]),
+                    rx.torus)
+    xt, xr = np.concatenate([pts, t_near, t_grid]), np.concatenate([at, r_grid, r_near])
+    area = tx.torus[0] * tx.torus[1]
+    dens = sum(12 * (_min_image_counts(xt, tx.bs, tx.torus, r) + _min_image_counts(xr, rx.bs, rx.torus, r))
+               * area / (len(tx.bs) * math.pi * r**2) for r in r0)
+    w = (P + M) / (P + dens)
+    tr = np.array([np.trace(np.linalg.inv(song_fim(a + _nearest_slow(a, tx.bs, tx.torus, k_n),
+                                                   a + _nearest_slow(b, rx.bs, rx.torus, k_n), a, p)))
+                   for a, b in zip(xt, xr, strict=True)])
+    got = _first(k, 8)
+    assert 0 < got["cov_hexagonal"] < 1 and np.all(dens[P:] > 0)
+    assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-10)
     assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
 
 

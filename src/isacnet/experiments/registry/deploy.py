@@ -44,6 +44,7 @@ _OPTIONS = {
     "panels": (lambda n, v: check_int(n, v, ge=1, le=1024), 12),
     "near_points": (lambda n, v: check_int(n, v, ge=0), 0),
     "near_radius": (lambda n, v: check_radii(v, n), 0.1),
+    "control_radius": (lambda n, v: check_real(n, v, ge=0.0, le=1.0), 0.0),
 }
 
 
@@ -79,6 +80,19 @@ def _crlb_derived(ests: dict, kernel) -> dict:
             s = c * (lg.mean - ref.mean)
             se = c * math.hypot(lg.stderr, ref.stderr)  # independent deployments of each process
             out[output_name("shift_db", proc)] = Estimate(s, se, lg.n, 0, 0, 0)
+    return out
+
+
+def _comp_derived(ests: dict, kernel) -> dict:
+    """``ratecv_P``: each process's rate by the regression control variate on the shot-noise control
+    (:func:`isacnet.typical_near.shot_control_torus`, ``control_radius``); the plain mean without it."""
+    from ...simulation.statistics import control_variate
+
+    out = dict(ests)
+    for proc in PROCESSES:
+        y = ests[output_name("rate", proc)]
+        x, yx = ests.get(output_name("shotx", proc)), ests.get(output_name("ratex", proc))
+        out[output_name("ratecv", proc)] = y if x is None or yx is None else control_variate(y, x, yx)
     return out
 
 
@@ -143,10 +157,21 @@ TYPICAL_COMP = Model(
             Output(output_name("cov", proc), f"P(SIR > threshold), {_LABEL[proc]} (Monte Carlo)", "",
                    _LABEL[proc], _LABEL[proc]),
         )
+    ) + tuple(
+        o
+        for proc in PROCESSES
+        for o in (
+            Output(output_name("ratecv", proc), f"CoMP rate E ln(1 + SIR), {_LABEL[proc]} (Monte Carlo with the "
+                   "shot-noise control variate; the plain mean without control_radius)", "nats/s/Hz",
+                   _LABEL[proc], _LABEL[proc]),
+            Output(output_name("shotx", proc), "mean of the shot-noise control X (mean 0)", "", "", ""),
+            Output(output_name("ratex", proc), "rate times X (sample means)", "nats/s/Hz", "", ""),
+        )
     ),
     closed_outputs=(Output("rate_ppp_theorem2", "PPP analysis: Theorem 2 re-derived (exact)", "nats/s/Hz",
                            "PPP analysis, Theorem 2", "PPP analysis (Theorem 2)"),),
-    plotted=tuple(output_name("rate", p) for p in PROCESSES) + ("rate_ppp_theorem2",),
+    plotted=tuple(output_name("ratecv", p) for p in PROCESSES) + ("rate_ppp_theorem2",),
+    derived=_comp_derived,
     sweep_options=("n_bs", "threshold_db"),
     shared_option="threshold_db",
     make_group_kernel=_kernel("comp"),
@@ -156,7 +181,7 @@ TYPICAL_COMP = Model(
 # two thirds of that figure's time; the rate is the same number (the coverage draws no random numbers)
 TYPICAL_COMP_RATE = Model(**{**TYPICAL_COMP.__dict__, "name": "typical-comp-rate",
                              "make_kernel": _kernel("comp", with_coverage=False),
-                             "mc_outputs": tuple(o for o in TYPICAL_COMP.mc_outputs if o.name.startswith("rate_")),
+                             "mc_outputs": tuple(o for o in TYPICAL_COMP.mc_outputs if not o.name.startswith("cov_")),
                              "sweep_options": ("n_bs",), "shared_option": None, "make_group_kernel": None})
 
 TYPICAL_SONG = Model(**{**TYPICAL_CRLB.__dict__, "name": "typical-song", "params_cls": SongParams,
