@@ -5,7 +5,9 @@ jittered grid, Song's per-point RX shift, the PPP by ordered sampling, comp with
 interferers and 8 panels) against the same job with 0.3's options (32 uniform points of a
 400-site torus, 16 for comp, the PPP on the torus, 64 exact interferers, 12 panels). Per kernel:
 the cost of a sample, and for the widest plotted output the samples a 1% CI needs,
-(1.96 sd / (0.01 |mean|))^2 (a geometric mean: (1.96 sd(log) / 0.01)^2), times that cost.
+(1.96 sd / (0.01 |mean|))^2 (a geometric mean: (1.96 sd(log) / 0.01)^2), times that cost; where the
+figure plots a control-variate estimate (Matern II's coverage, the comp rates), sd is the residual
+standard deviation of the regression on the control.
 
 Run: python benchmarks/bench_deploy.py [--samples-new 64] [--samples-old 256]   (about 30 s)
 """
@@ -24,7 +26,7 @@ from isacnet.experiments.spec import builtin_specs
 FIGURES = ("deploy-coverage-density", "deploy-coverage-eps", "deploy-crlb-vs-n", "deploy-song-coverage-eps",
            "deploy-comp-vs-l")
 OLD = {"sampling": "uniform", "ppp": "torus", "ppp_points": 0, "n_sites": 400, "exact_sites": 64, "panels": 12,
-       "near_points": 0}
+       "near_points": 0, "control_radius": 0.0}
 
 
 def _cost_to_1pct(kernel, n: int, geo: bool) -> tuple[float, float, str]:
@@ -38,6 +40,10 @@ def _cost_to_1pct(kernel, n: int, geo: bool) -> tuple[float, float, str]:
         plotted = q.startswith("log_") if geo else (q.startswith(("cov_", "rate_")) and first)
         if not plotted or np.all(v == v[0]):
             continue
+        proc = q.partition("@")[0].split("_", 1)[1]
+        x = out.get(f"sitesx_{proc}" if q.startswith("cov") else f"shotx_{proc}")
+        if x is not None and not geo and x.std() > 0:  # the figure plots the control-variate estimate
+            v = v - np.cov(v, x)[0, 1] / x.var(ddof=1) * x  # its residual variance (1 - corr^2) var
         rel = 1.96 * v.std(ddof=1) / (1.0 if geo else abs(v.mean()))
         need = (rel / 0.01) ** 2
         if need > worst:
