@@ -188,11 +188,15 @@ class TypicalKernel:
         deployments for every threshold, so a coverage curve is a non-increasing empirical CDF of
         the same samples, at the cost of one point.
     near_points, near_radius : int, float
-        crlb only: M points near the sites a deployment (0: none, the default) and the radius of
+        crlb and song: M points near the sites a deployment (0: none, the default) and the radius of
         their discs in units of 1 / sqrt(lambda_b) (in (0, 1]), or 1 to 4 increasing radii (equal
         shares of the M points); the coverages pool them with the ``points`` by importance weights
         (module docstring). The PPP by ordered sampling then draws its first arrival by stratified
-        importance sampling with the share M / (P + M) in the discs of the same radii.
+        importance sampling with the share M / (P + M) in the discs of the same radii ("crlb";
+        Song's PPP has none). For "song" half the M pairs are near a TX, half near an RX.
+    control_radius : float
+        comp only: the radius of the shot-noise control's bump in units of 1 / sqrt(lambda_b) (in
+        [0, 1]; 0, the default: no control). Adds ``shotx_P`` and ``ratex_P`` (module docstring).
     with_coverage : bool
         comp only: False leaves out the coverage (the rate alone, ``rate_P``; the Gil-Pelaez
         integral per location is two thirds of the cost). The rate is the same number either way
