@@ -86,3 +86,17 @@ def test_list_titles_are_plain_text():
         plain_text(r"Meng Fig. 3: CRLB$_a$ vs $N$, $\lambda_s/\lambda_b = 2$")
         == "Meng Fig. 3: CRLB_a vs N, lambda_s/lambda_b = 2"
     )
+
+
+def test_every_deployment_curve_has_a_short_legend():
+    """The deployment models plot control-variate estimates (covcv_matern_ii, ratecv_*): each plotted
+    name has its own legend text, not the variable's long description."""
+    from isacnet.experiments.registry import MODELS
+    from isacnet.plotting._labels import _LEGEND
+
+    for name, model in MODELS.items():
+        if not name.startswith("typical-"):
+            continue
+        for out in model.plotted:
+            assert (name, out) in _LEGEND, (name, out)
+            assert len(_LEGEND[(name, out)]) <= 60
