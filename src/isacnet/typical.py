@@ -41,7 +41,7 @@ E[log CRLB] keeps the grid's points alone. With several radii the points split i
 each share's offsets are stratified in its disc. The PPP then draws its typical points' first
 arrival by stratified importance sampling into the same radii (:mod:`isacnet.typical_near`).
 For "song" a point is a pair (target in the TX torus, its point in the RX torus): M / 2 pairs put
-the target near a TX site, M / 2 the RX point near an RX site (:meth:`TypicalKernel._song_near`).
+the target near a TX site, M / 2 the RX point near an RX site (:func:`typical_near.song_near_pairs`).
 Measured per figure in ``docs/performance.md``.
 
 The shot-noise control ("comp", ``control_radius`` > 0): X(x) = sum_i phi(|x - s_i|) minus its
@@ -50,10 +50,12 @@ exactly 0 for every deployment (for the PPP: Campbell, with the conditional mean
 the kernel outputs its sample mean (``shotx_P``) and the rate times it (``ratex_P``), and the
 model's derived step forms the control-variate rate ``ratecv_P``.
 
-The site-count control ("crlb", "song"): a Matern II torus holds a random number n of sites, and a
-sample's coverage moves with it. X = n / E[n] - 1 (E[n] = intensity x area, exact on a torus) has
-mean 0; the kernel outputs it (``sitesx_matern_ii``) and the coverages times it (``covx_...``),
-and the models' derived step forms the regression control-variate coverage ``covcv_matern_ii``.
+Controls of the coverage ("crlb", "song"; :meth:`TypicalKernel._controls`): a Matern II torus holds
+a random number n of sites, and a sample's coverage moves with it: X = n / E[n] - 1 (E[n] =
+intensity x area, exact on a torus; ``sitesx``). With near points, the pool's mean weight minus 1
+(``wx``; mean 0, and a full coverage is 1 + wx). The kernel outputs the controls, each coverage
+times each control (``covx``, ``covw``) and the controls' product (``sitesxwx``); the models'
+derived step forms the regression control-variate coverages ``covcv_P``.
 
 Quantities (option ``quantity``):
 
@@ -71,7 +73,6 @@ Quantities (option ``quantity``):
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -85,13 +86,18 @@ from .params import MengParams, ParameterError, SongParams, check_choice, check_
 from .sensing import song_crlb
 from .typical_near import (
     check_radii,
+    control_products,
     near_counts,
     near_density,
     near_offsets,
     near_weights,
     ppp_first_arrival,
+    product_name,
     shot_control_ppp,
     shot_control_torus,
+    site_control,
+    song_near_pairs,
+    stratified_points,
 )
 
 __all__ = ["PPP_SAMPLERS", "PROCESSES", "SAMPLINGS", "TypicalKernel", "output_name", "ppp_tail_interference",
@@ -106,29 +112,6 @@ PPP_SAMPLERS = ("ordered", "torus")
 
 SAMPLINGS = ("stratified", "uniform")
 """Values of :attr:`TypicalKernel.sampling`."""
-
-
-@functools.lru_cache(maxsize=64)  # called per deployment with the same few (points, torus)
-def _grid(n: int, box: tuple[float, float]) -> tuple[int, int]:
-    """(g_x, g_y), g_x g_y = n, with cells box[0]/g_x by box[1]/g_y as square as the divisors allow."""
-    want = 0.5 * math.log(n * box[0] / box[1])  # ln g_x of square cells
-    divisors = [d for d in range(1, n + 1) if n % d == 0]
-    gx = min(divisors, key=lambda d: (round(abs(math.log(d) - want), 9), d))  # a tie: the fewer columns
-    return gx, n // gx
-
-
-def stratified_points(rng: np.random.Generator, n: int, box: tuple[float, float]) -> np.ndarray:
-    """``n`` points of [0, box[0]) x [0, box[1]), one uniform point in each cell of a g_x x g_y grid.
-
-    Every point is uniform on the box (a uniform cell index would make it so; here each cell is
-    used once), and the mean of f over the points is an unbiased estimate of the box's mean of f
-    with at most the variance of ``n`` i.i.d. uniform points. Shape (n, 2), cells in row-major
-    order (x index slow).
-    """
-    gx, gy = _grid(n, box)
-    i, j = np.divmod(np.arange(n), gy)
-    u = rng.random((n, 2))
-    return np.stack([(i + u[:, 0]) * (box[0] / gx), (j + u[:, 1]) * (box[1] / gy)], axis=-1)
 
 
 def ppp_tail_interference(r_k: np.ndarray, density: float, alpha: float) -> np.ndarray:
@@ -277,15 +260,21 @@ class TypicalKernel:
         pre = self._cov_names + (("rate",) if self.quantity == "comp" else ("log",))
         return tuple(_name(p, q) for q in PROCESSES for p in pre + self._control_names(q))
 
-    def _control_names(self, process: str) -> tuple[str, ...]:
-        """The site-count control of a process whose torus holds a random number of sites (Matern
-        II): X = n / E[n] - 1 (``sitesx``, mean exactly 0) and each coverage times X (``covx``),
-        from which the model's derived step forms the control-variate coverage ("crlb", "song")."""
+    def _controls(self, process: str) -> tuple[str, ...]:
+        """The controls with mean exactly 0 of a process's sample (module docstring): ``shotx``
+        (comp), ``sitesx`` (Matern II's site count), ``wx`` (the mean importance weight minus 1
+        of a torus deployment's pool with near points)."""
         if self.quantity == "comp":
-            return ("shotx", "ratex") if self.control_radius else ()
-        if process != "matern-ii":
-            return ()
-        return ("sitesx",) + tuple(n.replace("cov", "covx", 1) for n in self._cov_names)
+            return ("shotx",) if self.control_radius else ()
+        c = ("sitesx",) if process == "matern-ii" else ()
+        return c + (("wx",) if self.near_points and process != "ppp" else ())
+
+    def _control_names(self, process: str) -> tuple[str, ...]:
+        """The controls of :meth:`_controls` and their products (:func:`typical_near.control_products`)."""
+        controls = self._controls(process)
+        ys = ("rate",) if self.quantity == "comp" else self._cov_names
+        names = controls + tuple(product_name(y, c) for c in controls for y in ys)
+        return names + (("".join(controls),) if len(controls) == 2 else ())
 
     def _coverage(self, tr: np.ndarray) -> dict[str, np.ndarray]:
         """Per location, the indicator of CRLB <= epsilon^2 for the kernel's epsilon(s)."""
@@ -316,7 +305,8 @@ class TypicalKernel:
         # the RX network seen from an independent uniform shift of each point (stratified sampling)
         at = pts if self.sampling == "uniform" else pts + rng.random(pts.shape) * rx_dep.torus
         if self.near_points:
-            pts, at, counts, radii = self._song_near(tx_dep, rx_dep, pts, at, rng)
+            radii = [r / math.sqrt(self.params.tx_density) for r in self._radii]  # type: ignore[union-attr]
+            pts, at, counts = song_near_pairs(rng, tx_dep, rx_dep, pts, at, self.near_points, radii)
         tdx, tdy, tdist = tnear.query(pts, k)
         rdx, rdy, rdist = rnear.query(at, k)
         txp = pts[:, None, :] + np.stack([tdx, tdy], -1)
@@ -327,24 +317,8 @@ class TypicalKernel:
         dens = (near_density(tdist, pts, tnear.tree, tx_dep.torus, len(tx_dep.bs), counts[0], radii)
                 + near_density(rdist, at, rnear.tree, rx_dep.torus, len(rx_dep.bs), counts[1], radii))
         w = (P + self.near_points) / (P + dens)
-        return {name: (v * w if name != "log" else v[:P]) for name, v in values.items()}
-
-    def _song_near(self, tx_dep, rx_dep, pts: np.ndarray, at: np.ndarray, rng: np.random.Generator):
-        """Song's near points: a pair (target in the TX torus, its point in the RX torus) is uniform
-        x uniform on the grid; M_t pairs have the target near a uniformly chosen TX site (discs of
-        the ``near_radius`` radii, stratified offsets) and a jittered-grid RX point, M_r pairs a
-        jittered-grid target and the RX point near an RX site. The balance heuristic over the
-        product gives w = (P + M) / (P + |A| (sum_k M_tk h_tk(x_t) + sum_k M_rk h_rk(x_r)))."""
-        m_t, m_r = near_counts(self.near_points, 2)
-        radii = [r / math.sqrt(self.params.tx_density) for r in self._radii]  # type: ignore[union-attr]
-        c_t, c_r = near_counts(m_t, len(radii)), near_counts(m_r, len(radii))
-        site = rng.integers(0, len(tx_dep.bs), m_t)
-        t_near = np.mod(tx_dep.bs[site] + near_offsets(rng, c_t, radii), tx_dep.torus)
-        r_grid = stratified_points(rng, m_t, rx_dep.torus)
-        t_grid = stratified_points(rng, m_r, tx_dep.torus)
-        site = rng.integers(0, len(rx_dep.bs), m_r)
-        r_near = np.mod(rx_dep.bs[site] + near_offsets(rng, c_r, radii), rx_dep.torus)
-        return (np.concatenate([pts, t_near, t_grid]), np.concatenate([at, r_grid, r_near]), (c_t, c_r), radii)
+        return {**{name: (v * w if name != "log" else v[:P]) for name, v in values.items()},
+                "wx": np.array([w.mean() - 1.0])}
 
     def _song_values(self, txp: np.ndarray, rxp: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
         tr = song_crlb(txp, rxp, target, self.params)  # type: ignore[arg-type]
@@ -405,7 +379,8 @@ class TypicalKernel:
         cov_near = self._crlb_values(edx, edy, edist)
         w = near_weights(np.concatenate([dist, edist]), np.concatenate([pts, extra]), near.tree, dep.torus,
                          len(dep.bs), len(pts), counts, radii)
-        return {k: (np.concatenate([v, cov_near[k]]) * w if k != "log" else v) for k, v in values.items()}
+        return {**{k: (np.concatenate([v, cov_near[k]]) * w if k != "log" else v) for k, v in values.items()},
+                "wx": np.array([w.mean() - 1.0])}
 
     @property
     def _radii(self) -> tuple[float, ...]:
@@ -470,23 +445,16 @@ class TypicalKernel:
                     pts = self._points(rng, dep.torus)
                     deps = (dep, draw()) if song else (dep,)
                     values = self._song(deps[0], deps[-1], pts, rng) if song else self._values(dep, pts, rng)
-                    if "sitesx" in self._control_names(proc):
-                        values = _with_site_control(values, deps)
+                    if "sitesx" in self._controls(proc):
+                        values["sitesx"] = site_control(deps)
                 for name, v in values.items():
                     out[_name(name, proc)][i] = v.mean()  # a non-finite value propagates, counted
-                if "shotx" in values:  # the product of the sample's two means (control_variate's YX)
-                    out[_name("ratex", proc)][i] = out[_name("rate", proc)][i] * out[_name("shotx", proc)][i]
+                if self._controls(proc):  # products of the sample's means (control_variates' YX, XX)
+                    means = {name: out[_name(name, proc)][i] for name in values}
+                    ys = ("rate",) if self.quantity == "comp" else self._cov_names
+                    for name, prod in control_products(means, self._controls(proc), ys).items():
+                        out[_name(name, proc)][i] = prod
         return out
-
-
-def _with_site_control(values: dict[str, np.ndarray], deps) -> dict[str, np.ndarray]:
-    """``values`` and the site-count control X = sum n / sum E[n] - 1 of the sample's deployments
-    (E[n] = intensity x torus area, exact for Matern II on a torus), and each coverage times X."""
-    n = sum(len(d.bs) for d in deps)
-    mean = sum(d.density * d.torus[0] * d.torus[1] for d in deps)
-    x = n / mean - 1.0
-    return {**values, "sitesx": np.array([x]),
-            **{k.replace("cov", "covx", 1): v * x for k, v in values.items() if k.startswith("cov")}}
 
 
 def _name(quantity: str, process: str) -> str:

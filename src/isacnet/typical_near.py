@@ -29,6 +29,7 @@ arrival and the site count"). Tests: tests/unit/test_typical_near.py.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,8 +37,10 @@ import numpy as np
 from .geometry import directions_from_uniforms
 from .params import ParameterError, check_real
 
-__all__ = ["check_radii", "jittered_unit_square", "near_counts", "near_density", "near_offsets", "near_weights",
-           "ppp_first_arrival", "shot_control_ppp", "shot_control_torus"]
+__all__ = ["check_radii", "control_products", "jittered_unit_square", "near_counts", "near_density", "near_offsets",
+           "near_weights", "ppp_first_arrival", "product_name", "shot_control_ppp", "shot_control_torus",
+           "site_control",
+           "song_near_pairs", "stratified_points"]
 
 
 def check_radii(value, name: str = "near_radius") -> tuple[float, ...]:
@@ -108,20 +111,55 @@ def near_weights(d: np.ndarray, pts: np.ndarray, tree, torus: tuple[float, float
 def ppp_first_arrival(rng: np.random.Generator, n: int, q: float, a: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """(t_1, w), each (n,): first arrivals of a unit-rate PPP by stratified importance sampling.
 
-    The proposal is (1 - q) Exp(1) + sum_k (q / m) Exp(1) | [0, a_k]. In v = 1 - e^{-t} (uniform
-    under Exp(1)) its CDF is G(v) = (1 - q) v + sum_k (q / m) min(v / p_k, 1), p_k = 1 - e^{-a_k},
-    piecewise linear: v = G^-1(u) for u on a jittered grid of [0, 1) (one uniform point in each of
-    n cells, one ``rng.random(n)`` draw), t_1 = -ln(1 - v), and the weight is the density ratio
-    1 / G'(v) = 1 / ((1 - q) + sum_k (q / m) [v < p_k] / p_k). Then E[sum_i f(t_i) w_i] = n E f(t_1).
+    The nominal proposal is (1 - q) Exp(1) + sum_k (q / m) Exp(1) | [0, a_k]. In v = 1 - e^{-t}
+    (uniform under Exp(1)) its CDF G(v) = (1 - q) v + sum_k (q / m) min(v / p_k, 1), p_k = 1 - e^{-a_k},
+    is piecewise linear with knots 0 < p_1 < ... < 1. Each knot's G is rounded to a whole number of
+    the n cells of [0, 1) (at least one cell a piece), so every cell lies in one piece; v = G^-1(u)
+    for u on a jittered grid of those cells (one ``rng.random(n)`` draw), t_1 = -ln(1 - v), and the
+    weight is the density ratio 1 / G'(v), constant on a piece. Then E[sum_i f(t_i) w_i] = n E f(t_1),
+    and sum_i w_i / n = 1 exactly (a sure event has estimate 1).
     """
     p = np.sort(-np.expm1(-np.asarray(a, dtype=float)))
     share = q / len(p)
     knots = np.concatenate([[0.0], p, [1.0]])
     g_knots = (1.0 - q) * knots + share * np.minimum(knots[:, None] / p[None, :], 1.0).sum(axis=1)
+    pieces = len(knots) - 1
+    if n >= pieces:  # whole cells a piece, at least one each
+        m = np.round(g_knots * n)
+        for k in range(1, pieces + 1):
+            m[k] = max(m[k], m[k - 1] + 1)
+        m[-1] = n
+        for k in range(pieces - 1, 0, -1):
+            m[k] = min(m[k], m[k + 1] - 1)
+        g_knots = m / n
     u = (np.arange(n) + rng.random(n)) / n
     v = np.interp(u, g_knots, knots)
-    slope = (1.0 - q) + share * ((v[:, None] < p[None, :]) / p[None, :]).sum(axis=1)
-    return -np.log1p(-v), 1.0 / slope
+    piece = np.clip(np.searchsorted(g_knots, u, side="right") - 1, 0, pieces - 1)
+    slope = np.diff(g_knots) / np.diff(knots)
+    return -np.log1p(-v), 1.0 / slope[piece]
+
+
+@functools.lru_cache(maxsize=64)  # called per deployment with the same few (points, torus)
+def _grid(n: int, box: tuple[float, float]) -> tuple[int, int]:
+    """(g_x, g_y), g_x g_y = n, with cells box[0]/g_x by box[1]/g_y as square as the divisors allow."""
+    want = 0.5 * math.log(n * box[0] / box[1])  # ln g_x of square cells
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    gx = min(divisors, key=lambda d: (round(abs(math.log(d) - want), 9), d))  # a tie: the fewer columns
+    return gx, n // gx
+
+
+def stratified_points(rng: np.random.Generator, n: int, box: tuple[float, float]) -> np.ndarray:
+    """``n`` points of [0, box[0]) x [0, box[1]), one uniform point in each cell of a g_x x g_y grid.
+
+    Every point is uniform on the box (a uniform cell index would make it so; here each cell is
+    used once), and the mean of f over the points is an unbiased estimate of the box's mean of f
+    with at most the variance of ``n`` i.i.d. uniform points. Shape (n, 2), cells in row-major
+    order (x index slow).
+    """
+    gx, gy = _grid(n, box)
+    i, j = np.divmod(np.arange(n), gy)
+    u = rng.random((n, 2))
+    return np.stack([(i + u[:, 0]) * (box[0] / gx), (j + u[:, 1]) * (box[1] / gy)], axis=-1)
 
 
 # --------------------------------------------------------------------------- shot-noise control
@@ -159,3 +197,52 @@ def shot_control_ppp(dist: np.ndarray, density: float, r: float) -> np.ndarray:
     mean = density * math.pi * r * r / 3.0
     rest = mean * np.maximum(1.0 - np.square(dist[:, -1] / r), 0.0) ** 3
     return _bump(dist, r).sum(axis=1) + rest - mean
+
+
+# --------------------------------------------------------------------------- controls of a sample
+_SUFFIX = {"shotx": "x", "sitesx": "x", "wx": "w"}
+"""Product names: a control's product with an output y is y's base plus this suffix, keeping a
+threshold index last ("cov@3" x "wx" -> "covw@3"; "rate" x "shotx" -> "ratex")."""
+
+
+def product_name(y: str, control: str) -> str:
+    """The name of the sample's product of output ``y`` with ``control`` (:data:`_SUFFIX`)."""
+    base, at, k = y.partition("@")
+    return f"{base}{_SUFFIX[control]}{at}{k}"
+
+
+def control_products(means: dict[str, float], controls: tuple[str, ...], ys: tuple[str, ...]) -> dict[str, float]:
+    """The products of a sample's means that the regression control variates need
+    (:func:`isacnet.simulation.statistics.control_variates`): each output y times each control,
+    and the two controls' product where there are two ("sitesxwx")."""
+    out = {product_name(y, c): means[y] * means[c] for c in controls for y in ys}
+    if len(controls) == 2:
+        out["".join(controls)] = means[controls[0]] * means[controls[1]]
+    return out
+
+
+def site_control(deps) -> np.ndarray:
+    """X = sum n / sum E[n] - 1 of a sample's deployments (E[n] = intensity x torus area, exact for
+    Matern II on a torus: the control ``sitesx``), as a one-element array."""
+    n = sum(len(d.bs) for d in deps)
+    mean = sum(d.density * d.torus[0] * d.torus[1] for d in deps)
+    return np.array([n / mean - 1.0])
+
+
+def song_near_pairs(rng: np.random.Generator, tx_dep, rx_dep, pts: np.ndarray, at: np.ndarray, m: int,
+                    radii: list[float]):
+    """Song's near points: a pair (target in the TX torus, its point in the RX torus) is uniform x
+    uniform on the grid (``pts``, ``at``); M_t = ceil(m / 2) pairs have the target near a uniformly
+    chosen TX site (discs of ``radii`` [m], stratified offsets) and a jittered-grid RX point, M_r
+    pairs a jittered-grid target and the RX point near an RX site. Returns the targets and RX points
+    of all pairs (grid first) and the shares (c_t, c_r) per radius. The balance heuristic over the
+    product then gives w = (P + M) / (P + |A| (sum_k M_tk h_tk(x_t) + sum_k M_rk h_rk(x_r)))."""
+    m_t, m_r = near_counts(m, 2)
+    c_t, c_r = near_counts(m_t, len(radii)), near_counts(m_r, len(radii))
+    site = rng.integers(0, len(tx_dep.bs), m_t)
+    t_near = np.mod(tx_dep.bs[site] + near_offsets(rng, c_t, radii), tx_dep.torus)
+    r_grid = stratified_points(rng, m_t, rx_dep.torus)
+    t_grid = stratified_points(rng, m_r, tx_dep.torus)
+    site = rng.integers(0, len(rx_dep.bs), m_r)
+    r_near = np.mod(rx_dep.bs[site] + near_offsets(rng, c_r, radii), rx_dep.torus)
+    return np.concatenate([pts, t_near, t_grid]), np.concatenate([at, r_grid, r_near]), (c_t, c_r)

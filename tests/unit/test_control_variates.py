@@ -149,3 +149,45 @@ def test_a_layout_that_cannot_localise_gets_a_zero_control():
                         np.stack([one.target[0], good.target[0]]), k.params)
     amap2, mean2 = ml_error_map(both)
     assert np.all(amap2[0] == 0.0) and np.all(np.isfinite(amap2[1])) and mean2[1] > 0
+
+
+def _ols_intercept_k(y: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """Slow twin with k controls: lstsq of y on [1, x_1 .. x_k], the intercept and its standard error."""
+    design = np.column_stack([np.ones(len(y)), xs])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    s2 = resid @ resid / (len(y) - design.shape[1])
+    return float(coef[0]), math.sqrt(s2 * np.linalg.inv(design.T @ design)[0, 0])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_control_variates_is_the_ols_intercept_with_k_controls(k):
+    """control_variates from first moments (merged blocks) equals lstsq on the samples, and for k = 1
+    it is control_variate."""
+    from isacnet.simulation.statistics import control_variates
+
+    g = np.random.default_rng(10 + k)
+    n = 400
+    xs = g.standard_normal((n, k)) + 0.05  # sample means not 0: the correction matters
+    y = 2.0 + xs @ np.linspace(0.7, -0.3, k) + 0.2 * g.standard_normal(n)
+    est = control_variates(_moments(y), [_moments(xs[:, i]) for i in range(k)],
+                           [_moments(y * xs[:, i]) for i in range(k)],
+                           {(i, j): _moments(xs[:, i] * xs[:, j]) for i in range(k) for j in range(i + 1, k)})
+    a, se = _ols_intercept_k(y, xs)
+    assert est.mean == pytest.approx(a, rel=1e-10) and est.stderr == pytest.approx(se, rel=1e-8)
+    if k == 1:
+        one = control_variate(_moments(y), _moments(xs[:, 0]), _moments(y * xs[:, 0]))
+        assert est.mean == pytest.approx(one.mean, rel=1e-12) and est.stderr == pytest.approx(one.stderr, rel=1e-10)
+
+
+def test_control_variates_falls_back_to_the_plain_mean():
+    """Singular controls (two equal), too few samples, or a count mismatch: the plain mean, unchanged."""
+    from isacnet.simulation.statistics import control_variates
+
+    g = np.random.default_rng(1)
+    x, y = g.standard_normal(50), g.standard_normal(50)
+    ey = _moments(y)
+    assert control_variates(ey, [_moments(x), _moments(x)], [_moments(x * y)] * 2, {(0, 1): _moments(x * x)}) == ey
+    assert control_variates(_moments(y[:3]), [_moments(x[:3])] * 2, [_moments(x[:3] * y[:3])] * 2,
+                            {(0, 1): _moments(x[:3] ** 2)}) == _moments(y[:3])
+    assert control_variates(ey, [_moments(x[:40])], [_moments(x[:40] * y[:40])], {}) == ey

@@ -177,3 +177,34 @@ def test_comp_control_leaves_the_rates_and_adds_the_products():
 def test_control_radius_is_checked(kw, name):
     with pytest.raises(ParameterError, match=name):
         TypicalKernel(MengParams(), **{"quantity": "comp", **kw})
+
+
+def test_weight_control_makes_a_full_coverage_exactly_one():
+    """Where every point is covered, a pool's weighted mean is mean(w) = 1 + wx, not 1: the plain
+    estimate misses 1 by the weights' noise (the 0.3-0.6 wart of values like 1.001), and the
+    regression on wx (mean 0) gives 1 with a standard error of rounding size. The Matern II
+    coverage there uses both of its controls (site count and weights)."""
+    from isacnet.experiments.registry.deploy import _crlb_derived
+    from isacnet.simulation.statistics import Moments
+
+    p = MengParams(bs_density=1e-6)
+    k = TypicalKernel(p, "crlb", 8, epsilon=1e4, points=64, near_points=128, near_radius=(0.1, 0.3), n_sites=100,
+                      ppp_points=16)
+    out = k(np.random.default_rng(2), 12)
+    est = _crlb_derived({q: Moments.of(v).estimate() for q, v in out.items()}, k)
+    for proc in ("hexagonal", "perturbed", "matern_ii"):
+        plain, cv = est[f"cov_{proc}"], est[f"covcv_{proc}"]
+        assert plain.mean != 1.0 and plain.stderr > 1e-6
+        assert cv.mean == pytest.approx(1.0, abs=1e-12) and cv.stderr < 1e-9
+    assert est["cov_ppp"].mean == pytest.approx(1.0, abs=1e-12)  # ordered PPP: sum of stratified weights
+
+
+@pytest.mark.parametrize(("n", "q", "a"), [(16, 2 / 3, [0.07, 0.28]), (8192, 2 / 3, [0.07, 0.28]),
+                                           (5, 0.9, [0.01, 0.5, 3.0]), (1000, 0.3, [1e-4])])
+def test_ppp_first_arrival_weights_sum_to_n(n, q, a):
+    """Each piece of the proposal holds whole cells, so the weights of a draw sum to n exactly: a sure
+    event is estimated as 1 (no 1.0003), and every piece has at least one point."""
+    t, w = ppp_first_arrival(np.random.default_rng(n), n, q, a)
+    assert np.sum(w) / n == pytest.approx(1.0, abs=1e-12)
+    edges = np.concatenate([[0.0], np.sort(a), [np.inf]])
+    assert np.all(np.histogram(t, bins=edges)[0] >= 1)

@@ -212,6 +212,8 @@ def test_near_points_estimator_equals_its_slow_twin(n_bs, rad, rows):
     assert 0 < got["cov_hexagonal"] < 1
     assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-12, abs=1e-15)
     assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
+    assert got["wx_hexagonal"] == pytest.approx(w.mean() - 1.0, rel=1e-12, abs=1e-15)
+    assert got["covw_hexagonal"] == pytest.approx(got["cov_hexagonal"] * got["wx_hexagonal"], rel=1e-15)
 
 
 def _nearest_slow(x: np.ndarray, sites: np.ndarray, torus, k: int) -> np.ndarray:
@@ -266,6 +268,7 @@ def test_song_near_points_estimator_equals_its_slow_twin():
     assert 0 < got["cov_hexagonal"] < 1 and np.all(dens[P:] > 0)
     assert got["cov_hexagonal"] == pytest.approx(np.mean((tr <= eps**2) * w), rel=1e-10)
     assert got["log_hexagonal"] == pytest.approx(np.log(tr[:P]).mean(), rel=1e-10)
+    assert got["wx_hexagonal"] == pytest.approx(w.mean() - 1.0, rel=1e-10, abs=1e-14)
 
 
 def test_probe_kernel_is_the_same_computation_on_fewer_points():

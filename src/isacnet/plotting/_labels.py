@@ -60,8 +60,9 @@ for _q, _models in (("cov", ("typical-crlb", "typical-song", "typical-comp")), (
     for _m in _models:
         for _proc, _text in _PROCESS_LABELS.items():
             _LEGEND[(_m, f"{_q}_{_proc}")] = f"{_text} (Monte Carlo)"
-for _m in ("typical-crlb", "typical-song"):  # the plotted Matern II coverage: the site-count control variate
-    _LEGEND[(_m, "covcv_matern_ii")] = f"{_PROCESS_LABELS['matern_ii']} (Monte Carlo, control variate)"
+for _m in ("typical-crlb", "typical-song"):  # the plotted torus coverages: their control variates
+    for _proc, _text in list(_PROCESS_LABELS.items())[1:]:
+        _LEGEND[(_m, f"covcv_{_proc}")] = f"{_text} (Monte Carlo, control variate)"
 for _m in ("typical-comp", "typical-comp-rate"):
     _LEGEND[(_m, "rate_ppp_theorem2")] = "PPP analysis: Theorem 2 re-derived"
     for _proc, _text in _PROCESS_LABELS.items():  # the plotted rates: the shot-noise control variate

@@ -164,3 +164,38 @@ def control_variate(y: Estimate, x: Estimate, yx: Estimate) -> Estimate:
     s2 = max(var_y - cov * beta, 0.0) * (n - 1) / (n - 2)
     stderr = math.sqrt(s2 * (1.0 / n + x.mean**2 / ((n - 1) * var_x)))
     return Estimate(y.mean - beta * x.mean, stderr, n, y.n_posinf, y.n_neginf, y.n_nan)
+
+
+def control_variates(y: Estimate, xs: list[Estimate], yxs: list[Estimate],
+                     xx: dict[tuple[int, int], Estimate]) -> Estimate:
+    """E[Y] by the regression estimator on k controls with means exactly 0 (:func:`control_variate`
+    for k = 1, the same formula).
+
+    From the same n samples: Y, the controls X_i, the products Y X_i (``yxs``) and, for i < j, the
+    products X_i X_j (``xx[i, j]``), all first moments. With the sample covariances C (k x k) of the
+    X and c of X with Y, beta = C^-1 c and the estimate is mean(Y) - beta . mean(X), the OLS fit at
+    X = 0; its standard error s sqrt(1/n + mean(X)' C^-1 mean(X) / (n - 1)), s^2 the residual
+    variance (var(Y) - beta . c)(n - 1) / (n - 1 - k). ``y`` is returned unchanged when the inputs
+    do not all cover the same n >= k + 2 finite samples or C is singular.
+    """
+    k, n = len(xs), y.n
+    ests = [*xs, *yxs, *xx.values()]
+    if k == 0 or n < k + 2 or any(e.n != n or e.n_nonfinite != y.n_nonfinite for e in ests):
+        return y
+    if not all(math.isfinite(e.mean) and math.isfinite(e.stderr) for e in [y, *ests]):
+        return y
+    mx = np.array([x.mean for x in xs])
+    c = np.array([(yx.mean - y.mean * x.mean) * n / (n - 1) for x, yx in zip(xs, yxs, strict=True)])
+    cov = np.diag([x.stderr**2 * n for x in xs])
+    for (i, j), e in xx.items():
+        cov[i, j] = cov[j, i] = (e.mean - mx[i] * mx[j]) * n / (n - 1)
+    try:
+        beta = np.linalg.solve(cov, c)
+        cinv_m = np.linalg.solve(cov, mx)
+    except np.linalg.LinAlgError:
+        return y
+    if not (np.all(np.isfinite(beta)) and np.all(np.diag(cov) > 0) and np.linalg.cond(cov) < 1e12):
+        return y
+    s2 = max(y.stderr**2 * n - float(beta @ c), 0.0) * (n - 1) / (n - 1 - k)
+    stderr = math.sqrt(s2 * (1.0 / n + float(mx @ cinv_m) / (n - 1)))
+    return Estimate(y.mean - float(beta @ mx), stderr, n, y.n_posinf, y.n_neginf, y.n_nan)

@@ -58,18 +58,32 @@ def _kernel(quantity: str, with_coverage: bool = True):
     return make
 
 
+def _cov_cv(ests: dict, proc: str):
+    """A torus process's coverage by the regression control variates it has (sitesx: Matern II's
+    site count; wx: the mean importance weight minus 1 of a pool with near points); the plain mean
+    without."""
+    from ...simulation.statistics import control_variates
+    from ...typical_near import product_name
+
+    controls = [c for c in ("sitesx", "wx") if output_name(c, proc) in ests]
+    y = ests[output_name("cov", proc)]
+    if not controls:
+        return y
+    xs = [ests[output_name(c, proc)] for c in controls]
+    yxs = [ests[output_name(product_name("cov", c), proc)] for c in controls]
+    xx = {(0, 1): ests[output_name("".join(controls), proc)]} if len(controls) == 2 else {}
+    return control_variates(y, xs, yxs, xx)
+
+
 def _crlb_derived(ests: dict, kernel) -> dict:
     """Geometric means exp(E log CRLB) (delta-method CI), their shift against the PPP [dB], and
-    Matern II's coverage by the regression control variate on its site count
-    (:meth:`isacnet.typical.TypicalKernel._control_names`; the plain mean where it is missing)."""
+    each torus process's coverage by its control variates, ``covcv_P`` (:func:`_cov_cv`)."""
     from ...simulation.estimate import Estimate
-    from ...simulation.statistics import control_variate
 
     out = dict(ests)
-    m = output_name("cov", "matern-ii")
-    if m in ests:
-        x, yx = ests.get(output_name("sitesx", "matern-ii")), ests.get(output_name("covx", "matern-ii"))
-        out[output_name("covcv", "matern-ii")] = ests[m] if x is None or yx is None else control_variate(ests[m], x, yx)
+    for proc in PROCESSES[1:]:
+        if output_name("cov", proc) in ests:
+            out[output_name("covcv", proc)] = _cov_cv(ests, proc)
     c = 10.0 / math.log(10.0)
     ref = ests[output_name("log", "ppp")]
     for proc in PROCESSES:
@@ -107,7 +121,7 @@ _CRLB_OUT = tuple(
     for proc in PROCESSES
     for o in (
         Output(output_name("cov", proc), f"P(CRLB <= epsilon^2), {_LABEL[proc]} (Monte Carlo"
-               + (", plain mean)" if proc == "matern-ii" else ")"), "",
+               + (")" if proc == "ppp" else ", plain mean)"), "",
                _LABEL[proc], _LABEL[proc]),
         Output(output_name("geo", proc), f"geometric-mean CRLB, {_LABEL[proc]} (Monte Carlo)", "m^2",
                _LABEL[proc], _LABEL[proc]),
@@ -116,12 +130,22 @@ _CRLB_OUT = tuple(
 ) + tuple(
     Output(output_name("shift_db", p), f"geometric-mean CRLB of the {_LABEL[p]} over the PPP's", "dB", "", _LABEL[p])
     for p in PROCESSES[1:]
+) + tuple(
+    o
+    for p in PROCESSES[1:]
+    for o in (
+        Output(output_name("covcv", p), f"P(CRLB <= epsilon^2), {_LABEL[p]} (Monte Carlo with its control "
+               "variates: the mean importance weight with near points, the site count for Matern II)", "",
+               _LABEL[p], _LABEL[p]),
+        Output(output_name("wx", p), "mean importance weight of the pool minus 1 (mean 0; with near points)", "", "",
+               ""),
+        Output(output_name("covw", p), "coverage times wx (sample means)", "", "", ""),
+    )
 ) + (
-    Output(output_name("covcv", "matern-ii"), "P(CRLB <= epsilon^2), Matern II hard-core (Monte Carlo with the "
-           "site-count control variate)", "", _LABEL["matern-ii"], _LABEL["matern-ii"]),
     Output(output_name("sitesx", "matern-ii"), "mean of the control X = n / E[n] - 1 (Matern II sites a torus)",
            "", "", ""),
-    Output(output_name("covx", "matern-ii"), "mean of the Matern II coverage indicator times X", "", "", ""),
+    Output(output_name("covx", "matern-ii"), "coverage times sitesx (sample means)", "", "", ""),
+    Output(output_name("sitesxwx", "matern-ii"), "sitesx times wx (sample means)", "", "", ""),
 )
 
 TYPICAL_CRLB = Model(
@@ -132,7 +156,7 @@ TYPICAL_CRLB = Model(
     closed_forms=lambda params, opts: {},
     mc_outputs=_CRLB_OUT,
     closed_outputs=(),
-    plotted=tuple(output_name("cov" if p != "matern-ii" else "covcv", p) for p in PROCESSES),
+    plotted=tuple(output_name("cov" if p == "ppp" else "covcv", p) for p in PROCESSES),
     sweep_options=("n_bs", "epsilon"),
     derived=_crlb_derived,
     shared_option="epsilon",  # a sweep over epsilon: one set of deployments for every epsilon
