@@ -62,11 +62,11 @@ def near_counts(m: int, groups: int) -> list[int]:
 
 def jittered_unit_square(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
     """``m`` points of [0, 1)^2, one uniform point in each cell of a g x (m / g) grid (g the largest
-    divisor of m at most sqrt(m)). Cells in row-major order; one ``rng.random((m, 2))`` draw."""
-    g = max(d for d in range(1, math.isqrt(m) + 1) if m % d == 0) if m else 1
-    i, j = np.divmod(np.arange(m), m // g if m else 1)
-    u = rng.random((m, 2))
-    return (i + u[:, 0]) / g, (j + u[:, 1]) / (m // g if m else 1)
+    divisor of m at most sqrt(m)): :func:`stratified_points` on the unit square, as two arrays."""
+    if m == 0:
+        return np.empty(0), np.empty(0)
+    u = stratified_points(rng, m, (1.0, 1.0))
+    return u[:, 0], u[:, 1]
 
 
 def near_offsets(rng: np.random.Generator, counts: list[int], radii: list[float]) -> np.ndarray:
